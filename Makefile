@@ -1,0 +1,35 @@
+# Everyday one-liners. `make demo` and `make test` are the README's two commands.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test install lint format messages serve check
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+install: $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+
+demo: $(PY)
+	$(PY) -m pip install --quiet -e .
+	$(VENV)/bin/klantpeil demo
+
+serve: install
+	$(VENV)/bin/klantpeil serve
+
+test:
+	bash scripts/test.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Extract and compile translations (needs GNU gettext).
+messages: install
+	cd src/klantpeil && ../../$(VENV)/bin/django-admin makemessages -l nl --settings=klantpeil.config.test_settings
+	cd src/klantpeil && ../../$(VENV)/bin/django-admin compilemessages --settings=klantpeil.config.test_settings

@@ -1,0 +1,46 @@
+"""Shared fixtures: organisations, members and a database report line."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = os.environ.get("DATABASE_URL")
+    return f"klantpeil database: {'PostgreSQL ' + url if url else 'SQLite (in memory)'}"
+
+
+@pytest.fixture
+def make_org(db):
+    from klantpeil.organisations.models import Channel, Organisation, Sector, Unit
+
+    def make(slug: str, sector: str = "municipalities") -> Organisation:
+        sector_obj, _ = Sector.objects.get_or_create(
+            key=sector, defaults={"name_nl": sector, "name_en": sector}
+        )
+        org = Organisation.objects.create(slug=slug, name=slug.title(), sector=sector_obj)
+        Unit.all_tenants.create(organisation=org, code="front", name="Front office")
+        for kind in ("phone", "email", "counter"):
+            Channel.all_tenants.create(organisation=org, kind=kind)
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_member(db):
+    from klantpeil.accounts.services import add_member
+
+    def make(email: str, org, role: str = "manager"):
+        user, _ = add_member(
+            email=email,
+            organisation=org,
+            role=role,
+            password="pw-for-tests-only",
+            check_password=False,
+        )
+        return user
+
+    return make

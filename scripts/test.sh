@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs and run it on SQLite, then on
+# PostgreSQL where one answers (DATABASE_URL, default 127.0.0.1:5432 db test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+PG_URL=${KLANTPEIL_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+
+echo "== installing Python packages into $VENV"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet -e '.[dev]'
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "== chromium not found and cannot be installed here: browser tests will be skipped"
+  fi
+fi
+
+echo "== static checks"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+KLANTPEIL_ENV=test "$VENV/bin/python" -m django makemigrations --check --dry-run \
+  --settings=klantpeil.config.test_settings >/dev/null
+KLANTPEIL_ENV=test "$VENV/bin/python" -m django check --settings=klantpeil.config.test_settings
+
+echo "== test suite on SQLite"
+env -u DATABASE_URL "$VENV/bin/python" -m pytest -q "$@"
+
+if "$VENV/bin/python" - "$PG_URL" <<'PY'
+import sys
+import psycopg
+try:
+    psycopg.connect(sys.argv[1].replace("postgres://", "postgresql://"), connect_timeout=3).close()
+except Exception as exc:
+    print(f"== PostgreSQL not reachable ({exc.__class__.__name__}): SKIPPING the PostgreSQL run")
+    sys.exit(1)
+PY
+then
+  echo "== test suite on PostgreSQL ($PG_URL)"
+  DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest -q "$@"
+fi

@@ -1,0 +1,268 @@
+"""The ``klantpeil`` command.
+
+Every command finds the database the same way: ``DATABASE_URL`` when set,
+otherwise the SQLite file in the data folder (``--data-dir``, default a
+per-user data folder). Django is set up only after the options are read, so
+``--data-dir`` works for every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def _setup(args: argparse.Namespace) -> None:
+    if getattr(args, "data_dir", None):
+        os.environ["KLANTPEIL_DATA_DIR"] = str(Path(args.data_dir).expanduser().resolve())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klantpeil.config.settings")
+    import django
+
+    django.setup()
+
+
+def _database_label() -> str:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return f"SQLite {connection.settings_dict['NAME']}"
+    settings = connection.settings_dict
+    return f"{connection.vendor} {settings.get('HOST') or 'localhost'}/{settings['NAME']}"
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup(args)
+    print(f"Database: {_database_label()}")
+    _migrate(verbosity=1)
+    return 0
+
+
+def _serve(host: str, port: int, threads: int) -> None:
+    from waitress import serve
+
+    from klantpeil.config.wsgi import application
+
+    serve(application, host=host, port=port, threads=threads, ident="klantpeil")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup(args)
+    print(f"Database: {_database_label()}")
+    print(f"Klantpeil is served at http://{args.host}:{args.port}/  (stop with Ctrl+C)", flush=True)
+    _serve(args.host, args.port, args.threads)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup(args)
+    from tqdm import tqdm
+
+    from klantpeil.demo.generate import generate
+    from klantpeil.demo.logins import DEMO_PASSWORD, create_logins
+    from klantpeil.demo.universe import SECTORS
+    from klantpeil.organisations.models import Organisation
+
+    print(f"Database: {_database_label()}")
+    _migrate()
+    if args.reset:
+        from klantpeil.demo.reset import wipe_demo
+
+        wipe_demo()
+    if Organisation.objects.exists():
+        print(
+            f"Reusing the existing data ({Organisation.objects.count()} organisations); "
+            "use --reset to generate it again."
+        )
+    else:
+        total = sum(len(s.organisations) for s in SECTORS)
+        with tqdm(total=total, desc="Generating demo data", unit="org", file=sys.stderr) as bar:
+            result = generate(seed=args.seed, scale=args.scale, progress=bar.update)
+        print(
+            f"Generated {result.measurements:,} measurements with {result.answers:,} answers "
+            f"for {result.organisations} organisations in {result.seconds:.1f} s "
+            f"(seed {args.seed})."
+        )
+    logins = create_logins()
+    url = f"http://{args.host}:{args.port}/"
+    print(f"\nKlantpeil demo: {url}\n\nLog in with password '{DEMO_PASSWORD}' as:")
+    width = max(len(login.email) for login in logins)
+    for login in logins:
+        print(f"  {login.email:<{width}}  {login.role:<9} {login.where}")
+    if args.no_serve:
+        return 0
+    print("\nServing until stopped (Ctrl+C).", flush=True)
+    _serve(args.host, args.port, args.threads)
+    return 0
+
+
+def cmd_orgs(args: argparse.Namespace) -> int:
+    _setup(args)
+    from klantpeil.organisations.models import Organisation
+
+    rows = [
+        {"slug": o.slug, "name": o.name, "sector": o.sector.key}
+        for o in Organisation.objects.select_related("sector").order_by("sector__key", "name")
+    ]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("No organisations yet. Run `klantpeil demo` or add one in the back office.")
+        return 0
+    slug_w = max(len(r["slug"]) for r in rows)
+    sector_w = max(len(r["sector"]) for r in rows)
+    print(f"{'SLUG':<{slug_w}}  {'SECTOR':<{sector_w}}  NAME")
+    for r in rows:
+        print(f"{r['slug']:<{slug_w}}  {r['sector']:<{sector_w}}  {r['name']}")
+    return 0
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    _setup(args)
+    from django.core.exceptions import ValidationError
+
+    from klantpeil.accounts.models import Role
+    from klantpeil.accounts.services import add_member
+    from klantpeil.organisations.models import Organisation
+
+    organisation = None
+    if args.org:
+        organisation = Organisation.objects.filter(slug=args.org).first()
+        if organisation is None:
+            print(
+                f"error: no organisation with slug {args.org!r} (see `klantpeil orgs`)",
+                file=sys.stderr,
+            )
+            return 2
+    elif args.role != Role.OPERATOR:
+        print(f"error: --org is required for the role {args.role!r}", file=sys.stderr)
+        return 2
+    password = os.environ.get("KLANTPEIL_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            print("error: set KLANTPEIL_PASSWORD or run interactively", file=sys.stderr)
+            return 2
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password (again): "):
+            print("error: the passwords differ", file=sys.stderr)
+            return 2
+    try:
+        user, _ = add_member(
+            email=args.email, organisation=organisation, role=args.role, password=password
+        )
+    except ValidationError as exc:
+        print("error: " + " ".join(exc.messages), file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    where = f"in {organisation.name}" if organisation else "(back office)"
+    print(f"{user.email} is {args.role} {where}.")
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup(args)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["klantpeil manage", *args.arguments])
+    return 0
+
+
+def _data_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder for the SQLite database (ignored when DATABASE_URL is set); "
+        "default: a per-user data folder",
+    )
+    return parent
+
+
+def _server_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to listen on ({DEFAULT_HOST})"
+    )
+    parent.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
+    parent.add_argument("--threads", type=int, default=8, help="worker threads (8)")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from klantpeil.accounts.roles import ROLE_NAMES
+
+    parser = argparse.ArgumentParser(
+        prog="klantpeil",
+        description="Klantpeil: measure the quality of customer contact.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    data, server = _data_options(), _server_options()
+
+    def add(name: str, handler: Callable, help_: str, parents: Sequence) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_, parents=list(parents))
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add(
+        "demo",
+        cmd_demo,
+        "create (or reuse) a demo database with a year of realistic "
+        "data, print the logins and serve it",
+        [data, server],
+    )
+    p.add_argument("--seed", type=int, default=1, help="random seed; same seed, same data (1)")
+    p.add_argument("--reset", action="store_true", help="delete the demo data and generate anew")
+    p.add_argument(
+        "--scale", type=float, default=1.0, help="volume factor (1.0 ≈ 120,000 measurements)"
+    )
+    p.add_argument("--no-serve", action="store_true", help="prepare the data and logins, then exit")
+    add(
+        "serve",
+        cmd_serve,
+        "serve Klantpeil with a production WSGI server (waitress)",
+        [data, server],
+    )
+    add(
+        "migrate", cmd_migrate, "create or upgrade the database tables and standard content", [data]
+    )
+    p = add("orgs", cmd_orgs, "list organisations with their slugs and sectors", [data])
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p = add(
+        "createuser",
+        cmd_createuser,
+        "create a user or give an existing user a role in an "
+        "organisation; the password comes from KLANTPEIL_PASSWORD or is asked for",
+        [data],
+    )
+    p.add_argument("email")
+    p.add_argument("--org", metavar="SLUG", help="organisation slug (not needed for operators)")
+    p.add_argument("--role", required=True, choices=ROLE_NAMES)
+    p = add("manage", cmd_manage, "run a Django management command (for operators)", [data])
+    p.add_argument("arguments", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

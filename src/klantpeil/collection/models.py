@@ -1,0 +1,143 @@
+"""Measurements and their answers: append-only, corrections recorded beside the original.
+
+Answers are stored narrow (one row per measurement × question) with one typed
+value column per kind of value. Numeric answers (grades, NPS, yes/no as 1/0,
+durations, numbers) all land in ``number`` so analytics aggregates one indexed
+column; rollups (see analytics) keep dashboards from scanning this table at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from klantpeil.core.tenancy import TenantManager, TenantModel, TenantQuerySet
+from klantpeil.instruments.models import Method
+
+
+class Source(models.TextChoices):
+    WEB_FORM = "web_form", _("Web form")
+    API = "api", _("API")
+    IMPORT = "import", _("Import")
+    FIELD_FORM = "field_form", _("Field form")
+    DEMO = "demo", _("Demo data")
+
+
+class AppendOnlyError(RuntimeError):
+    """Measurements and answers are never changed in place; record a correction."""
+
+
+class MeasurementQuerySet(TenantQuerySet):
+    def current(self) -> MeasurementQuerySet:
+        """Measurements that have not been replaced by a correction."""
+        return self.filter(superseded_at__isnull=True)
+
+
+class Measurement(TenantModel):
+    """One filled instrument about one contact or one person."""
+
+    instrument_version = models.ForeignKey(
+        "instruments.InstrumentVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    method = models.CharField(max_length=30, choices=Method.choices)
+    channel = models.ForeignKey(
+        "organisations.Channel", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "organisations.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    occurred_at = models.DateTimeField(help_text=_("When the contact happened."))
+    source = models.CharField(max_length=20, choices=Source.choices)
+    language = models.CharField(max_length=8, blank=True)
+    external_id = models.CharField(max_length=120, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager.from_queryset(MeasurementQuerySet)()
+    all_tenants = models.Manager.from_queryset(MeasurementQuerySet)()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["organisation", "occurred_at"], name="measurement_org_time"),
+            models.Index(
+                fields=["organisation", "instrument_version", "occurred_at"],
+                name="measurement_org_version_time",
+            ),
+            models.Index(
+                fields=["organisation", "channel", "occurred_at"], name="measurement_org_channel"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="measurement_external_id_per_org",
+            )
+        ]
+        verbose_name = _("measurement")
+        verbose_name_plural = _("measurements")
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("A measurement is never changed; record a correction.")
+        super().save(*args, **kwargs)
+
+
+class Answer(TenantModel):
+    measurement = models.ForeignKey(Measurement, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey("instruments.Question", on_delete=models.PROTECT, related_name="+")
+    number = models.FloatField(null=True, blank=True)
+    text = models.TextField(null=True, blank=True)  # noqa: DJ001 NULL = not a text answer
+    moment = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["measurement", "question"], name="one_answer_each")
+        ]
+        indexes = [models.Index(fields=["question", "number"], name="answer_question_number")]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+
+    def __str__(self) -> str:
+        return f"{self.question_id}={self.value!r}"
+
+    @property
+    def value(self) -> Any:
+        if self.moment is not None:
+            return self.moment
+        if self.number is not None:
+            return self.number
+        return self.text
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("An answer is never changed; record a correction.")
+        super().save(*args, **kwargs)
+
+
+class Correction(TenantModel):
+    """Why and by whom a measurement was replaced; both versions stay stored."""
+
+    original = models.OneToOneField(
+        Measurement, on_delete=models.PROTECT, related_name="correction"
+    )
+    replacement = models.OneToOneField(
+        Measurement, on_delete=models.PROTECT, related_name="corrects"
+    )
+    reason = models.TextField()
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("correction")
+        verbose_name_plural = _("corrections")

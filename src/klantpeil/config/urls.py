@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from klantpeil.core import views as core_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/app/", permanent=False)),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("app/", include("klantpeil.dashboards.urls")),
+]
+
+admin.site.site_header = "Klantpeil"
+admin.site.site_title = "Klantpeil"

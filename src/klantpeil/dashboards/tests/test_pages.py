@@ -1,0 +1,127 @@
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from klantpeil.collection.services import record_measurement
+from klantpeil.core.tenancy import tenant
+from klantpeil.instruments.models import Instrument
+from klantpeil.instruments.services import publish_version
+from klantpeil.organisations.models import Channel
+
+GRADE_ONLY = {
+    "key": "g",
+    "method": "customer_survey",
+    "questions": [{"key": "g", "type": "grade", "label": {"nl": "Cijfer", "en": "Grade"}}],
+}
+
+
+def _measure(org, kind, when, n=1):
+    with tenant(org):
+        instrument, _ = Instrument.objects.get_or_create(
+            key="g",
+            organisation=org,
+            defaults={"method": "customer_survey", "name_nl": "G", "name_en": "G"},
+        )
+        version = publish_version(instrument=instrument, definition=GRADE_ONLY)
+        for _ in range(n):
+            record_measurement(
+                version=version,
+                answers={"g": 8},
+                occurred_at=when,
+                source="api",
+                channel=Channel.objects.get(kind=kind),
+            )
+
+
+@pytest.fixture
+def member(make_org, make_member, client):
+    org = make_org("wadderveen")
+    user = make_member("manager@wadderveen.example", org)
+    client.force_login(user)
+    return client, org
+
+
+def test_healthz_answers_ok(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_login_with_email_and_password_lands_in_the_organisation(make_org, make_member, client):
+    org = make_org("wadderveen")
+    make_member("manager@wadderveen.example", org)
+    response = client.post(
+        reverse("account_login"),
+        {"login": "manager@wadderveen.example", "password": "pw-for-tests-only"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == f"/app/{org.slug}/"
+    assert response.status_code == 200
+
+
+def test_wrong_password_is_refused_with_a_message(make_org, make_member, client):
+    make_member("manager@wadderveen.example", make_org("wadderveen"))
+    response = client.post(
+        reverse("account_login"),
+        {"login": "manager@wadderveen.example", "password": "wrong"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "not correct" in response.content.decode()
+
+
+def test_overview_counts_measurements_per_channel_and_month(member):
+    client, org = member
+    now = datetime.now(UTC)
+    _measure(org, "phone", now, n=3)
+    _measure(org, "email", now, n=2)
+    response = client.get(reverse("app:overview", kwargs={"org": org.slug}))
+    rows = {row["kind"]: row for row in response.context["rows"]}
+    assert rows["phone"]["total"] == 3
+    assert rows["email"]["total"] == 2
+    assert response.context["total"] == 5
+    assert len(response.context["months"]) == 1
+
+
+def test_measurements_older_than_a_year_are_not_counted(member):
+    client, org = member
+    _measure(org, "phone", datetime(2001, 1, 1, tzinfo=UTC))
+    response = client.get(reverse("app:overview", kwargs={"org": org.slug}))
+    assert response.context["total"] == 0
+
+
+def test_pages_speak_dutch_and_english(member):
+    client, org = member
+    url = reverse("app:overview", kwargs={"org": org.slug})
+    assert "Overzicht" in client.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": url})
+    assert "Overview" in client.get(url).content.decode()
+
+
+def test_several_memberships_get_a_choice_and_a_switcher(make_org, make_member, client):
+    alpha, beta = make_org("alpha"), make_org("beta")
+    make_member("analist@example.org", alpha, "analyst")
+    user = make_member("analist@example.org", beta, "analyst")
+    client.force_login(user)
+    home = client.get(reverse("app:home"))
+    assert [m.organisation for m in home.context["choices"]] == [alpha, beta]
+    page = client.get(reverse("app:overview", kwargs={"org": "beta"})).content.decode()
+    assert 'href="/app/alpha/"' in page and 'href="/app/beta/" aria-current="page"' in page
+
+
+def test_a_single_membership_goes_straight_to_its_organisation(member):
+    client, org = member
+    response = client.get(reverse("app:home"))
+    assert response.status_code == 302
+    assert response["Location"] == f"/app/{org.slug}/"
+
+
+def test_measurement_detail_shows_the_answers(member):
+    client, org = member
+    _measure(org, "phone", datetime(2026, 1, 5, 10, tzinfo=UTC))
+    listing = client.get(reverse("app:measurements", kwargs={"org": org.slug}))
+    measurement = listing.context["page"].object_list[0]
+    detail = client.get(reverse("app:measurement", kwargs={"org": org.slug, "pk": measurement.pk}))
+    assert detail.status_code == 200
+    assert "Cijfer" in detail.content.decode()

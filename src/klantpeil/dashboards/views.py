@@ -1,0 +1,57 @@
+"""The first pages of the app. Organisation scoping happens in TenantMiddleware."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from klantpeil.accounts.selectors import memberships_for
+from klantpeil.collection import selectors as measurements
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Straight to the only organisation, or a choice when there are several."""
+    memberships = list(memberships_for(user=request.user))
+    if len(memberships) == 1:
+        return redirect("app:overview", org=memberships[0].organisation.slug)
+    return render(request, "dashboards/home.html", {"choices": memberships})
+
+
+def overview(request: HttpRequest, org: str) -> HttpResponse:
+    since = (timezone.localdate() - timedelta(days=365)).replace(day=1)
+    months, rows = measurements.counts_per_channel_and_month(since=since)
+    return render(
+        request,
+        "dashboards/overview.html",
+        {
+            "months": months,
+            "rows": rows,
+            "total": sum(row["total"] for row in rows),
+            "column_totals": [sum(col) for col in zip(*(r["counts"] for r in rows), strict=True)]
+            if rows
+            else [],
+        },
+    )
+
+
+def measurement_list(request: HttpRequest, org: str) -> HttpResponse:
+    queryset = measurements.current_measurements().select_related(
+        "channel", "unit", "instrument_version__instrument"
+    )
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    return render(request, "dashboards/measurement_list.html", {"page": page})
+
+
+def measurement_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
+    measurement = measurements.measurement_by_id(pk=pk)
+    return render(
+        request,
+        "dashboards/measurement_detail.html",
+        {"measurement": measurement, "answers": measurements.answers_of(measurement=measurement)},
+    )

@@ -1,0 +1,59 @@
+"""The demo's sign-ins: one per kind of user, all with the same printed password."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from klantpeil.accounts.models import Role
+from klantpeil.accounts.services import add_member
+from klantpeil.organisations.models import Organisation
+
+DEMO_PASSWORD = "klantpeil-demo"
+
+
+@dataclass(frozen=True)
+class Login:
+    email: str
+    role: str
+    where: str
+
+
+def create_logins() -> list[Login]:
+    organisations = list(
+        Organisation.objects.select_related("sector").order_by("sector__key", "name")
+    )
+    by_sector: dict[str, list[Organisation]] = {}
+    for org in organisations:
+        by_sector.setdefault(org.sector.key, []).append(org)
+    first_municipality = by_sector["municipalities"][0]
+    first_housing = by_sector["housing"][0]
+    logins = []
+
+    def add(email: str, role: str, orgs: list[Organisation], where: str) -> None:
+        for org in orgs or [None]:
+            add_member(
+                email=email,
+                organisation=org,
+                role=role,
+                password=DEMO_PASSWORD,
+                check_password=False,
+            )
+        logins.append(Login(email, role, where))
+
+    add("operator@klantpeil.example", Role.OPERATOR, [], "back office /admin/")
+    add(
+        "analist@klantpeil.example",
+        Role.ANALYST,
+        organisations,
+        f"all {len(organisations)} organisations",
+    )
+    add("manager@wadderveen.example", Role.MANAGER, [first_municipality], first_municipality.name)
+    add("manager@delinde.example", Role.MANAGER, [first_housing], first_housing.name)
+    add("kijker@wadderveen.example", Role.VIEWER, [first_municipality], first_municipality.name)
+    add(
+        "shopper@klantpeil.example",
+        Role.SHOPPER,
+        by_sector["municipalities"],
+        "mystery shopper, municipalities",
+    )
+    return logins

@@ -1,0 +1,21 @@
+"""Deleting everything the demo made, for ``klantpeil demo --reset``."""
+
+from django.db import transaction
+
+from klantpeil.accounts.models import Membership, User
+from klantpeil.collection.models import Answer, Correction, Measurement
+from klantpeil.organisations.models import Channel, Organisation, Sector, Unit
+
+
+@transaction.atomic
+def wipe_demo() -> None:
+    """Remove all organisations and their data (the demo database holds nothing else)."""
+    Correction.all_tenants.all().delete()
+    Answer.all_tenants.all()._raw_delete(Answer.all_tenants.db)
+    Measurement.all_tenants.all()._raw_delete(Measurement.all_tenants.db)
+    Membership.objects.all().delete()
+    User.objects.filter(email__endswith=".example").delete()
+    Channel.all_tenants.all().delete()
+    Unit.all_tenants.all().delete()
+    Organisation.objects.all().delete()
+    Sector.objects.all().delete()

@@ -1,0 +1,158 @@
+"""Turning a raw answer (form field, API JSON, import cell) into a stored, typed value.
+
+One implementation for every way answers arrive, so a grade of 11 is refused
+the same way in the respondent form, the API and an import. Duck-typed on the
+question (``type``, ``scale``, ``choices``) so it needs no database.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+YES = {"1", "yes", "ja", "true", "y", "j", "waar"}
+NO = {"0", "no", "nee", "false", "n", "onwaar"}
+NUMERIC_TYPES = {"grade", "nps", "ces", "likert", "number", "duration"}
+
+
+class QuestionLike(Protocol):
+    key: str
+    type: str
+    choices: list[dict[str, Any]]
+
+    @property
+    def scale(self) -> tuple[float, float] | None: ...
+
+
+class AnswerError(ValueError):
+    """The answer does not fit the question; ``reason`` is shown to the person who gave it."""
+
+    def __init__(self, key: str, value: Any, reason: str) -> None:
+        super().__init__(f"{key}: {reason} (got {value!r})")
+        self.key = key
+        self.value = value
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class StoredValue:
+    number: float | None = None
+    text: str | None = None
+    moment: datetime | None = None
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "") or value == []
+
+
+def _as_number(question: QuestionLike, value: Any) -> float:
+    if isinstance(value, bool):
+        raise AnswerError(question.key, value, "expected a number")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        # Dutch files write 7,5 for 7.5.
+        cleaned = str(value).strip().replace(",", ".")
+        try:
+            number = float(cleaned)
+        except ValueError:
+            raise AnswerError(question.key, value, "expected a number") from None
+    if math.isnan(number) or math.isinf(number):
+        raise AnswerError(question.key, value, "expected a finite number")
+    scale = question.scale
+    if scale is not None and not scale[0] <= number <= scale[1]:
+        low, high = (f"{bound:g}" for bound in scale)
+        raise AnswerError(question.key, value, f"must be between {low} and {high}")
+    if question.type in {"grade", "nps", "ces", "likert"} and number != int(number):
+        raise AnswerError(question.key, value, "must be a whole number")
+    return number
+
+
+def _as_yes_no(question: QuestionLike, value: Any) -> float:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    word = str(value).strip().lower()
+    if word in YES:
+        return 1.0
+    if word in NO:
+        return 0.0
+    raise AnswerError(question.key, value, "expected yes or no")
+
+
+def _choice_keys(question: QuestionLike) -> list[str]:
+    return [choice["key"] for choice in question.choices]
+
+
+def _as_choice(question: QuestionLike, value: Any) -> str:
+    key = str(value).strip()
+    if key not in _choice_keys(question):
+        raise AnswerError(
+            question.key, value, f"must be one of {', '.join(_choice_keys(question))}"
+        )
+    return key
+
+
+def _as_choices(question: QuestionLike, value: Any) -> str:
+    items = value if isinstance(value, list | tuple) else str(value).split("|")
+    keys = [_as_choice(question, item) for item in items if not is_empty(item)]
+    if len(set(keys)) != len(keys):
+        raise AnswerError(question.key, value, "a choice is given twice")
+    return "|".join(keys)
+
+
+def _as_moment(question: QuestionLike, value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise AnswerError(
+                question.key, value, "expected a date and time like 2026-03-31T14:05"
+            ) from None
+    if moment.tzinfo is None:
+        raise AnswerError(question.key, value, "the time zone is missing")
+    return moment
+
+
+def to_stored(question: QuestionLike, value: Any) -> StoredValue | None:
+    """Validate ``value`` for ``question``; None means "not answered"."""
+    if is_empty(value):
+        return None
+    kind = question.type
+    if kind in NUMERIC_TYPES:
+        return StoredValue(number=_as_number(question, value))
+    if kind == "yes_no":
+        return StoredValue(number=_as_yes_no(question, value))
+    if kind == "single_choice":
+        return StoredValue(text=_as_choice(question, value))
+    if kind == "multiple_choice":
+        return StoredValue(text=_as_choices(question, value))
+    if kind == "timestamp":
+        return StoredValue(moment=_as_moment(question, value))
+    if kind == "text":
+        text = str(value).strip()
+        if len(text) > 5000:
+            raise AnswerError(question.key, value[:40], "is longer than 5,000 characters")
+        return StoredValue(text=text)
+    raise AnswerError(question.key, value, f"unknown question type {kind}")
+
+
+def is_asked(
+    question: Any, stored: dict[str, StoredValue | None], channel_kind: str | None
+) -> bool:
+    """Whether ``question`` applies, given the channel and the answers so far (``show_if``)."""
+    if question.channels and channel_kind not in question.channels:
+        return False
+    condition = question.show_if
+    if not condition:
+        return True
+    given = stored.get(condition["question"])
+    if given is None:
+        return False
+    expected = condition["equals"]
+    if isinstance(expected, bool):
+        return given.number == (1.0 if expected else 0.0)
+    return expected in (given.text, given.number)

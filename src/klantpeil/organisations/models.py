@@ -1,0 +1,88 @@
+"""Sectors, organisations (the tenants), their units and contact channels."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from klantpeil.core.tenancy import TenantModel
+
+
+class Sector(models.Model):
+    """A branch of the field; benchmarks compare organisations within one sector."""
+
+    key = models.SlugField(unique=True)
+    name_nl = models.CharField(max_length=120)
+    name_en = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("sector")
+        verbose_name_plural = _("sectors")
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class Organisation(models.Model):
+    """The tenant: everything measured belongs to exactly one organisation."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="organisations")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChannelKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    CHAT = "chat", _("Chat")
+    SOCIAL = "social", _("Social media")
+    COUNTER = "counter", _("Counter")
+    LETTER = "letter", _("Letter")
+    MESSAGING = "messaging", _("Messaging")
+    WEB = "web", _("Web")
+
+
+class Unit(TenantModel):
+    """A department or location of an organisation."""
+
+    code = models.SlugField(max_length=60)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "code"], name="unit_code_per_org")
+        ]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(TenantModel):
+    """A contact channel as one organisation runs it (its own phone line, inbox, counter)."""
+
+    kind = models.CharField(max_length=20, choices=ChannelKind.choices)
+    name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "kind"], name="channel_kind_per_org")
+        ]
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+
+    def __str__(self) -> str:
+        return self.name or self.get_kind_display()

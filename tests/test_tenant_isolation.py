@@ -1,0 +1,119 @@
+"""Every route of the web app × a user of organisation A × organisation B's objects → 404.
+
+The routes are read from the URL configuration, so a new page is covered
+without anyone remembering to add it. A route with a parameter this test does
+not know fails the test until a sample is added below.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from klantpeil.collection.services import record_measurement
+from klantpeil.core.tenancy import tenant
+from klantpeil.instruments.models import Instrument
+from klantpeil.instruments.services import publish_version
+from klantpeil.organisations.models import Channel
+
+# Route families that are not the tenant's: the operator's back office (staff
+# only, tested elsewhere), allauth's account pages and Django's i18n switch.
+FOREIGN_NAMESPACES = {"admin"}
+FOREIGN_PREFIXES = ("accounts/", "i18n/", "admin/")
+
+
+def _routes(resolvers=None, prefix="", namespace=None):
+    for entry in resolvers if resolvers is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or namespace
+            if ns in FOREIGN_NAMESPACES:
+                continue
+            yield from _routes(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            route = prefix + str(entry.pattern)
+            if route.startswith(FOREIGN_PREFIXES):
+                continue
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            yield name, route, sorted(entry.pattern.converters)
+
+
+def _sample_objects(org) -> dict:
+    """One object of each kind a URL can name, owned by ``org``."""
+    with tenant(org):
+        instrument = Instrument.objects.create(
+            key="walk", method="customer_survey", name_nl="Loop", name_en="Walk"
+        )
+        version = publish_version(
+            instrument=instrument,
+            definition={
+                "key": "walk",
+                "method": "customer_survey",
+                "questions": [{"key": "g", "type": "grade", "label": {"nl": "C", "en": "G"}}],
+            },
+        )
+        measurement = record_measurement(
+            version=version,
+            answers={"g": 7},
+            occurred_at=datetime(2026, 5, 1, 10, tzinfo=UTC),
+            source="api",
+            channel=Channel.objects.get(kind="phone"),
+        )
+    return {"org": org.slug, "pk": measurement.pk}
+
+
+@pytest.fixture
+def two_orgs(make_org, make_member, client):
+    alpha, beta = make_org("alpha"), make_org("beta")
+    user = make_member("a@alpha.example", alpha, "analyst")
+    make_member("b@beta.example", beta, "manager")
+    client.force_login(user)
+    return client, _sample_objects(alpha), _sample_objects(beta), beta
+
+
+def _url(name, params, values):
+    unknown = [p for p in params if p not in values]
+    assert not unknown, f"{name}: no sample value for URL parameter(s) {unknown}; add one"
+    return reverse(name, kwargs={p: values[p] for p in params})
+
+
+def test_the_walk_covers_the_app(two_orgs):
+    names = {name for name, _, _ in _routes()}
+    assert {"app:overview", "app:measurements", "app:measurement", "healthz"} <= names
+
+
+def test_every_route_gives_404_for_another_organisations_objects(two_orgs):
+    client, own, foreign, beta = two_orgs
+    checked = 0
+    for name, route, params in _routes():
+        if not params:
+            response = client.get(reverse(name), follow=True)
+            assert beta.name not in response.content.decode(), f"{route} shows {beta.name}"
+            continue
+        assert "org" in params, f"{route} names an object without naming its organisation"
+        # Sanity: the member's own objects are there, so a 404 below means something.
+        assert client.get(_url(name, params, own)).status_code == 200, route
+        # Another organisation entirely.
+        assert client.get(_url(name, params, foreign)).status_code == 404, route
+        # Own organisation in the URL, another organisation's object id.
+        mixed = {**foreign, "org": own["org"]}
+        if mixed != own and params != ["org"]:
+            assert client.get(_url(name, params, mixed)).status_code == 404, route
+        checked += 1
+    assert checked >= 3
+
+
+def test_a_slug_that_does_not_exist_looks_the_same_as_a_foreign_one(two_orgs):
+    client, _, foreign, _ = two_orgs
+    missing = client.get(reverse("app:overview", kwargs={"org": "no-such-org"}))
+    other = client.get(reverse("app:overview", kwargs={"org": foreign["org"]}))
+    assert missing.status_code == other.status_code == 404
+    assert missing.content == other.content
+
+
+def test_anonymous_visitors_are_sent_to_login(make_org, client):
+    make_org("alpha")
+    response = client.get(reverse("app:overview", kwargs={"org": "alpha"}))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")

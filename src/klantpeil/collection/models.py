@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from klantpeil.core.tenancy import TenantManager, TenantModel, TenantQuerySet
-from klantpeil.instruments.models import Method
+from klantpeil.instruments.models import Method, localised
 
 
 class Source(models.TextChoices):
@@ -115,6 +115,23 @@ class Answer(TenantModel):
         if self.number is not None:
             return self.number
         return self.text
+
+    @property
+    def display(self) -> str:
+        """The answer as a person reads it: 8 not 8.0, Ja/Yes, a choice's label."""
+        from django.utils import formats, timezone
+
+        question = self.question
+        if question.type == "yes_no" and self.number is not None:
+            return str(_("Yes") if self.number else _("No"))
+        if question.type in ("single_choice", "multiple_choice") and self.text:
+            labels = {c["key"]: localised(c["label"]["nl"], c["label"]["en"]) for c in question.choices}
+            return ", ".join(labels.get(key, key) for key in self.text.split("|"))
+        if self.moment is not None:
+            return formats.date_format(timezone.localtime(self.moment), "DATETIME_FORMAT")
+        if self.number is not None:
+            return formats.number_format(int(self.number) if self.number.is_integer() else self.number)
+        return self.text or ""
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):

@@ -1,0 +1,99 @@
+"""The ``klantpeil`` command as an operator scripts it: real processes, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import klantpeil
+
+COMMANDS = ["demo", "serve", "migrate", "orgs", "createuser", "manage"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    result = klantpeil(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert f"usage: klantpeil {command}" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("cli")
+    result = klantpeil("demo", "--no-serve", "--scale", "0.01", "--data-dir", str(data_dir),
+                       env={"DATABASE_URL": ""})
+    assert result.returncode == 0, result.stderr + result.stdout
+    return data_dir, result
+
+
+def test_demo_reports_what_it_made_and_the_logins(demo_dir):
+    _, result = demo_dir
+    assert "Generated " in result.stdout and "measurements" in result.stdout
+    assert "analist@klantpeil.example" in result.stdout
+    assert "Generating demo data" in result.stderr  # the progress bar
+
+
+def test_orgs_reads_what_demo_made_in_the_same_data_dir(demo_dir):
+    data_dir, _ = demo_dir
+    result = klantpeil("orgs", "--data-dir", str(data_dir), "--format", "json",
+                       env={"DATABASE_URL": ""})
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 20
+    sectors = {}
+    for row in rows:
+        sectors[row["sector"]] = sectors.get(row["sector"], 0) + 1
+    assert sectors == {"housing": 5, "insurers": 5, "municipalities": 5, "utilities": 5}
+    table = klantpeil("orgs", "--data-dir", str(data_dir), env={"DATABASE_URL": ""}).stdout
+    assert table.splitlines()[0].split() == ["SLUG", "SECTOR", "NAME"]
+    assert "gemeente-wadderveen" in table
+
+
+def test_demo_reuses_an_existing_database(demo_dir):
+    data_dir, _ = demo_dir
+    again = klantpeil("demo", "--no-serve", "--data-dir", str(data_dir), env={"DATABASE_URL": ""})
+    assert again.returncode == 0, again.stderr
+    assert "Reusing the existing data (20 organisations)" in again.stdout
+
+
+def test_createuser_with_password_from_the_environment(demo_dir):
+    data_dir, _ = demo_dir
+    env = {"DATABASE_URL": "", "KLANTPEIL_PASSWORD": "Correct-Horse-Battery-9"}
+    made = klantpeil("createuser", "nieuw@wadderveen.example", "--org", "gemeente-wadderveen",
+                     "--role", "viewer", "--data-dir", str(data_dir), env=env)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip() == "nieuw@wadderveen.example is viewer in Gemeente Wadderveen."
+    check = klantpeil(
+        "manage", "--data-dir", str(data_dir), "shell", "-c",
+        "from django.contrib.auth import authenticate as a;"
+        "u=a(email='nieuw@wadderveen.example', password='Correct-Horse-Battery-9');"
+        "print(u.memberships.get().role)",
+        env={"DATABASE_URL": ""},
+    )
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.strip() == "viewer"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--org", "no-such-org", "--role", "viewer"], "no organisation with slug 'no-such-org'"),
+        (["--role", "manager"], "--org is required for the role 'manager'"),
+    ],
+)
+def test_createuser_explains_what_is_wrong(demo_dir, args, message):
+    data_dir, _ = demo_dir
+    env = {"DATABASE_URL": "", "KLANTPEIL_PASSWORD": "Correct-Horse-Battery-9"}
+    result = klantpeil("createuser", "x@example.org", *args, "--data-dir", str(data_dir), env=env)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_createuser_refuses_a_weak_password(demo_dir):
+    data_dir, _ = demo_dir
+    env = {"DATABASE_URL": "", "KLANTPEIL_PASSWORD": "12345678"}
+    result = klantpeil("createuser", "weak@example.org", "--org", "gemeente-wadderveen",
+                       "--role", "viewer", "--data-dir", str(data_dir), env=env)
+    assert result.returncode == 2
+    assert "too common" in result.stderr

@@ -53,7 +53,9 @@ def free_port() -> int:
 
 def klantpeil(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
     """Run the installed ``klantpeil`` command in its own process (its own settings)."""
-    clean = {k: v for k, v in os.environ.items() if k not in {"KLANTPEIL_ENV", "DJANGO_SETTINGS_MODULE"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"KLANTPEIL_ENV", "DJANGO_SETTINGS_MODULE"}
+    }
     return subprocess.run(
         [sys.executable, "-m", "klantpeil.cli", *args],
         env={**clean, **(env or {})},
@@ -69,13 +71,31 @@ def served_demo(tmp_path_factory):
     """``klantpeil demo`` on a fresh SQLite folder, served by waitress on a free port."""
     data_dir = tmp_path_factory.mktemp("demo")
     port = free_port()
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"KLANTPEIL_ENV", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"KLANTPEIL_ENV", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"}
+    }
     log = (data_dir / "demo.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "klantpeil.cli", "demo", "--port", str(port),
-         "--data-dir", str(data_dir), "--scale", "0.02", "--seed", "3"],
-        env=clean, stdout=log, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "klantpeil.cli",
+            "demo",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--scale",
+            "0.02",
+            "--seed",
+            "3",
+        ],
+        env=clean,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -95,8 +115,13 @@ def served_demo(tmp_path_factory):
     output = log.read()
     password = re.search(r"password '([^']+)'", output).group(1)
     logins = dict(re.findall(r"^\s+(\S+@\S+)\s+(\w+)", output, flags=re.MULTILINE))
-    yield {"url": base, "password": password, "logins": logins, "output": output,
-           "data_dir": data_dir}
+    yield {
+        "url": base,
+        "password": password,
+        "logins": logins,
+        "output": output,
+        "data_dir": data_dir,
+    }
     process.terminate()
     process.wait(timeout=20)
     log.close()

@@ -21,8 +21,15 @@ def test_every_command_has_help(command):
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("cli")
-    result = klantpeil("demo", "--no-serve", "--scale", "0.01", "--data-dir", str(data_dir),
-                       env={"DATABASE_URL": ""})
+    result = klantpeil(
+        "demo",
+        "--no-serve",
+        "--scale",
+        "0.01",
+        "--data-dir",
+        str(data_dir),
+        env={"DATABASE_URL": ""},
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     return data_dir, result
 
@@ -36,8 +43,9 @@ def test_demo_reports_what_it_made_and_the_logins(demo_dir):
 
 def test_orgs_reads_what_demo_made_in_the_same_data_dir(demo_dir):
     data_dir, _ = demo_dir
-    result = klantpeil("orgs", "--data-dir", str(data_dir), "--format", "json",
-                       env={"DATABASE_URL": ""})
+    result = klantpeil(
+        "orgs", "--data-dir", str(data_dir), "--format", "json", env={"DATABASE_URL": ""}
+    )
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert len(rows) == 20
@@ -60,19 +68,32 @@ def test_demo_reuses_an_existing_database(demo_dir):
 def test_createuser_with_password_from_the_environment(demo_dir):
     data_dir, _ = demo_dir
     env = {"DATABASE_URL": "", "KLANTPEIL_PASSWORD": "Correct-Horse-Battery-9"}
-    made = klantpeil("createuser", "nieuw@wadderveen.example", "--org", "gemeente-wadderveen",
-                     "--role", "viewer", "--data-dir", str(data_dir), env=env)
+    made = klantpeil(
+        "createuser",
+        "nieuw@wadderveen.example",
+        "--org",
+        "gemeente-wadderveen",
+        "--role",
+        "viewer",
+        "--data-dir",
+        str(data_dir),
+        env=env,
+    )
     assert made.returncode == 0, made.stderr
     assert made.stdout.strip() == "nieuw@wadderveen.example is viewer in Gemeente Wadderveen."
     check = klantpeil(
-        "manage", "--data-dir", str(data_dir), "shell", "-c",
+        "manage",
+        "--data-dir",
+        str(data_dir),
+        "shell",
+        "-c",
         "from django.contrib.auth import authenticate as a;"
         "u=a(email='nieuw@wadderveen.example', password='Correct-Horse-Battery-9');"
         "print(u.memberships.get().role)",
         env={"DATABASE_URL": ""},
     )
     assert check.returncode == 0, check.stderr
-    assert check.stdout.strip() == "viewer"
+    assert check.stdout.strip().splitlines()[-1] == "viewer"
 
 
 @pytest.mark.parametrize(
@@ -93,7 +114,16 @@ def test_createuser_explains_what_is_wrong(demo_dir, args, message):
 def test_createuser_refuses_a_weak_password(demo_dir):
     data_dir, _ = demo_dir
     env = {"DATABASE_URL": "", "KLANTPEIL_PASSWORD": "12345678"}
-    result = klantpeil("createuser", "weak@example.org", "--org", "gemeente-wadderveen",
-                       "--role", "viewer", "--data-dir", str(data_dir), env=env)
+    result = klantpeil(
+        "createuser",
+        "weak@example.org",
+        "--org",
+        "gemeente-wadderveen",
+        "--role",
+        "viewer",
+        "--data-dir",
+        str(data_dir),
+        env=env,
+    )
     assert result.returncode == 2
     assert "too common" in result.stderr

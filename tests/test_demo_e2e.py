@@ -34,7 +34,7 @@ def test_a_manager_sees_counts_per_channel_in_dutch_and_english(
     served_demo, browser, screenshot_dir
 ):
     errors: list[str] = []
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nl-NL")
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(served_demo["url"] + "/accounts/login/")
     page.fill("#id_login", "manager@wadderveen.example")
@@ -49,7 +49,9 @@ def test_a_manager_sees_counts_per_channel_in_dutch_and_english(
     page.click("button[name=language][value=en]")
     page.wait_for_load_state()
     assert page.locator("table.counts caption").inner_text() == "Measurements per channel and month"
-    assert {"Phone", "E-mail", "Counter"} <= set(page.locator("table.counts tbody th").all_inner_texts())
+    assert {"Phone", "E-mail", "Counter"} <= set(
+        page.locator("table.counts tbody th").all_inner_texts()
+    )
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(screenshot_dir / "overview-en-phone.png"), full_page=True)
     assert errors == []
@@ -64,7 +66,7 @@ def test_the_analyst_switches_between_organisations(served_demo, browser):
     page.click("button[type=submit].primary")
     page.wait_for_url("**/app/")
     assert page.locator(".cards li").count() == 20
-    page.click("text=Woonstichting De Linde")
+    page.click(".cards >> text=Woonstichting De Linde")
     page.wait_for_url("**/app/woonstichting-de-linde/")
     page.click(".orgs summary")
     page.click(".orgs >> text=Groenvolt")

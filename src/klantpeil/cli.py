@@ -25,8 +25,11 @@ def _setup(args: argparse.Namespace) -> None:
         os.environ["KLANTPEIL_DATA_DIR"] = str(Path(args.data_dir).expanduser().resolve())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klantpeil.config.settings")
     import django
+    from django.utils import translation
 
     django.setup()
+    # Command output is for operators and scripts: English, like Django's own commands.
+    translation.activate("en")
 
 
 def _database_label() -> str:

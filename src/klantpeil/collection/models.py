@@ -125,12 +125,16 @@ class Answer(TenantModel):
         if question.type == "yes_no" and self.number is not None:
             return str(_("Yes") if self.number else _("No"))
         if question.type in ("single_choice", "multiple_choice") and self.text:
-            labels = {c["key"]: localised(c["label"]["nl"], c["label"]["en"]) for c in question.choices}
+            labels = {
+                c["key"]: localised(c["label"]["nl"], c["label"]["en"]) for c in question.choices
+            }
             return ", ".join(labels.get(key, key) for key in self.text.split("|"))
         if self.moment is not None:
             return formats.date_format(timezone.localtime(self.moment), "DATETIME_FORMAT")
         if self.number is not None:
-            return formats.number_format(int(self.number) if self.number.is_integer() else self.number)
+            return formats.number_format(
+                int(self.number) if self.number.is_integer() else self.number
+            )
         return self.text or ""
 
     def save(self, *args: Any, **kwargs: Any) -> None:

@@ -64,7 +64,7 @@ def read_environment() -> Environment:
         raise ConfigurationError(f"KLANTPEIL_ENV={name!r} is not one of {', '.join(ENVIRONMENTS)}")
     production = name == "production"
     secret_key = os.environ.get("KLANTPEIL_SECRET_KEY", "")
-    if production and len(secret_key) < 50:
+    if production and (len(secret_key) < 50 or len(set(secret_key)) < 5):
         raise ConfigurationError(
             "KLANTPEIL_SECRET_KEY must be set to a random string of at least 50 characters "
             "in production (python -c 'import secrets; print(secrets.token_urlsafe(64))')"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from klantpeil.accounts.models import Role
 from klantpeil.accounts.services import add_member
+from klantpeil.demo.universe import SECTORS
 from klantpeil.organisations.models import Organisation
 
 DEMO_PASSWORD = "klantpeil-demo"
@@ -25,8 +26,9 @@ def create_logins() -> list[Login]:
     by_sector: dict[str, list[Organisation]] = {}
     for org in organisations:
         by_sector.setdefault(org.sector.key, []).append(org)
-    first_municipality = by_sector["municipalities"][0]
-    first_housing = by_sector["housing"][0]
+    named = {org.name: org for org in organisations}
+    first_municipality = named[SECTORS[0].organisations[0]]
+    first_housing = named[SECTORS[1].organisations[0]]
     logins = []
 
     def add(email: str, role: str, orgs: list[Organisation], where: str) -> None:

@@ -35,7 +35,10 @@ def _answers(instrument: str, key: str):
 def test_shape_of_the_field(demo):
     sectors = Organisation.objects.values("sector__key").annotate(n=Count("id"))
     assert {row["sector__key"]: row["n"] for row in sectors} == {
-        "municipalities": 5, "housing": 5, "utilities": 5, "insurers": 5,
+        "municipalities": 5,
+        "housing": 5,
+        "utilities": 5,
+        "insurers": 5,
     }
     assert demo.measurements == Measurement.all_tenants.count()
     assert demo.answers == Answer.all_tenants.count()
@@ -74,11 +77,17 @@ def test_channel_gaps_follow_the_field(demo):
 
 @pytest.mark.django_db
 def test_reliability_and_empathy_weigh_most_and_waiting_time_is_a_dissatisfier(demo):
-    overall = dict(_answers("customer-survey", "overall_grade").values_list("measurement_id", "number"))
+    overall = dict(
+        _answers("customer-survey", "overall_grade").values_list("measurement_id", "number")
+    )
     drivers = {}
-    for row in Answer.all_tenants.filter(
-        measurement__instrument_version__instrument__key="customer-survey"
-    ).exclude(question__driver="").values_list("measurement_id", "question__driver", "number"):
+    for row in (
+        Answer.all_tenants.filter(
+            measurement__instrument_version__instrument__key="customer-survey"
+        )
+        .exclude(question__driver="")
+        .values_list("measurement_id", "question__driver", "number")
+    ):
         drivers.setdefault(row[1], {})[row[0]] = row[2]
     ids = [i for i in overall if all(i in d for k, d in drivers.items() if k != "ivr_menu")]
     y = np.array([overall[i] for i in ids])
@@ -105,7 +114,8 @@ def test_mystery_calls_resemble_the_fields_figures(demo):
     ended = dict(
         _answers("mystery-phone", "ended_at")
         .filter(measurement__answers__question__key="transferred", measurement__answers__number=1)
-        .values_list("text").annotate(n=Count("id"))
+        .values_list("text")
+        .annotate(n=Count("id"))
     )
     transferred = sum(ended.values())
     assert ended["operator"] / transferred == pytest.approx(1 / 6, abs=0.05)
@@ -136,7 +146,11 @@ def test_the_same_seed_gives_the_same_data(demo):
 def test_demo_logins_can_sign_in(demo, client):
     logins = create_logins()
     assert {login.role for login in logins} == {
-        "operator", "analyst", "manager", "viewer", "shopper",
+        "operator",
+        "analyst",
+        "manager",
+        "viewer",
+        "shopper",
     }
     for login in logins:
         assert client.login(email=login.email, password=DEMO_PASSWORD), login.email

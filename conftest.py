@@ -44,3 +44,12 @@ def make_member(db):
         return user
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Service-level messages in tests are compared in English (requests pick their own)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -20,8 +20,12 @@ from klantpeil.organisations.models import Channel
 
 # Route families that are not the tenant's: the operator's back office (staff
 # only, tested elsewhere), allauth's account pages and Django's i18n switch.
-FOREIGN_NAMESPACES = {"admin"}
-FOREIGN_PREFIXES = ("accounts/", "i18n/", "admin/")
+# The API is token-scoped and walked by its own test from the OpenAPI document.
+FOREIGN_NAMESPACES = {"admin", "api-v1"}
+FOREIGN_PREFIXES = ("accounts/", "i18n/", "admin/", "api/")
+# Respondent pages are reached by an unguessable secret, not by a member: the
+# secret itself names the organisation (tested in collection/tests).
+CAPABILITY_ROUTES = {"respond", "respond-done", "respond-open"}
 
 
 def _routes(resolvers=None, prefix="", namespace=None):
@@ -33,7 +37,7 @@ def _routes(resolvers=None, prefix="", namespace=None):
             yield from _routes(entry.url_patterns, prefix + str(entry.pattern), ns)
         elif isinstance(entry, URLPattern) and entry.name:
             route = prefix + str(entry.pattern)
-            if route.startswith(FOREIGN_PREFIXES):
+            if route.startswith(FOREIGN_PREFIXES) or entry.name in CAPABILITY_ROUTES:
                 continue
             name = f"{namespace}:{entry.name}" if namespace else entry.name
             yield name, route, sorted(entry.pattern.converters)

@@ -178,6 +178,42 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    _setup(args)
+    from klantpeil.accounts.models import ApiToken
+    from klantpeil.accounts.services import issue_api_token, revoke_api_token
+    from klantpeil.organisations.models import Organisation
+
+    organisation = Organisation.objects.filter(slug=args.org).first()
+    if organisation is None:
+        print(
+            f"error: no organisation with slug {args.org!r} (see `klantpeil orgs`)", file=sys.stderr
+        )
+        return 2
+    tokens = ApiToken.all_tenants.filter(organisation=organisation)
+    if args.list:
+        for token in tokens:
+            state = "revoked" if token.revoked_at else f"expires {token.expires_at:%Y-%m-%d}"
+            print(f"{token.prefix}  {token.name:<30} {state}")
+        return 0
+    if args.revoke:
+        token = tokens.filter(prefix=args.revoke).first()
+        if token is None:
+            print(f"error: {organisation.name} has no token {args.revoke!r}", file=sys.stderr)
+            return 2
+        revoke_api_token(token=token)
+        print(f"Revoked {token.prefix} ({token.name}).")
+        return 0
+    issued = issue_api_token(organisation=organisation, name=args.name, days=args.days)
+    print(issued.secret)
+    print(
+        f"API token {issued.token.prefix} for {organisation.name}, valid until "
+        f"{issued.token.expires_at:%Y-%m-%d}. It is shown only now; store it safely.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup(args)
     from django.core.management import execute_from_command_line
@@ -256,6 +292,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("email")
     p.add_argument("--org", metavar="SLUG", help="organisation slug (not needed for operators)")
     p.add_argument("--role", required=True, choices=ROLE_NAMES)
+    p = add(
+        "token",
+        cmd_token,
+        "make, list or revoke API tokens of one organisation; a new "
+        "token is printed once on standard output",
+        [data],
+    )
+    p.add_argument("--org", metavar="SLUG", required=True)
+    p.add_argument("--name", default="API token", help="what the token is for")
+    p.add_argument("--days", type=int, default=365, help="days until it expires (365)")
+    p.add_argument("--list", action="store_true", help="list the organisation's tokens")
+    p.add_argument("--revoke", metavar="PREFIX", help="revoke the token with this prefix")
     p = add("manage", cmd_manage, "run a Django management command (for operators)", [data])
     p.add_argument("arguments", nargs=argparse.REMAINDER)
     return parser

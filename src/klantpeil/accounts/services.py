@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.utils import timezone
 
-from klantpeil.accounts.models import Membership, Role, User
+from klantpeil.accounts.models import ApiToken, Membership, Role, User
 from klantpeil.organisations.models import Organisation
 
 
@@ -48,3 +55,57 @@ def add_member(
             user=user, organisation=organisation, defaults={"role": role}
         )
     return user, membership
+
+
+TOKEN_PREFIX = "kp"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown once, never stored
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_api_token(
+    *, organisation: Organisation, name: str, days: int = 365, created_by: User | None = None
+) -> IssuedToken:
+    """Make a token for ``organisation``; the returned secret is the only copy."""
+    if days < 1 or days > 3660:
+        raise ValueError("A token lives between 1 and 3,660 days")
+    prefix = secrets.token_hex(6)
+    secret = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.all_tenants.create(
+        organisation=organisation,
+        name=name,
+        prefix=prefix,
+        key_hash=_hash(secret),
+        created_by=created_by,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    return IssuedToken(token, secret)
+
+
+def token_for_secret(secret: str) -> ApiToken | None:
+    """The live token this secret belongs to, across organisations (the secret names it)."""
+    parts = secret.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    token = ApiToken.all_tenants.select_related("organisation").filter(prefix=parts[1]).first()
+    if token is None or not hmac.compare_digest(token.key_hash, _hash(secret)):
+        return None
+    now = timezone.now()
+    if token.revoked_at is not None or token.expires_at <= now:
+        return None
+    # Recording every use would turn each API read into a write; once a minute is enough.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.all_tenants.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def revoke_api_token(*, token: ApiToken) -> None:
+    ApiToken.all_tenants.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())

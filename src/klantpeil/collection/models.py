@@ -162,3 +162,65 @@ class Correction(TenantModel):
         ordering = ["-created_at"]
         verbose_name = _("correction")
         verbose_name_plural = _("corrections")
+
+
+class Invitation(TenantModel):
+    """A single-use, expiring link for one respondent, made from one contact event.
+
+    The link's token is never stored, only its SHA-256 hash: whoever reads the
+    database cannot answer in a customer's name. The respondent's contact data
+    lives here, apart from the answers, so it can be removed on its own.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    instrument_version = models.ForeignKey(
+        "instruments.InstrumentVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.ForeignKey("organisations.Channel", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "organisations.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    occurred_at = models.DateTimeField()
+    language = models.CharField(max_length=8, default="nl")
+    external_contact_id = models.CharField(max_length=120, blank=True)
+    respondent_email = models.EmailField(blank=True)
+    respondent_phone = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    measurement = models.OneToOneField(
+        Measurement, on_delete=models.PROTECT, null=True, blank=True, related_name="invitation"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organisation", "created_at"], name="invitation_org_time")]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk}"
+
+
+class OpenLink(TenantModel):
+    """A reusable survey link for a counter tablet or a QR code on a poster."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    instrument_version = models.ForeignKey(
+        "instruments.InstrumentVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.ForeignKey("organisations.Channel", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "organisations.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    language = models.CharField(max_length=8, default="nl")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("open link")
+        verbose_name_plural = _("open links")
+
+    def __str__(self) -> str:
+        return self.name

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
+from klantpeil.analytics.periods import parse_period
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.organisations.models import ChannelKind
 
@@ -65,3 +68,72 @@ def answers_of(*, measurement: Measurement) -> QuerySet[Answer]:
         .select_related("question")
         .order_by("question__position")
     )
+
+
+@dataclass(frozen=True)
+class MeasurementFilter:
+    """The filters every list, export and KPI read accepts."""
+
+    period: str | None = None
+    since: date | None = None
+    until: date | None = None
+    channel: str | None = None
+    unit: str | None = None
+    instrument: str | None = None
+    method: str | None = None
+
+
+def filtered_measurements(filters: MeasurementFilter) -> QuerySet[Measurement]:
+    """Current measurements of the current organisation matching ``filters``.
+
+    Days are calendar days in Amsterdam; ``until`` is inclusive. A bad period
+    raises ValueError with the accepted forms.
+    """
+    queryset = current_measurements()
+    if filters.period:
+        period = parse_period(filters.period)
+        queryset = queryset.filter(
+            occurred_at__gte=_local_midnight(period.start),
+            occurred_at__lt=_local_midnight(period.end),
+        )
+    if filters.since:
+        queryset = queryset.filter(occurred_at__gte=_local_midnight(filters.since))
+    if filters.until:
+        queryset = queryset.filter(
+            occurred_at__lt=_local_midnight(filters.until + timedelta(days=1))
+        )
+    if filters.channel:
+        queryset = queryset.filter(channel__kind=filters.channel)
+    if filters.unit:
+        queryset = queryset.filter(unit__code=filters.unit)
+    if filters.instrument:
+        queryset = queryset.filter(instrument_version__instrument__key=filters.instrument)
+    if filters.method:
+        queryset = queryset.filter(method=filters.method)
+    return queryset
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.get_default_timezone())
+
+
+def with_answers(queryset: QuerySet[Measurement]) -> QuerySet[Measurement]:
+    """Prefetch answers and what is needed to name them, in a fixed number of queries."""
+    return queryset.select_related(
+        "channel", "unit", "instrument_version__instrument"
+    ).prefetch_related(Prefetch("answers", queryset=Answer.objects.select_related("question")))
+
+
+def answers_as_dict(measurement: Measurement) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for answer in measurement.answers.all():
+        question = answer.question
+        if question.type == "multiple_choice" and answer.text:
+            values[question.key] = answer.text.split("|")
+        elif question.type == "yes_no" and answer.number is not None:
+            values[question.key] = bool(answer.number)
+        elif answer.number is not None and answer.number.is_integer():
+            values[question.key] = int(answer.number)
+        else:
+            values[question.key] = answer.value
+    return values

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from klantpeil.collection.models import Answer, Correction, Measurement
+from klantpeil.collection.models import (
+    Answer,
+    Correction,
+    Invitation,
+    Measurement,
+    OpenLink,
+    Source,
+)
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.answers import AnswerError, StoredValue, is_asked, to_stored
 from klantpeil.instruments.models import InstrumentVersion
@@ -45,7 +54,7 @@ def build_answers(
         value = stored[key]
         if value is None:
             if question.required and is_asked(question, stored, channel_kind):
-                errors[key] = "is required"
+                errors[key] = _("is required")
             continue
         built.append(
             Answer(question=question, number=value.number, text=value.text, moment=value.moment)
@@ -115,3 +124,69 @@ def correct_measurement(
         original=locked, replacement=replacement, reason=reason.strip(), corrected_by=user
     )
     return replacement
+
+
+@dataclass(frozen=True)
+class Submission:
+    measurement: Measurement
+    created: bool
+
+
+@transaction.atomic
+def answer_invitation(*, invitation_id: int, answers: Mapping[str, Any]) -> Submission:
+    """Record the respondent's answers once; a repeat returns the first measurement.
+
+    The invitation row is locked (PostgreSQL) or the write transaction is
+    exclusive (SQLite), and the invitation's one-to-one link to its
+    measurement is unique, so two tabs, a double tap or a retry never make a
+    second measurement.
+    """
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("channel", "unit", "instrument_version__instrument")
+        .get(pk=invitation_id)
+    )
+    if invitation.measurement_id is not None:
+        return Submission(invitation.measurement, created=False)
+    if invitation.expires_at <= timezone.now():
+        raise InvitationClosed("expired")
+    measurement = record_measurement(
+        version=invitation.instrument_version,
+        answers=answers,
+        occurred_at=invitation.occurred_at,
+        source=Source.WEB_FORM,
+        channel=invitation.channel,
+        unit=invitation.unit,
+        language=translation.get_language() or invitation.language,
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(measurement=measurement)
+    return Submission(measurement, created=True)
+
+
+class InvitationClosed(Exception):
+    """The link has expired (or was withdrawn); the respondent gets a friendly page."""
+
+
+def answer_open_link(
+    *, link: OpenLink, submission_id: str, answers: Mapping[str, Any]
+) -> Submission:
+    """Record an answer to an open link; the form's submission id makes a repeat harmless."""
+    external_id = f"open-{link.pk}-{submission_id}"[:120]
+    existing = Measurement.objects.filter(external_id=external_id).first()
+    if existing is not None:
+        return Submission(existing, created=False)
+    try:
+        measurement = record_measurement(
+            version=link.instrument_version,
+            answers=answers,
+            occurred_at=timezone.now(),
+            source=Source.WEB_FORM,
+            channel=link.channel,
+            unit=link.unit,
+            language=translation.get_language() or link.language,
+            external_id=external_id,
+        )
+    except IntegrityError:
+        # The same form was submitted twice at the same moment; the other one won.
+        return Submission(Measurement.objects.get(external_id=external_id), created=False)
+    return Submission(measurement, created=True)

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",
     "allauth",
     "allauth.account",
     "klantpeil.core",
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "klantpeil.instruments",
     "klantpeil.collection",
     "klantpeil.dashboards",
+    "klantpeil.api",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from klantpeil.api.api import api
+from klantpeil.collection import views as collection_views
 from klantpeil.core import views as core_views
 
 urlpatterns = [
@@ -11,6 +13,10 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("app/", include("klantpeil.dashboards.urls")),
+    path("api/v1/", api.urls),
+    path("s/<str:token>", collection_views.respond, name="respond"),
+    path("s/<str:token>/done", collection_views.thanks, name="respond-done"),
+    path("o/<slug:slug>", collection_views.respond_open, name="respond-open"),
 ]
 
 admin.site.site_header = "Klantpeil"

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from django.utils.translation import gettext as _
+
 YES = {"1", "yes", "ja", "true", "y", "j", "waar"}
 NO = {"0", "no", "nee", "false", "n", "onwaar"}
 NUMERIC_TYPES = {"grade", "nps", "ces", "likert", "number", "duration"}
@@ -49,7 +51,7 @@ def is_empty(value: Any) -> bool:
 
 def _as_number(question: QuestionLike, value: Any) -> float:
     if isinstance(value, bool):
-        raise AnswerError(question.key, value, "expected a number")
+        raise AnswerError(question.key, value, _("enter a number"))
     if isinstance(value, int | float):
         number = float(value)
     else:
@@ -58,15 +60,19 @@ def _as_number(question: QuestionLike, value: Any) -> float:
         try:
             number = float(cleaned)
         except ValueError:
-            raise AnswerError(question.key, value, "expected a number") from None
+            raise AnswerError(question.key, value, _("enter a number")) from None
     if math.isnan(number) or math.isinf(number):
-        raise AnswerError(question.key, value, "expected a finite number")
+        raise AnswerError(question.key, value, _("enter a number"))
     scale = question.scale
     if scale is not None and not scale[0] <= number <= scale[1]:
         low, high = (f"{bound:g}" for bound in scale)
-        raise AnswerError(question.key, value, f"must be between {low} and {high}")
+        raise AnswerError(
+            question.key,
+            value,
+            _("must be between %(low)s and %(high)s") % {"low": low, "high": high},
+        )
     if question.type in {"grade", "nps", "ces", "likert"} and number != int(number):
-        raise AnswerError(question.key, value, "must be a whole number")
+        raise AnswerError(question.key, value, _("must be a whole number"))
     return number
 
 
@@ -78,7 +84,7 @@ def _as_yes_no(question: QuestionLike, value: Any) -> float:
         return 1.0
     if word in NO:
         return 0.0
-    raise AnswerError(question.key, value, "expected yes or no")
+    raise AnswerError(question.key, value, _("answer yes or no"))
 
 
 def _choice_keys(question: QuestionLike) -> list[str]:
@@ -89,7 +95,9 @@ def _as_choice(question: QuestionLike, value: Any) -> str:
     key = str(value).strip()
     if key not in _choice_keys(question):
         raise AnswerError(
-            question.key, value, f"must be one of {', '.join(_choice_keys(question))}"
+            question.key,
+            value,
+            _("must be one of %(choices)s") % {"choices": ", ".join(_choice_keys(question))},
         )
     return key
 
@@ -98,7 +106,7 @@ def _as_choices(question: QuestionLike, value: Any) -> str:
     items = value if isinstance(value, list | tuple) else str(value).split("|")
     keys = [_as_choice(question, item) for item in items if not is_empty(item)]
     if len(set(keys)) != len(keys):
-        raise AnswerError(question.key, value, "a choice is given twice")
+        raise AnswerError(question.key, value, _("a choice is given twice"))
     return "|".join(keys)
 
 
@@ -110,10 +118,10 @@ def _as_moment(question: QuestionLike, value: Any) -> datetime:
             moment = datetime.fromisoformat(str(value).strip())
         except ValueError:
             raise AnswerError(
-                question.key, value, "expected a date and time like 2026-03-31T14:05"
+                question.key, value, _("enter a date and time like 2026-03-31T14:05")
             ) from None
     if moment.tzinfo is None:
-        raise AnswerError(question.key, value, "the time zone is missing")
+        raise AnswerError(question.key, value, _("the time zone is missing"))
     return moment
 
 
@@ -135,7 +143,7 @@ def to_stored(question: QuestionLike, value: Any) -> StoredValue | None:
     if kind == "text":
         text = str(value).strip()
         if len(text) > 5000:
-            raise AnswerError(question.key, value[:40], "is longer than 5,000 characters")
+            raise AnswerError(question.key, value[:40], _("is longer than 5,000 characters"))
         return StoredValue(text=text)
     raise AnswerError(question.key, value, f"unknown question type {kind}")
 

@@ -1,0 +1,26 @@
+"""The REST API, version 1, at /api/v1/."""
+
+from ninja import NinjaAPI
+
+from klantpeil.api import errors
+from klantpeil.api.auth import OrganisationToken
+from klantpeil.collection.api import router as collection_router
+from klantpeil.instruments.api import router as instruments_router
+from klantpeil.organisations.api import router as organisations_router
+
+api = NinjaAPI(
+    title="Klantpeil API",
+    version="1",
+    description=(
+        "Push contact events to invite respondents, store measurements collected elsewhere "
+        "and read results. Every token belongs to one organisation; everything you see and "
+        "write is that organisation's. Errors always have the shape "
+        "`{status, code, message, field, errors: [{field, index, message, value}]}`."
+    ),
+    auth=OrganisationToken(),
+    urls_namespace="api-v1",
+)
+errors.install(api)
+api.add_router("", instruments_router)
+api.add_router("", organisations_router)
+api.add_router("", collection_router)

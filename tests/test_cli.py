@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import klantpeil
 
-COMMANDS = ["demo", "serve", "migrate", "orgs", "createuser", "token", "manage"]
+COMMANDS = ["demo", "serve", "migrate", "orgs", "createuser", "token", "import", "export", "manage"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

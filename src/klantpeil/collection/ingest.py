@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from klantpeil.collection.models import Answer, Invitation, Measurement
@@ -108,16 +108,24 @@ class IngestResult:
     created: bool
 
 
-def ingest_measurements(*, items: Sequence[dict[str, Any]], source: str) -> list[IngestResult]:
+def ingest_measurements(
+    *,
+    items: Sequence[dict[str, Any]],
+    source: str,
+    existing_is_error: bool = False,
+    max_batch: int | None = MAX_BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> list[IngestResult]:
     """Store measurements for the current organisation; idempotent on ``external_id``.
 
     An item whose ``external_id`` is already stored is not stored again: its
     result points at the existing measurement with ``created=False``, so a
-    client can safely retry a batch after a network error.
+    client can safely retry a batch after a network error. Imports set
+    ``existing_is_error`` instead: a file that repeats stored ids is refused.
     """
     organisation = require_organisation()
-    if len(items) > MAX_BATCH:
-        raise BatchError([Problem(-1, "measurements", f"at most {MAX_BATCH:,} per request")])
+    if max_batch is not None and len(items) > max_batch:
+        raise BatchError([Problem(-1, "measurements", f"at most {max_batch:,} per request")])
     lookups = _Lookups.load()
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -150,49 +158,73 @@ def ingest_measurements(*, items: Sequence[dict[str, Any]], source: str) -> list
             )
             continue
         prepared.append((index, item, version, channel, unit, language, external_id, answers))
+        if progress and index % 500 == 499:
+            progress(500)
+    if progress:
+        progress(len(items) % 500)
+    existing = _existing_ids(list(seen))
+    if existing_is_error:
+        problems.extend(
+            Problem(index, "external_id", "is already stored", external_id)
+            for external_id, index in seen.items()
+            if external_id in existing
+        )
+        problems.sort(key=lambda p: p.index)
     if problems:
         raise BatchError(problems)
-    with transaction.atomic():
-        existing = (
-            dict(
-                Measurement.objects.filter(external_id__in=list(seen)).values_list(
-                    "external_id", "id"
-                )
-            )
-            if seen
-            else {}
-        )
-        fresh = [p for p in prepared if p[6] not in existing]
-        measurements = Measurement.objects.bulk_create(
-            [
-                Measurement(
-                    organisation=organisation,
-                    instrument_version=version,
-                    method=version.instrument.method,
-                    channel=channel,
-                    unit=unit,
-                    occurred_at=item["occurred_at"],
-                    source=source,
-                    language=language,
-                    external_id=external_id,
-                )
-                for _, item, version, channel, unit, language, external_id, _ in fresh
-            ]
-        )
-        rows = []
-        for measurement, (*_, answers) in zip(measurements, fresh, strict=True):
-            for answer in answers:
-                answer.measurement = measurement
-                answer.organisation = organisation
-                rows.append(answer)
-        Answer.objects.bulk_create(rows, batch_size=5_000)
-    created = {p[0]: m.pk for p, m in zip(fresh, measurements, strict=True)}
+    try:
+        created = _write(organisation, prepared, existing, source)
+    except IntegrityError:
+        # A concurrent request stored some of the same external ids first; those
+        # now exist, so the retry treats them like any other repeat.
+        existing = _existing_ids(list(seen))
+        created = _write(organisation, prepared, existing, source)
     return [
         IngestResult(index, created[index], True)
         if index in created
         else IngestResult(index, existing[external_id], False)
         for index, _, _, _, _, _, external_id, _ in prepared
     ]
+
+
+@transaction.atomic
+def _write(organisation: Any, prepared: list, existing: dict[str, int], source: str) -> dict:
+    fresh = [p for p in prepared if p[6] not in existing]
+    measurements = Measurement.objects.bulk_create(
+        [
+            Measurement(
+                organisation=organisation,
+                instrument_version=version,
+                method=version.instrument.method,
+                channel=channel,
+                unit=unit,
+                occurred_at=item["occurred_at"],
+                source=source,
+                language=language,
+                external_id=external_id,
+            )
+            for _, item, version, channel, unit, language, external_id, _ in fresh
+        ]
+    )
+    rows = []
+    for measurement, (*_, answers) in zip(measurements, fresh, strict=True):
+        for answer in answers:
+            answer.pk = None  # a retry after a failed write builds the rows anew
+            answer.measurement = measurement
+            answer.organisation = organisation
+            rows.append(answer)
+    Answer.objects.bulk_create(rows, batch_size=5_000)
+    return {p[0]: m.pk for p, m in zip(fresh, measurements, strict=True)}
+
+
+def _existing_ids(external_ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(external_ids), 900):  # SQLite's limit on query parameters
+        chunk = external_ids[start : start + 900]
+        found.update(
+            Measurement.objects.filter(external_id__in=chunk).values_list("external_id", "id")
+        )
+    return found
 
 
 def hash_token(token: str) -> str:

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "klantpeil.collection",
     "klantpeil.dashboards",
     "klantpeil.api",
+    "klantpeil.dataio",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,232 @@
+"""Importing historic results from other tools: all rows valid, or nothing written.
+
+Every problem is reported with its file, row, column, value and reason. A
+mapping (JSON) renames the file's columns to question keys and translates
+values such as channel names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from klantpeil.collection.ingest import BatchError, ingest_measurements
+from klantpeil.collection.models import Source
+from klantpeil.dataio.reading import FileProblem, Table, cell_text, parse_moment, read_table
+from klantpeil.instruments.models import Instrument
+from klantpeil.instruments.selectors import latest_version
+from klantpeil.organisations.models import Unit
+
+RESERVED = ("occurred_at", "channel", "unit", "external_id", "language")
+# Channel names as Dutch exports write them.
+CHANNEL_WORDS = {
+    "telefoon": "phone",
+    "telefonisch": "phone",
+    "bellen": "phone",
+    "mail": "email",
+    "e-mail": "email",
+    "email": "email",
+    "balie": "counter",
+    "loket": "counter",
+    "brief": "letter",
+    "post": "letter",
+    "sociale media": "social",
+    "social media": "social",
+    "whatsapp": "messaging",
+    "website": "web",
+    "webformulier": "web",
+}
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    row: int  # spreadsheet row number; 1 is the header, 0 the file as a whole
+    column: str
+    value: str
+    reason: str
+
+    def describe(self, file: str) -> str:
+        where = f"{file}, row {self.row}" if self.row else file
+        if self.column:
+            where += f", column {self.column!r}"
+        value = f" (value {self.value!r})" if self.value not in ("", None) else ""
+        return f"{where}: {self.reason}{value}"
+
+
+@dataclass
+class ImportReport:
+    file: str
+    rows: int = 0
+    created: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Mapping:
+    columns: dict[str, str] = field(default_factory=dict)  # file column -> key
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # key -> file value -> value
+
+    @classmethod
+    def from_json(cls, text: str, name: str = "mapping") -> Mapping:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FileProblem(f"{name}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("columns", {}), dict):
+            raise FileProblem(f'{name}: expected {{"columns": {{"File column": "question_key"}}}}')
+        values = data.get("values", {})
+        if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+            raise FileProblem(f'{name}: "values" maps a key to {{"file value": "value"}}')
+        return cls(columns=dict(data.get("columns", {})), values=values)
+
+
+def _target_columns(table: Table, mapping: Mapping, questions: dict, report: ImportReport) -> dict:
+    targets = {}
+    known = set(questions) | set(RESERVED)
+    for column in table.columns:
+        target = mapping.columns.get(column, column)
+        if target not in known:
+            report.problems.append(
+                ImportProblem(
+                    1,
+                    column,
+                    "",
+                    "unknown column: not a question key of the "
+                    "instrument nor occurred_at, channel, unit, external_id, language; "
+                    "rename it or map it in the mapping file",
+                )
+            )
+            continue
+        targets[column] = target
+    if "occurred_at" not in targets.values():
+        report.problems.append(
+            ImportProblem(1, "", "", "no occurred_at column (when the contact happened)")
+        )
+    return targets
+
+
+def _channel(value: str) -> str:
+    word = value.strip().lower()
+    return CHANNEL_WORDS.get(word, word)
+
+
+def import_measurements(
+    *,
+    data: bytes,
+    name: str,
+    instrument: str,
+    mapping: Mapping | None = None,
+    progress: Callable[[int], None] | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Validate every row of the file and, only when all are valid, store them in one go."""
+    report = ImportReport(name)
+    try:
+        table = read_table(data, name)
+    except FileProblem as exc:
+        report.problems.append(ImportProblem(0, "", "", str(exc).removeprefix(f"{name}: ")))
+        return report
+    report.rows = len(table.rows)
+    try:
+        version = latest_version(key=instrument)
+    except Instrument.DoesNotExist:
+        report.problems.append(ImportProblem(0, "", instrument, "unknown instrument"))
+        return report
+    mapping = mapping or Mapping()
+    questions = {q.key: q for q in version.questions.all()}
+    targets = _target_columns(table, mapping, questions, report)
+    if report.problems:
+        return report
+    column_of = {target: column for column, target in targets.items()}
+    unit_names = {u.name.lower(): u.code for u in Unit.objects.all()}
+    zone = timezone.get_default_timezone()
+    items: list[dict[str, Any]] = []
+    rows: list[int] = []
+    for row_number, cells in table.numbered():
+        item: dict[str, Any] = {"instrument": instrument, "answers": {}}
+        for column, target in targets.items():
+            raw = cells.get(column)
+            text = cell_text(raw)
+            text = mapping.values.get(target, {}).get(text, text)
+            if target == "occurred_at" or (
+                target in questions and questions[target].type == "timestamp"
+            ):
+                if text == "":
+                    value = None
+                else:
+                    try:
+                        value = parse_moment(raw if not isinstance(raw, str) else text, zone)
+                    except ValueError as exc:
+                        report.problems.append(ImportProblem(row_number, column, text, str(exc)))
+                        continue
+            else:
+                value = text
+            if target == "occurred_at":
+                item["occurred_at"] = value
+            elif target == "channel":
+                item["channel"] = _channel(value) if value else None
+            elif target == "unit":
+                item["unit"] = unit_names.get(value.lower(), value) if value else None
+            elif target in ("external_id", "language"):
+                item[target] = value
+            else:
+                item["answers"][target] = value
+        items.append(item)
+        rows.append(row_number)
+    if report.problems:
+        return report
+    try:
+        results = (
+            ingest_measurements(
+                items=items,
+                source=Source.IMPORT,
+                existing_is_error=True,
+                max_batch=None,
+                progress=progress,
+            )
+            if not dry_run
+            else _validate_only(items, progress)
+        )
+    except BatchError as exc:
+        for problem in exc.problems:
+            key = problem.field.removeprefix("answers.")
+            column = column_of.get(key, key)
+            value = "" if problem.value is None else str(problem.value)
+            report.problems.append(
+                ImportProblem(rows[problem.index], column, value, problem.reason)
+            )
+        return report
+    report.created = sum(1 for r in results if r.created)
+    return report
+
+
+class _DryRun(Exception):
+    pass
+
+
+def _validate_only(items: list[dict[str, Any]], progress: Callable[[int], None] | None) -> list:
+    """Run the whole import in a transaction that is always rolled back."""
+    from django.db import transaction
+
+    results: list = []
+    try:
+        with transaction.atomic():
+            results = ingest_measurements(
+                items=items,
+                source=Source.IMPORT,
+                existing_is_error=True,
+                max_batch=None,
+                progress=progress,
+            )
+            raise _DryRun
+    except _DryRun:
+        pass
+    return results

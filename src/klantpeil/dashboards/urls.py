@@ -1,6 +1,7 @@
 from django.urls import path
 
 from klantpeil.dashboards import views
+from klantpeil.dataio import views as dataio
 
 app_name = "app"
 
@@ -9,4 +10,8 @@ urlpatterns = [
     path("<slug:org>/", views.overview, name="overview"),
     path("<slug:org>/measurements/", views.measurement_list, name="measurements"),
     path("<slug:org>/measurements/<int:pk>/", views.measurement_detail, name="measurement"),
+    path("<slug:org>/import/", dataio.import_view, name="import"),
+    path("<slug:org>/export/", dataio.export_view, name="export"),
+    path("<slug:org>/tokens/", dataio.tokens_view, name="tokens"),
+    path("<slug:org>/tokens/<int:token_id>/revoke/", dataio.revoke_token_view, name="revoke-token"),
 ]

@@ -1,0 +1,151 @@
+"""Import, export and API tokens in the app (organisation scope from TenantMiddleware)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from klantpeil.accounts.models import ApiToken
+from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
+from klantpeil.accounts.services import issue_api_token, revoke_api_token
+from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.dataio.exports import export_rows, write_csv, write_xlsx
+from klantpeil.dataio.imports import Mapping, import_measurements
+from klantpeil.dataio.reading import FileProblem
+from klantpeil.instruments.selectors import instruments
+from klantpeil.organisations.models import ChannelKind
+
+MAX_UPLOAD = 50 * 1024 * 1024
+
+
+def _instrument_choices() -> list[tuple[str, str]]:
+    return [(i.key, i.name) for i in instruments()]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("CSV or XLSX file"))
+    instrument = forms.ChoiceField(label=gettext_lazy("Instrument"))
+    mapping = forms.FileField(label=gettext_lazy("Column mapping (JSON, optional)"), required=False)
+    dry_run = forms.BooleanField(label=gettext_lazy("Only check, import nothing"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["instrument"].choices = _instrument_choices()
+
+
+class ExportForm(forms.Form):
+    instrument = forms.ChoiceField(label=gettext_lazy("Instrument"))
+    period = forms.CharField(
+        label=gettext_lazy("Period"),
+        required=False,
+        help_text=gettext_lazy("e.g. 2026-09, 2026-Q3 or 2026; empty for all"),
+    )
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
+    format = forms.ChoiceField(
+        label=gettext_lazy("Format"), choices=[("xlsx", "Excel (XLSX)"), ("csv", "CSV")]
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["instrument"].choices = _instrument_choices()
+        self.fields["channel"].choices = [("", _("All channels")), *ChannelKind.choices]
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("What is the token for?"), max_length=120)
+    days = forms.IntegerField(
+        label=gettext_lazy("Valid for (days)"), min_value=1, max_value=3660, initial=365
+    )
+
+
+@role_required(MANAGE_DATA)
+def import_view(request: HttpRequest, org: str) -> HttpResponse:
+    report = None
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        mapping = None
+        try:
+            if upload.size > MAX_UPLOAD:
+                raise FileProblem(_("%(name)s: larger than 50 MB") % {"name": upload.name})
+            if form.cleaned_data["mapping"]:
+                mapping = Mapping.from_json(
+                    form.cleaned_data["mapping"].read().decode("utf-8-sig"),
+                    form.cleaned_data["mapping"].name,
+                )
+        except (FileProblem, UnicodeDecodeError) as exc:
+            form.add_error("mapping", str(exc))
+        else:
+            report = import_measurements(
+                data=upload.read(),
+                name=upload.name,
+                instrument=form.cleaned_data["instrument"],
+                mapping=mapping,
+                dry_run=form.cleaned_data["dry_run"],
+            )
+    return render(
+        request,
+        "dataio/import.html",
+        {"form": form, "report": report},
+        status=422 if report and not report.ok else 200,
+    )
+
+
+@role_required(READ_DATA)
+def export_view(request: HttpRequest, org: str) -> HttpResponse:
+    form = ExportForm(request.GET or None)
+    if request.GET and form.is_valid():
+        data = form.cleaned_data
+        filters = MeasurementFilter(period=data["period"] or None, channel=data["channel"] or None)
+        try:
+            header, rows = export_rows(filters, data["instrument"])
+            if data["format"] == "xlsx":
+                content = write_xlsx(header, rows)
+                kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            else:
+                content = write_csv(header, rows)
+                kind = "text/csv; charset=utf-8"
+        except ValueError as exc:
+            form.add_error("period", str(exc))
+        else:
+            name = (
+                f"klantpeil-{org}-{data['instrument']}-{data['period'] or 'all'}.{data['format']}"
+            )
+            response = HttpResponse(content, content_type=kind)
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+    return render(request, "dataio/export.html", {"form": form})
+
+
+@role_required(MANAGE_DATA)
+def tokens_view(request: HttpRequest, org: str) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        issued = issue_api_token(
+            organisation=request.organisation,
+            name=form.cleaned_data["name"],
+            days=form.cleaned_data["days"],
+            created_by=request.user,
+        )
+        secret = issued.secret
+        form = TokenForm()
+    return render(
+        request,
+        "dataio/tokens.html",
+        {"form": form, "secret": secret, "tokens": ApiToken.objects.all()},
+    )
+
+
+@require_POST
+@role_required(MANAGE_DATA)
+def revoke_token_view(request: HttpRequest, org: str, token_id: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken.objects, pk=token_id)
+    revoke_api_token(token=token)
+    messages.success(request, _("The token %(name)s no longer works.") % {"name": token.name})
+    return redirect("app:tokens", org=org)

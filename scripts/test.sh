@@ -13,6 +13,13 @@ echo "== installing Python packages into $VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -e '.[dev]'
 
+echo "== installing npm packages (axe-core for accessibility scans)"
+if command -v npm >/dev/null 2>&1; then
+  npm ci --no-audit --no-fund --silent
+else
+  echo "== npm not found: accessibility scans will be skipped"
+fi
+
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "== installing Debian's chromium for the browser tests"

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+# Playwright's sync API keeps an event loop running in this thread; Django's ORM
+# calls from the test body are still synchronous, so the async guard is a false alarm.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_ARGS = [
     "--headless",
@@ -43,6 +47,32 @@ def browser():
 def screenshot_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def axe_scan():
+    """Run axe-core (from npm) in the page; returns violations that are serious or critical."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci): accessibility scan skipped")
+
+    def scan(page) -> list[dict]:
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("async () => await axe.run(document)")
+        return [
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]][:5],
+            }
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+
+    return scan
 
 
 def free_port() -> int:

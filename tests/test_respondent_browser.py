@@ -1,0 +1,134 @@
+"""A customer answers on a phone: real Chromium, phone-sized, Dutch and English, with axe-core."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from klantpeil.collection.ingest import create_invitations
+from klantpeil.collection.models import Measurement
+from klantpeil.core.tenancy import tenant
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PHONE = {"width": 390, "height": 844}
+GRADES = {
+    "overall_grade": "8",
+    "reliability_promise": "8",
+    "reliability_answer": "9",
+    "empathy_understanding": "7",
+    "empathy_serious": "8",
+    "customer_focus": "7",
+    "customer_knowledge": "6",
+    "waiting_time": "5",
+    "accessibility": "8",
+    "nps": "9",
+    "ces": "6",
+}
+
+
+def _link(org, language, channel="email"):
+    with tenant(org):
+        [(_, token)] = create_invitations(
+            events=[
+                {
+                    "channel": channel,
+                    "occurred_at": datetime(2026, 9, 1, 9, tzinfo=UTC),
+                    "language": language,
+                }
+            ]
+        )
+    return f"/s/{token}"
+
+
+def _answer(page, answers):
+    for key, value in answers.items():
+        page.locator(f"input[name={key}][value='{value}']").check()
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "error_heading", "thanks", "required"),
+    [
+        ("nl", "Klantonderzoek na contact", "Controleer uw antwoorden", "Bedankt!", "is verplicht"),
+        (
+            "en",
+            "Customer survey after contact",
+            "Please check your answers",
+            "Thank you!",
+            "is required",
+        ),
+    ],
+)
+def test_a_respondent_fixes_errors_and_submits_once_on_a_phone(
+    live_server,
+    make_org,
+    browser,
+    axe_scan,
+    screenshot_dir,
+    language,
+    title,
+    error_heading,
+    thanks,
+    required,
+):
+    org = make_org("alpha")
+    url = live_server.url + _link(org, language)
+    page = browser.new_page(viewport=PHONE, locale="nl-NL")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(url)
+    assert page.locator("h1").inner_text() == title
+    assert page.locator("html").get_attribute("lang") == language
+    assert axe_scan(page) == []
+    # Only part of the answers, and no answer to whether it was solved.
+    _answer(page, {k: GRADES[k] for k in list(GRADES)[:5]})
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    summary = page.locator("#error-summary")
+    assert summary.locator("h2").inner_text() == error_heading
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert required in page.locator("#err-solved_first_contact").inner_text()
+    # Answers given before the error are kept.
+    assert page.locator("input[name=overall_grade][value='8']").is_checked()
+    assert axe_scan(page) == []
+    page.screenshot(path=str(screenshot_dir / f"respond-errors-{language}.png"), full_page=True)
+    _answer(page, GRADES)
+    page.locator("input[name=solved_first_contact][value='1']").check()
+    page.fill("textarea[name=comment]", "Vriendelijk geholpen")
+    # Progress follows the answers (the script is an enhancement, the form works without it).
+    assert page.locator("#progress").evaluate("p => p.value") >= 12
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == thanks
+    page.screenshot(path=str(screenshot_dir / f"respond-thanks-{language}.png"), full_page=True)
+    # Opening the link again, or posting the form again (a retry), changes nothing.
+    page.goto(url)
+    assert page.locator("h1").inner_text() == thanks
+    token = page.evaluate("document.cookie").split("csrftoken=")[1].split(";")[0]
+    retry = page.request.post(
+        url,
+        form={**GRADES, "solved_first_contact": "1", "csrfmiddlewaretoken": token},
+        headers={"Referer": url},
+    )
+    assert retry.ok
+    assert Measurement.all_tenants.count() == 1
+    # The re-shown form answers 422 on purpose; browsers log that status, nothing else may appear.
+    assert [e for e in errors if "status of 422" not in e] == []
+    page.close()
+
+
+def test_the_form_works_without_javascript_and_switches_language(live_server, make_org, browser):
+    org = make_org("alpha")
+    url = live_server.url + _link(org, "nl", channel="phone")
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    page.goto(url)
+    page.click("text=English")
+    assert page.locator("h1").inner_text() == "Customer survey after contact"
+    _answer(page, {**GRADES, "ivr_menu": "4"})
+    page.locator("input[name=solved_first_contact][value='0']").check()
+    page.click("button[type=submit]")
+    assert page.locator("h1").inner_text() == "Thank you!"
+    measurement = Measurement.all_tenants.get()
+    assert measurement.language == "en" and measurement.channel.kind == "phone"
+    context.close()

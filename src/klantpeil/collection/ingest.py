@@ -17,7 +17,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from klantpeil.collection.models import Answer, Invitation, Measurement
+from klantpeil.collection.models import Invitation, Measurement
+from klantpeil.collection.rows import insert_answer_rows
 from klantpeil.collection.services import MeasurementError, build_answers
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Instrument, InstrumentVersion
@@ -206,14 +207,13 @@ def _write(organisation: Any, prepared: list, existing: dict[str, int], source: 
             for _, item, version, channel, unit, language, external_id, _ in fresh
         ]
     )
-    rows = []
-    for measurement, (*_, answers) in zip(measurements, fresh, strict=True):
-        for answer in answers:
-            answer.pk = None  # a retry after a failed write builds the rows anew
-            answer.measurement = measurement
-            answer.organisation = organisation
-            rows.append(answer)
-    Answer.objects.bulk_create(rows, batch_size=5_000)
+    insert_answer_rows(
+        [
+            (organisation.pk, measurement.pk, question.pk, v.number, v.text, v.moment)
+            for measurement, (*_, answers) in zip(measurements, fresh, strict=True)
+            for question, v in answers
+        ]
+    )
     return {p[0]: m.pk for p, m in zip(fresh, measurements, strict=True)}
 
 

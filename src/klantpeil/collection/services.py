@@ -12,13 +12,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from klantpeil.collection.models import (
-    Answer,
     Correction,
     Invitation,
     Measurement,
     OpenLink,
     Source,
 )
+from klantpeil.collection.rows import insert_answer_rows
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.answers import AnswerError, StoredValue, is_asked, to_stored
 from klantpeil.instruments.models import InstrumentVersion
@@ -35,11 +35,14 @@ class MeasurementError(ValueError):
 
 def build_answers(
     *, version: InstrumentVersion, answers: Mapping[str, Any], channel_kind: str | None = None
-) -> list[Answer]:
-    """Validate every answer against its question; collect all problems before failing."""
+) -> list[tuple[Any, StoredValue]]:
+    """Validate every answer against its question; collect all problems before failing.
+
+    Returns (question, stored value) pairs for the answers given.
+    """
     questions = {q.key: q for q in version.questions.all()}
     errors = {
-        key: "is not a question of this instrument" for key in answers if key not in questions
+        key: _("is not a question of this instrument") for key in answers if key not in questions
     }
     stored: dict[str, StoredValue | None] = {}
     for key, question in questions.items():
@@ -47,7 +50,7 @@ def build_answers(
             stored[key] = to_stored(question, answers.get(key))
         except AnswerError as exc:
             errors[key] = exc.reason
-    built: list[Answer] = []
+    built: list[tuple[Any, StoredValue]] = []
     for key, question in questions.items():
         if key in errors:
             continue
@@ -56,9 +59,7 @@ def build_answers(
             if question.required and is_asked(question, stored, channel_kind):
                 errors[key] = _("is required")
             continue
-        built.append(
-            Answer(question=question, number=value.number, text=value.text, moment=value.moment)
-        )
+        built.append((question, value))
     if errors:
         raise MeasurementError(errors)
     return built
@@ -92,10 +93,12 @@ def record_measurement(
         language=language,
         external_id=external_id,
     )
-    for answer in built:
-        answer.measurement = measurement
-        answer.organisation = organisation
-    Answer.objects.bulk_create(built)
+    insert_answer_rows(
+        [
+            (organisation.pk, measurement.pk, question.pk, v.number, v.text, v.moment)
+            for question, v in built
+        ]
+    )
     return measurement
 
 
@@ -142,7 +145,7 @@ def answer_invitation(*, invitation_id: int, answers: Mapping[str, Any]) -> Subm
     second measurement.
     """
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("channel", "unit", "instrument_version__instrument")
         .get(pk=invitation_id)
     )

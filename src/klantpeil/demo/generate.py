@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from klantpeil.collection.models import Answer, Measurement
+from klantpeil.collection.rows import insert_answer_rows
 from klantpeil.demo import comments
 from klantpeil.demo.universe import SECTORS, SectorSpec
 from klantpeil.instruments.models import Instrument, InstrumentVersion
@@ -531,7 +532,6 @@ def _complaint_surveys(
 
 def _flush(ctx: _Context) -> tuple[int, int]:
     measurement_table = Measurement._meta.db_table
-    answer_table = Answer._meta.db_table
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {measurement_table} (id, organisation_id, instrument_version_id, method, "
@@ -539,11 +539,7 @@ def _flush(ctx: _Context) -> tuple[int, int]:
             "superseded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             ctx.measurement_rows,
         )
-        cursor.executemany(
-            f"INSERT INTO {answer_table} (organisation_id, measurement_id, question_id, number, "
-            "text, moment) VALUES (%s, %s, %s, %s, %s, %s)",
-            ctx.answer_rows,
-        )
+    insert_answer_rows(ctx.answer_rows)
     counts = len(ctx.measurement_rows), len(ctx.answer_rows)
     ctx.measurement_rows.clear()
     ctx.answer_rows.clear()

@@ -1,0 +1,221 @@
+"""Bulk-API ingest throughput against a naive one-object-at-a-time ORM save, same run.
+
+    python bench/ingest.py                  # SQLite, and PostgreSQL when reachable
+    python bench/ingest.py --database sqlite --measurements 20000
+
+Each measurement carries 15 answers (the standard customer survey). The API
+side goes through HTTP to a waitress server on 127.0.0.1 with a real token,
+in batches; the baseline saves every measurement and answer with ``.create()``
+in autocommit. Prints one JSON object per database and a summary; the ratio
+is what to compare across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/klantpeil_bench"
+KEYS = [
+    "overall_grade",
+    "reliability_promise",
+    "reliability_answer",
+    "empathy_understanding",
+    "empathy_serious",
+    "customer_focus",
+    "customer_knowledge",
+    "waiting_time",
+    "accessibility",
+    "nps",
+    "ces",
+]
+
+
+def _measurement(rng: random.Random, i: int) -> dict:
+    answers = {k: rng.randint(1, 10) for k in KEYS}
+    answers.update(
+        nps=rng.randint(0, 10),
+        ces=rng.randint(1, 7),
+        ivr_menu=rng.randint(1, 10),
+        solved_first_contact=rng.choice([True, False]),
+        channel_reason="fastest",
+        comment="Vriendelijk geholpen, maar het duurde lang.",
+    )
+    moment = datetime(2026, 9, 1, tzinfo=UTC) + timedelta(minutes=i)
+    return {
+        "instrument": "customer-survey",
+        "occurred_at": moment.isoformat(),
+        "channel": "phone",
+        "unit": "front",
+        "external_id": f"bench-{i}",
+        "answers": answers,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_one(database: str, total: int, batch: int, naive: int) -> dict:
+    if database == "postgres":
+        os.environ["DATABASE_URL"] = PG_BENCH_URL
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["KLANTPEIL_DATA_DIR"] = tempfile.mkdtemp(prefix="klantpeil-bench-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "klantpeil.config.settings"
+    os.environ["KLANTPEIL_DEBUG"] = "false"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from waitress.server import create_server
+
+    from klantpeil.accounts.services import issue_api_token
+    from klantpeil.collection.models import Answer, Measurement
+    from klantpeil.config.wsgi import application
+    from klantpeil.core.tenancy import tenant
+    from klantpeil.instruments.answers import to_stored
+    from klantpeil.instruments.selectors import latest_version
+    from klantpeil.organisations.models import Channel, Organisation, Sector, Unit
+
+    sector = Sector.objects.create(key="bench", name_nl="Bench", name_en="Bench")
+    org = Organisation.objects.create(slug="bench", name="Bench", sector=sector)
+    Unit.all_tenants.create(organisation=org, code="front", name="Front")
+    Channel.all_tenants.create(organisation=org, kind="phone")
+    secret = issue_api_token(organisation=org, name="bench").secret
+    port = _free_port()
+    server = create_server(application, host="127.0.0.1", port=port, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    rng = random.Random(7)
+    payloads = [
+        json.dumps(
+            {"measurements": [_measurement(rng, i) for i in range(start, start + batch)]}
+        ).encode()
+        for start in range(0, total, batch)
+    ]
+    started = time.perf_counter()
+    for number, body in enumerate(payloads, start=1):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/measurements",
+            data=body,
+            method="POST",
+            headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=300) as response:
+            assert response.status == 201, response.status
+        print(f"  {database}: batch {number}/{len(payloads)}", file=sys.stderr, flush=True)
+    api_seconds = time.perf_counter() - started
+    server.close()
+    with tenant(org):
+        stored = Measurement.objects.count()
+        answers = Answer.objects.count()
+        assert stored == total, (stored, total)
+        version = latest_version(key="customer-survey")
+        questions = {q.key: q for q in version.questions.all()}
+        channel, unit = Channel.objects.get(), Unit.objects.get()
+        items = [_measurement(rng, total + i) for i in range(naive)]
+        started = time.perf_counter()
+        for item in items:
+            # The naive way: one INSERT per object, each in its own transaction.
+            m = Measurement.objects.create(
+                instrument_version=version,
+                method="customer_survey",
+                channel=channel,
+                unit=unit,
+                occurred_at=datetime.fromisoformat(item["occurred_at"]),
+                source="api",
+                external_id=item["external_id"],
+            )
+            for key, value in item["answers"].items():
+                v = to_stored(questions[key], value)
+                Answer.objects.create(
+                    measurement=m,
+                    question=questions[key],
+                    number=v.number,
+                    text=v.text,
+                    moment=v.moment,
+                )
+        naive_seconds = time.perf_counter() - started
+    api_rate = total / api_seconds
+    naive_rate = naive / naive_seconds
+    return {
+        "benchmark": "ingest",
+        "database": database,
+        "measurements": total,
+        "answers_per_measurement": round(answers / stored, 1),
+        "batch_size": batch,
+        "bulk_api_seconds": round(api_seconds, 3),
+        "bulk_api_measurements_per_second": round(api_rate, 1),
+        "naive_measurements": naive,
+        "naive_orm_seconds": round(naive_seconds, 3),
+        "naive_orm_measurements_per_second": round(naive_rate, 1),
+        "speedup_vs_naive": round(api_rate / naive_rate, 1),
+    }
+
+
+def _postgres_ready() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute("DROP DATABASE IF EXISTS klantpeil_bench WITH (FORCE)")
+            conn.execute("CREATE DATABASE klantpeil_bench")
+        return True
+    except Exception as exc:
+        print(f"PostgreSQL not reachable ({type(exc).__name__}): skipped", file=sys.stderr)
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=["sqlite", "postgres", "all"], default="all")
+    parser.add_argument("--measurements", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=1_000)
+    parser.add_argument("--naive", type=int, default=500)
+    args = parser.parse_args()
+    if args.database != "all":
+        print(json.dumps(run_one(args.database, args.measurements, args.batch, args.naive)))
+        return
+    databases = ["sqlite"] + (["postgres"] if _postgres_ready() else [])
+    results = []
+    for database in databases:
+        # One process per database: Django is configured once per process.
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--database",
+                database,
+                "--measurements",
+                str(args.measurements),
+                "--batch",
+                str(args.batch),
+                "--naive",
+                str(args.naive),
+            ],
+            capture_output=False,
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
+        ).stdout
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    print(json.dumps({"benchmark": "ingest", "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -73,3 +73,15 @@ def test_the_analyst_switches_between_organisations(served_demo, browser):
     page.wait_for_url("**/app/groenvolt/")
     assert page.locator("h1").inner_text() == "Groenvolt"
     page.close()
+
+
+def test_the_printed_survey_link_opens_the_counter_form(served_demo, browser, axe_scan):
+    import re
+
+    url = re.search(r"Survey form as a customer sees it: (\S+)", served_demo["output"]).group(1)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(url)
+    assert page.locator("h1").inner_text() == "Klantonderzoek na contact"
+    assert page.locator(".r-org").inner_text() == "Gemeente Wadderveen"
+    assert axe_scan(page) == []
+    page.close()

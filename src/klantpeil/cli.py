@@ -75,7 +75,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from klantpeil.demo.generate import generate
-    from klantpeil.demo.logins import DEMO_PASSWORD, create_logins
+    from klantpeil.demo.logins import DEMO_PASSWORD, create_logins, ensure_demo_survey_link
     from klantpeil.demo.universe import SECTORS
     from klantpeil.organisations.models import Organisation
 
@@ -100,8 +100,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"(seed {args.seed})."
         )
     logins = create_logins()
+    survey = ensure_demo_survey_link()
     url = f"http://{args.host}:{args.port}/"
-    print(f"\nKlantpeil demo: {url}\n\nLog in with password '{DEMO_PASSWORD}' as:")
+    print(f"\nKlantpeil demo: {url}")
+    print(f"Survey form as a customer sees it: {url.rstrip('/')}{survey}")
+    print(f"API documentation: {url}api/v1/docs (make a token under 'API tokens' in the app)")
+    print(f"\nLog in with password '{DEMO_PASSWORD}' as:")
     width = max(len(login.email) for login in logins)
     for login in logins:
         print(f"  {login.email:<{width}}  {login.role:<9} {login.where}")

@@ -59,3 +59,23 @@ def create_logins() -> list[Login]:
         "mystery shopper, municipalities",
     )
     return logins
+
+
+def ensure_demo_survey_link() -> str:
+    """An open survey link at the first municipality's counter, so the form can be tried."""
+    from klantpeil.collection.models import OpenLink
+    from klantpeil.core.tenancy import tenant
+    from klantpeil.instruments.selectors import latest_version
+    from klantpeil.organisations.models import Channel
+
+    org = Organisation.objects.get(name=SECTORS[0].organisations[0])
+    with tenant(org):
+        link, _ = OpenLink.objects.get_or_create(
+            slug="wadderveen-balie",
+            defaults={
+                "name": "Balie stadhuis",
+                "channel": Channel.objects.get(kind="counter"),
+                "instrument_version": latest_version(key="customer-survey"),
+            },
+        )
+    return f"/o/{link.slug}"

@@ -132,3 +132,45 @@ def test_the_form_works_without_javascript_and_switches_language(live_server, ma
     measurement = Measurement.all_tenants.get()
     assert measurement.language == "en" and measurement.channel.kind == "phone"
     context.close()
+
+
+def test_api_invitation_to_browser_answer_to_api_result(live_server, make_org, browser):
+    """The issue's end-to-end path: an integrator invites, a customer answers, results come back."""
+    from klantpeil.accounts.services import issue_api_token
+
+    org = make_org("alpha")
+    secret = issue_api_token(organisation=org, name="CRM").secret
+    page = browser.new_page(viewport=PHONE)
+    api = page.request
+    auth = {"Authorization": f"Bearer {secret}"}
+    made = api.post(
+        live_server.url + "/api/v1/invitations",
+        data={
+            "invitations": [
+                {
+                    "channel": "counter",
+                    "occurred_at": "2026-09-14T10:30:00+02:00",
+                    "language": "nl",
+                    "external_contact_id": "contact-77",
+                }
+            ]
+        },
+        headers=auth,
+    )
+    assert made.status == 201
+    link = made.json()[0]["url"]
+    assert link.startswith(live_server.url + "/s/")
+    page.goto(link)
+    _answer(page, GRADES)
+    page.locator("input[name=solved_first_contact][value='1']").check()
+    page.click("button[type=submit]")
+    assert page.locator("h1").inner_text() == "Bedankt!"
+    results = api.get(live_server.url + "/api/v1/measurements", headers=auth).json()
+    assert results["count"] == 1
+    item = results["items"][0]
+    assert item["source"] == "web_form" and item["channel"] == "counter"
+    assert item["answers"]["overall_grade"] == 8 and item["answers"]["solved_first_contact"] is True
+    page.goto(link)  # the customer opens the mail again and submits once more
+    assert page.locator("h1").inner_text() == "Bedankt!"
+    assert api.get(live_server.url + "/api/v1/measurements", headers=auth).json()["count"] == 1
+    page.close()

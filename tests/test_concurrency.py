@@ -11,6 +11,7 @@ from django.db import connection, connections
 from klantpeil.collection.ingest import create_invitations, ingest_measurements
 from klantpeil.collection.models import Measurement, OpenLink
 from klantpeil.collection.services import answer_invitation, answer_open_link
+from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
 from klantpeil.instruments.selectors import latest_version
 from klantpeil.organisations.models import Channel
@@ -22,20 +23,7 @@ pytestmark = [
         reason="row locks under real concurrency need PostgreSQL (runs in the PostgreSQL pass)",
     ),
 ]
-ANSWERS = {
-    "overall_grade": 8,
-    "reliability_promise": 8,
-    "reliability_answer": 9,
-    "empathy_understanding": 7,
-    "empathy_serious": 8,
-    "customer_focus": 7,
-    "customer_knowledge": 6,
-    "waiting_time": 5,
-    "accessibility": 8,
-    "nps": 9,
-    "ces": 6,
-    "solved_first_contact": 1,
-}
+ANSWERS = CUSTOMER_SURVEY_ANSWERS
 RACERS = 8
 
 

@@ -8,23 +8,12 @@ import pytest
 
 from klantpeil.collection.ingest import create_invitations
 from klantpeil.collection.models import Measurement
+from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_FORM
 from klantpeil.core.tenancy import tenant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
-GRADES = {
-    "overall_grade": "8",
-    "reliability_promise": "8",
-    "reliability_answer": "9",
-    "empathy_understanding": "7",
-    "empathy_serious": "8",
-    "customer_focus": "7",
-    "customer_knowledge": "6",
-    "waiting_time": "5",
-    "accessibility": "8",
-    "nps": "9",
-    "ces": "6",
-}
+GRADES = {k: v for k, v in CUSTOMER_SURVEY_FORM.items() if k != "solved_first_contact"}
 
 
 def _link(org, language, channel="email"):

@@ -343,19 +343,27 @@ def _comments(
     return texts
 
 
-def _mystery_calls(
-    ctx: _Context, org: Organisation, channel: Channel, units: list[int], quality: float, n: int
-) -> None:
-    rng = ctx.rng
-    occurred, _ = _contact_times(rng, ctx.today, n, np.ones(n, dtype=bool))
-    batch = _Batch(ctx, org, "mystery-phone", n)
+def _mystery_batch(
+    ctx: _Context, org: Organisation, instrument: str, channel: Channel, units: list[int], n: int
+) -> tuple[_Batch, list[datetime]]:
+    """Mystery contacts happen in office hours, on one channel, spread over the units."""
+    occurred, _ = _contact_times(ctx.rng, ctx.today, n, np.ones(n, dtype=bool))
+    batch = _Batch(ctx, org, instrument, n)
     batch.measurements(
         method="mystery_contact",
         occurred=occurred,
         channel_ids=[channel.pk] * n,
-        unit_ids=np.array(units)[rng.integers(0, len(units), n)],
+        unit_ids=np.array(units)[ctx.rng.integers(0, len(units), n)],
         languages=["nl"] * n,
     )
+    return batch, occurred
+
+
+def _mystery_calls(
+    ctx: _Context, org: Organisation, channel: Channel, units: list[int], quality: float, n: int
+) -> None:
+    rng = ctx.rng
+    batch, _ = _mystery_batch(ctx, org, "mystery-phone", channel, units, n)
     q = quality  # about -1 … +1: how well this organisation does on the phone
     connected = rng.random(n) < np.clip(0.917 + 0.04 * q, 0.8, 0.995)
     seconds = np.exp(rng.normal(np.log(10.5) - 0.25 * q, 0.75, n))
@@ -423,15 +431,7 @@ def _mystery_emails(
     ctx: _Context, org: Organisation, channel: Channel, units: list[int], quality: float, n: int
 ) -> None:
     rng = ctx.rng
-    occurred, _ = _contact_times(rng, ctx.today, n, np.ones(n, dtype=bool))
-    batch = _Batch(ctx, org, "mystery-email", n)
-    batch.measurements(
-        method="mystery_contact",
-        occurred=occurred,
-        channel_ids=[channel.pk] * n,
-        unit_ids=np.array(units)[rng.integers(0, len(units), n)],
-        languages=["nl"] * n,
-    )
+    batch, occurred = _mystery_batch(ctx, org, "mystery-email", channel, units, n)
     delay_hours = np.exp(rng.normal(np.log(22) - 0.4 * quality, 1.0, n))
     never = rng.random(n) < 0.08
     answered = [

@@ -10,20 +10,11 @@ from django.utils import timezone
 from klantpeil.accounts.models import ApiToken
 from klantpeil.accounts.services import issue_api_token, revoke_api_token
 from klantpeil.collection.models import Measurement
+from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 
 WHEN = "2026-09-14T10:30:00+02:00"
 ANSWERS = {
-    "overall_grade": 8,
-    "reliability_promise": 8,
-    "reliability_answer": 9,
-    "empathy_understanding": 7,
-    "empathy_serious": 8,
-    "customer_focus": 7,
-    "customer_knowledge": 6,
-    "waiting_time": 5,
-    "accessibility": 8,
-    "nps": 9,
-    "ces": 6,
+    **CUSTOMER_SURVEY_ANSWERS,
     "solved_first_contact": "ja",
     "channel_reason": "fastest",
     "comment": "Prima geholpen",

@@ -10,24 +10,12 @@ from django.utils import timezone
 
 from klantpeil.collection.ingest import create_invitations
 from klantpeil.collection.models import Invitation, Measurement, OpenLink
+from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_FORM
 from klantpeil.core.tenancy import tenant
 from klantpeil.instruments.selectors import latest_version
 from klantpeil.organisations.models import Channel
 
-GOOD = {
-    "overall_grade": "8",
-    "reliability_promise": "8",
-    "reliability_answer": "9",
-    "empathy_understanding": "7",
-    "empathy_serious": "8",
-    "customer_focus": "7",
-    "customer_knowledge": "6",
-    "waiting_time": "5",
-    "accessibility": "8",
-    "nps": "9",
-    "ces": "6",
-    "solved_first_contact": "1",
-}
+GOOD = CUSTOMER_SURVEY_FORM
 
 
 @pytest.fixture

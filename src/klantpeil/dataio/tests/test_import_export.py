@@ -12,6 +12,7 @@ from openpyxl import Workbook, load_workbook
 from klantpeil.collection.ingest import ingest_measurements
 from klantpeil.collection.models import Measurement
 from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
 from klantpeil.dataio.exports import defuse, export_rows, write_csv, write_xlsx
 from klantpeil.dataio.imports import Mapping, import_measurements
@@ -178,18 +179,8 @@ def test_exports_are_complete_and_safe_in_csv_and_xlsx(org):
                 "channel": "email",
                 "external_id": "=cmd|' /C calc'!A0",
                 "answers": {
+                    **CUSTOMER_SURVEY_ANSWERS,
                     "overall_grade": 7,
-                    "reliability_promise": 8,
-                    "reliability_answer": 9,
-                    "empathy_understanding": 7,
-                    "empathy_serious": 8,
-                    "customer_focus": 7,
-                    "customer_knowledge": 6,
-                    "waiting_time": 5,
-                    "accessibility": 8,
-                    "nps": 9,
-                    "ces": 6,
-                    "solved_first_contact": True,
                     "comment": '=HYPERLINK("http://evil")',
                 },
             }

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "klantpeil.dashboards",
     "klantpeil.api",
     "klantpeil.dataio",
+    "klantpeil.analytics",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from klantpeil.collection.models import Invitation, Measurement
 from klantpeil.collection.rows import insert_answer_rows
@@ -79,25 +80,26 @@ def _resolve(item: dict[str, Any], index: int, lookups: _Lookups, problems: list
                 Problem(
                     index,
                     "channel",
-                    f"unknown channel; known: {', '.join(sorted(lookups.channels))}",
+                    _("unknown channel; known: %(known)s")
+                    % {"known": ", ".join(sorted(lookups.channels))},
                     item["channel"],
                 )
             )
     if item.get("unit"):
         unit = lookups.units.get(item["unit"])
         if unit is None:
-            problems.append(Problem(index, "unit", "unknown unit code", item["unit"]))
+            problems.append(Problem(index, "unit", _("unknown unit code"), item["unit"]))
     language = item.get("language") or "nl"
     if language not in LANGUAGES:
-        problems.append(Problem(index, "language", "must be nl or en", language))
+        problems.append(Problem(index, "language", _("must be nl or en"), language))
     occurred_at = item.get("occurred_at")
     if not isinstance(occurred_at, datetime) or occurred_at.tzinfo is None:
         problems.append(
-            Problem(index, "occurred_at", "needs a date and time with time zone", occurred_at)
+            Problem(index, "occurred_at", _("needs a date and time with time zone"), occurred_at)
         )
     elif occurred_at > timezone.now() + timedelta(minutes=5):
         problems.append(
-            Problem(index, "occurred_at", "lies in the future", occurred_at.isoformat())
+            Problem(index, "occurred_at", _("lies in the future"), occurred_at.isoformat())
         )
     return channel, unit, language
 
@@ -136,14 +138,19 @@ def ingest_measurements(
         version = lookups.version(item.get("instrument", ""))
         if version is None:
             problems.append(
-                Problem(index, "instrument", "unknown instrument", item.get("instrument"))
+                Problem(index, "instrument", _("unknown instrument"), item.get("instrument"))
             )
             continue
         external_id = (item.get("external_id") or "").strip()
         if external_id:
             if external_id in seen:
                 problems.append(
-                    Problem(index, "external_id", f"repeats item {seen[external_id]}", external_id)
+                    Problem(
+                        index,
+                        "external_id",
+                        _("repeats item %(index)s") % {"index": seen[external_id]},
+                        external_id,
+                    )
                 )
             seen[external_id] = index
         try:
@@ -166,7 +173,7 @@ def ingest_measurements(
     existing = _existing_ids(list(seen))
     if existing_is_error:
         problems.extend(
-            Problem(index, "external_id", "is already stored", external_id)
+            Problem(index, "external_id", _("is already stored"), external_id)
             for external_id, index in seen.items()
             if external_id in existing
         )
@@ -250,13 +257,13 @@ def create_invitations(
     version = lookups.version(instrument)
     problems: list[Problem] = []
     if version is None:
-        problems.append(Problem(-1, "instrument", "unknown instrument", instrument))
+        problems.append(Problem(-1, "instrument", _("unknown instrument"), instrument))
     rows = []
     expires = timezone.now() + timedelta(days=valid_days)
     for index, event in enumerate(events):
         channel, unit, language = _resolve(event, index, lookups, problems)
         if event.get("channel") is None:
-            problems.append(Problem(index, "channel", "is required"))
+            problems.append(Problem(index, "channel", _("is required")))
         token = secrets.token_urlsafe(24)
         rows.append(
             (

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from klantpeil.collection.ingest import BatchError, ingest_measurements
 from klantpeil.collection.models import Source
@@ -99,16 +100,18 @@ def _target_columns(table: Table, mapping: Mapping, questions: dict, report: Imp
                     1,
                     column,
                     "",
-                    "unknown column: not a question key of the "
-                    "instrument nor occurred_at, channel, unit, external_id, language; "
-                    "rename it or map it in the mapping file",
+                    _(
+                        "unknown column: not a question key of the instrument nor occurred_at, "
+                        "channel, unit, external_id, language; rename it or map it in the "
+                        "mapping file"
+                    ),
                 )
             )
             continue
         targets[column] = target
     if "occurred_at" not in targets.values():
         report.problems.append(
-            ImportProblem(1, "", "", "no occurred_at column (when the contact happened)")
+            ImportProblem(1, "", "", _("no occurred_at column (when the contact happened)"))
         )
     return targets
 
@@ -138,7 +141,7 @@ def import_measurements(
     try:
         version = latest_version(key=instrument)
     except Instrument.DoesNotExist:
-        report.problems.append(ImportProblem(0, "", instrument, "unknown instrument"))
+        report.problems.append(ImportProblem(0, "", instrument, _("unknown instrument")))
         return report
     mapping = mapping or Mapping()
     questions = {q.key: q for q in version.questions.all()}

@@ -3,7 +3,7 @@
 CSV with ``;`` or ``,`` or tabs, UTF-8 with or without BOM or Windows-1252,
 and XLSX. Cells stay as the file gives them (strings for CSV; numbers, dates
 and strings for XLSX); turning them into answers is the importer's job.
-Plain module: no Django.
+Only Django's gettext is used, so messages follow the reader's language.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 DELIMITERS = ";,\t|"
 
@@ -50,7 +52,10 @@ def _read_csv(data: bytes, name: str) -> Table:
     try:
         text = _decode(data)
     except UnicodeDecodeError as exc:
-        raise FileProblem(f"{name}: not UTF-8 or Windows-1252 text ({exc.reason})") from None
+        raise FileProblem(
+            _("%(name)s: not UTF-8 or Windows-1252 text (%(reason)s)")
+            % {"name": name, "reason": exc.reason}
+        ) from None
     sample = text[:20_000]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=DELIMITERS)
@@ -63,7 +68,7 @@ def _read_csv(data: bytes, name: str) -> Table:
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()
     if not rows:
-        raise FileProblem(f"{name}: the file is empty")
+        raise FileProblem(_("%(name)s: the file is empty") % {"name": name})
     header = [cell.strip() for cell in rows[0]]
     return Table(name, header, rows[1:])
 
@@ -74,14 +79,17 @@ def _read_xlsx(data: bytes, name: str) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise FileProblem(f"{name}: not a readable XLSX file ({type(exc).__name__})") from None
+        raise FileProblem(
+            _("%(name)s: not a readable XLSX file (%(error)s)")
+            % {"name": name, "error": type(exc).__name__}
+        ) from None
     sheet = workbook.worksheets[0]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     workbook.close()
     while rows and all(cell in (None, "") for cell in rows[-1]):
         rows.pop()
     if not rows:
-        raise FileProblem(f"{name}: the first sheet is empty")
+        raise FileProblem(_("%(name)s: the first sheet is empty") % {"name": name})
     header = ["" if cell is None else str(cell).strip() for cell in rows[0]]
     return Table(name, header, rows[1:])
 
@@ -94,13 +102,19 @@ def read_table(data: bytes, name: str) -> Table:
     elif suffix in (".csv", ".txt", ".tsv"):
         table = _read_csv(data, name)
     else:
-        raise FileProblem(f"{name}: use a .csv or .xlsx file")
+        raise FileProblem(_("%(name)s: use a .csv or .xlsx file") % {"name": name})
     if any(not column for column in table.columns):
         position = table.columns.index("") + 1
-        raise FileProblem(f"{name}: column {position} has no name in the header row")
+        raise FileProblem(
+            _("%(name)s: column %(position)s has no name in the header row")
+            % {"name": name, "position": position}
+        )
     duplicates = {c for c in table.columns if table.columns.count(c) > 1}
     if duplicates:
-        raise FileProblem(f"{name}: the header repeats {', '.join(sorted(duplicates))}")
+        raise FileProblem(
+            _("%(name)s: the header repeats %(columns)s")
+            % {"name": name, "columns": ", ".join(sorted(duplicates))}
+        )
     return table
 
 
@@ -140,7 +154,7 @@ def parse_moment(value: Any, zone: Any) -> datetime:
             try:
                 moment = datetime.fromisoformat(text)
             except ValueError:
-                raise ValueError("not a date (use dd-mm-yyyy or dd-mm-yyyy hh:mm)") from None
+                raise ValueError(_("not a date (use dd-mm-yyyy or dd-mm-yyyy hh:mm)")) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment

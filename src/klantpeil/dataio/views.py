@@ -29,7 +29,7 @@ def _instrument_choices() -> list[tuple[str, str]]:
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV or XLSX file"))
-    instrument = forms.ChoiceField(label=gettext_lazy("Instrument"))
+    instrument = forms.ChoiceField(label=gettext_lazy("Instrument"), initial="customer-survey")
     mapping = forms.FileField(label=gettext_lazy("Column mapping (JSON, optional)"), required=False)
     dry_run = forms.BooleanField(label=gettext_lazy("Only check, import nothing"), required=False)
 
@@ -39,7 +39,7 @@ class ImportForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    instrument = forms.ChoiceField(label=gettext_lazy("Instrument"))
+    instrument = forms.ChoiceField(label=gettext_lazy("Instrument"), initial="customer-survey")
     period = forms.CharField(
         label=gettext_lazy("Period"),
         required=False,

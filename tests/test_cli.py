@@ -8,7 +8,18 @@ import pytest
 
 from tests.conftest import klantpeil
 
-COMMANDS = ["demo", "serve", "migrate", "orgs", "createuser", "token", "import", "export", "manage"]
+COMMANDS = [
+    "demo",
+    "serve",
+    "migrate",
+    "orgs",
+    "createuser",
+    "token",
+    "import",
+    "export",
+    "analyse",
+    "manage",
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -127,3 +138,50 @@ def test_createuser_refuses_a_weak_password(demo_dir):
     )
     assert result.returncode == 2
     assert "too common" in result.stderr
+
+
+SWISS = "src/klantpeil/analytics/tests/data/swiss.csv"
+
+
+def test_analyse_drivers_on_a_plain_csv_without_any_database():
+    # A database URL that cannot work proves no database is touched.
+    env = {
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+        "KLANTPEIL_DATA_DIR": "/nonexistent",
+    }
+    result = klantpeil(
+        "analyse", "drivers", SWISS, "--target", "Fertility", "--format", "json", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["n"] == 47 and body["method"] == "shapley"
+    assert round(body["r2"], 6) == 0.706735
+    education = next(d for d in body["drivers"] if d["name"] == "Education")
+    assert (round(education["importance"], 6), round(education["share"], 6), education["rank"]) == (
+        0.260135,
+        0.36808,
+        1,
+    )
+    assert set(body["drivers"][0]) == {"name", "importance", "share", "rank"}
+
+
+def test_analyse_drivers_names_a_bad_column_and_row():
+    result = klantpeil(
+        "analyse", "drivers", SWISS, "--target", "Fertility", "--drivers", "Education,column 1"
+    )
+    assert result.returncode == 2
+    assert "column 'column 1', row 2: 'Courtelary' is not a number" in result.stderr
+    missing = klantpeil("analyse", "drivers", SWISS, "--target", "Geluk")
+    assert "no column 'Geluk'" in missing.stderr
+
+
+def test_pure_analytics_modules_import_no_django():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, klantpeil.analytics.drivers, klantpeil.analytics.periods; "
+        "print([m for m in sys.modules if m.split('.')[0] == 'django'])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -428,6 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="CSV with commas and decimal points instead of the Dutch ; and ,",
     )
+    from klantpeil.analytics.cli import add_parser as add_analyse
+
+    add_analyse(sub)
     p = add("manage", cmd_manage, "run a Django management command (for operators)", [data])
     p.add_argument("arguments", nargs=argparse.REMAINDER)
     return parser

@@ -3,7 +3,8 @@
 CSV with ``;`` or ``,`` or tabs, UTF-8 with or without BOM or Windows-1252,
 and XLSX. Cells stay as the file gives them (strings for CSV; numbers, dates
 and strings for XLSX); turning them into answers is the importer's job.
-Only Django's gettext is used, so messages follow the reader's language.
+Only Django's gettext is used (when Django runs), so messages follow the reader's
+language; commands that read a plain file without a database use it too.
 """
 
 from __future__ import annotations
@@ -16,9 +17,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.conf import settings
+from django.utils.translation import gettext
 
 DELIMITERS = ";,\t|"
+
+
+def _(text: str) -> str:
+    """Translated when Django runs; as written when a command reads a file without a database."""
+    return gettext(text) if settings.configured else text
 
 
 class FileProblem(ValueError):
@@ -103,12 +110,8 @@ def read_table(data: bytes, name: str) -> Table:
         table = _read_csv(data, name)
     else:
         raise FileProblem(_("%(name)s: use a .csv or .xlsx file") % {"name": name})
-    if any(not column for column in table.columns):
-        position = table.columns.index("") + 1
-        raise FileProblem(
-            _("%(name)s: column %(position)s has no name in the header row")
-            % {"name": name, "position": position}
-        )
+    # R and some exports leave the row-name column unnamed; give it a name to refer to.
+    table.columns = [c or f"column {i}" for i, c in enumerate(table.columns, start=1)]
     duplicates = {c for c in table.columns if table.columns.count(c) > 1}
     if duplicates:
         raise FileProblem(

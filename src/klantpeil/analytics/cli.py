@@ -1,0 +1,125 @@
+"""``klantpeil analyse``: analyses on a plain CSV or XLSX file, no database needed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from klantpeil.analytics.drivers import METHODS, Moments, analyse
+from klantpeil.dataio.reading import FileProblem, Table, cell_text, read_table
+
+
+class InputError(ValueError):
+    """The file or the options do not fit the analysis; the message says where."""
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ".")) if text else math.nan
+
+
+def numeric_columns(table: Table) -> dict[str, np.ndarray]:
+    """Columns whose every filled cell is a number (decimal commas allowed); empty = missing."""
+    columns: dict[str, np.ndarray] = {}
+    for index, name in enumerate(table.columns):
+        values = []
+        for row in table.rows:
+            text = cell_text(row[index] if index < len(row) else None)
+            try:
+                values.append(_number(text))
+            except ValueError:
+                break
+        else:
+            columns[name] = np.array(values, dtype=float)
+    return columns
+
+
+def _first_bad_cell(table: Table, column: str) -> str:
+    index = table.columns.index(column)
+    for row_number, row in enumerate(table.rows, start=table.first_row_number):
+        text = cell_text(row[index] if index < len(row) else None)
+        try:
+            _number(text)
+        except ValueError:
+            return f"row {row_number}: {text!r} is not a number"
+    return "not numeric"
+
+
+def drivers_from_file(path: str, target: str, drivers: list[str] | None, method: str) -> dict:
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        table = read_table(file.read_bytes(), file.name)
+    except FileProblem as exc:
+        raise InputError(str(exc)) from None
+    numeric = numeric_columns(table)
+    for column in [target, *(drivers or [])]:
+        if column not in table.columns:
+            raise InputError(
+                f"{file.name}: no column {column!r}; columns: {', '.join(table.columns)}"
+            )
+        if column not in numeric:
+            raise InputError(f"{file.name}, column {column!r}, {_first_bad_cell(table, column)}")
+    names = drivers or [c for c in table.columns if c in numeric and c != target]
+    if not names:
+        raise InputError(f"{file.name}: no numeric driver columns besides {target!r}")
+    data = np.column_stack([numeric[target], *(numeric[name] for name in names)])
+    try:
+        return analyse(Moments.from_rows(data), names, method).as_dict()
+    except ValueError as exc:
+        raise InputError(f"{file.name}: {exc}") from None
+
+
+def _table(result: dict) -> str:
+    width = max(len("driver"), *(len(d["name"]) for d in result["drivers"]))
+    lines = [
+        f"n = {result['n']:,}   R² = {result['r2']:.3f}   method: {result['method']}",
+        f"{'rank':>4}  {'driver':<{width}}  {'importance':>10}  {'share':>6}",
+    ]
+    for d in sorted(result["drivers"], key=lambda d: d["rank"]):
+        lines.append(
+            f"{d['rank']:>4}  {d['name']:<{width}}  {d['importance']:>10.4f}  {d['share']:>6.1%}"
+        )
+    return "\n".join(lines)
+
+
+def cmd_drivers(args: argparse.Namespace) -> int:
+    drivers = [d.strip() for d in args.drivers.split(",")] if args.drivers else None
+    try:
+        result = drivers_from_file(args.file, args.target, drivers, args.method)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2) if args.format == "json" else _table(result))
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "analyse",
+        help="analyse a plain CSV/XLSX file (no database)",
+        description="Analyses on a plain CSV or XLSX file; no database is needed.",
+    )
+    kinds = parser.add_subparsers(dest="analysis", required=True, metavar="ANALYSIS")
+    drivers = kinds.add_parser(
+        "drivers",
+        help="relative importance of drivers for a target (key driver analysis)",
+        description="Each driver's share of the explained variance (R²) of the target: exact "
+        "Shapley/LMG values, or Johnson's relative weights. Rows with a missing value in the "
+        "target or any driver are left out (listwise).",
+    )
+    drivers.add_argument("file")
+    drivers.add_argument("--target", required=True, metavar="COL")
+    drivers.add_argument(
+        "--drivers",
+        metavar="A,B,...",
+        help="driver columns; default: every numeric column except the target",
+    )
+    drivers.add_argument("--method", choices=METHODS, default="shapley")
+    drivers.add_argument("--format", choices=["json", "table"], default="table")
+    drivers.set_defaults(handler=cmd_drivers)

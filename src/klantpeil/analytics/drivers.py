@@ -157,3 +157,118 @@ def analyse(moments: Moments, names: list[str], method: str = "shapley") -> Driv
             for name, value, rank in zip(names, importance, ranks, strict=True)
         ],
     )
+
+
+@dataclass(frozen=True)
+class AsymmetricImpact:
+    """Penalty–reward contrast for one driver (Brandt 1987; Mikulić & Prebežac 2008)."""
+
+    name: str
+    penalty: float  # drop in the target when the driver scores low, against the middle
+    reward: float  # gain when it scores high, against the middle
+    penalty_p: float
+    reward_p: float
+    impact_asymmetry: float | None  # +1 pure satisfier … −1 pure dissatisfier
+    kind: str  # dissatisfier, satisfier, hybrid or not significant
+    wrong_sign: bool  # a significant coefficient against expectation: read with care
+
+
+def penalty_reward(
+    target: np.ndarray,
+    drivers: np.ndarray,
+    names: list[str],
+    *,
+    low: float = 5,
+    high: float = 9,
+    alpha: float = 0.05,
+) -> list[AsymmetricImpact]:
+    """Penalty–reward contrast analysis: one OLS of the target on low/high dummies per driver.
+
+    ``OS = b0 + Σ_i (b_i^L·1[x_i ≤ low] + b_i^H·1[x_i ≥ high]) + e``; penalty = −b^L,
+    reward = b^H, tested with t against zero. A dissatisfier only costs when it is bad
+    (penalty significant, reward not); a satisfier only earns when it is good; a hybrid
+    does both. The cuts are a design choice (default: a Dutch grade of 5 or less is
+    insufficient, 9 or more excellent) and are reported with the result. Complete rows only.
+    """
+    from scipy import stats as scipy_stats
+
+    y = np.asarray(target, dtype=float)
+    x = np.asarray(drivers, dtype=float)
+    keep = ~(np.isnan(y) | np.isnan(x).any(axis=1))
+    y, x = y[keep], x[keep]
+    design = np.column_stack(
+        [np.ones(len(y))]
+        + [col for j in range(x.shape[1]) for col in (x[:, j] <= low, x[:, j] >= high)]
+    ).astype(float)
+    dof = len(y) - design.shape[1]
+    if dof < 1:
+        raise ValueError("too few complete responses for penalty–reward analysis")
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    residual = y - design @ coef
+    sigma2 = residual @ residual / dof
+    se = np.sqrt(np.diag(sigma2 * np.linalg.pinv(design.T @ design)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_values = 2 * scipy_stats.t.sf(np.abs(coef / se), dof)
+    result = []
+    for j, name in enumerate(names):
+        b_low, b_high = coef[1 + 2 * j], coef[2 + 2 * j]
+        p_low, p_high = float(p_values[1 + 2 * j]), float(p_values[2 + 2 * j])
+        penalty, reward = -b_low, b_high
+        costs = penalty > 0 and p_low < alpha
+        earns = reward > 0 and p_high < alpha
+        kind = {
+            (True, True): "hybrid",
+            (True, False): "dissatisfier",
+            (False, True): "satisfier",
+        }.get((costs, earns), "not significant")
+        pen, rew = max(penalty, 0.0), max(reward, 0.0)
+        asymmetry = float((rew - pen) / (rew + pen)) if rew + pen > 0 else None
+        result.append(
+            AsymmetricImpact(
+                name,
+                float(penalty),
+                float(reward),
+                p_low,
+                p_high,
+                asymmetry,
+                kind,
+                bool((b_low > 0 and p_low < alpha) or (b_high < 0 and p_high < alpha)),
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Priority:
+    name: str
+    share: float  # share of explained variance
+    performance: float  # mean score
+    quadrant: str  # concentrate_here, keep_up, low_priority, possible_overkill
+    score: float  # share × (scale_max − performance): the room to gain, weighted
+    rank: int
+
+
+def importance_performance(
+    analysis: DriverAnalysis, performance: dict[str, float], *, scale_max: float = 10
+) -> list[Priority]:
+    """Importance × performance matrix (Martilla & James 1977), ranked into actions.
+
+    Cross-hairs at the means of the plotted values; the priority score
+    share × (scale max − mean performance) orders what to improve first.
+    """
+    shares = {d.name: d.share for d in analysis.drivers}
+    mean_share = float(np.mean(list(shares.values())))
+    mean_perf = float(np.mean([performance[n] for n in shares]))
+    rows = []
+    for name, share in shares.items():
+        perf = performance[name]
+        important, good = share >= mean_share, perf >= mean_perf
+        quadrant = {
+            (True, False): "concentrate_here",
+            (True, True): "keep_up",
+            (False, False): "low_priority",
+            (False, True): "possible_overkill",
+        }[(important, good)]
+        rows.append((name, share, perf, quadrant, share * (scale_max - perf)))
+    rows.sort(key=lambda r: -r[4])
+    return [Priority(*row, rank=i) for i, row in enumerate(rows, start=1)]

@@ -101,3 +101,40 @@ def test_relative_weights_sum_to_r2_on_correlated_drivers():
     y = x.sum(axis=1) + rng.normal(size=1000)
     correlation = Moments.from_rows(np.column_stack([y, x])).correlation()
     assert relative_weights(correlation).sum() == pytest.approx(subset_r2(correlation)[-1])
+
+
+def _planted(n=6000, seed=1):
+    """waiting only hurts when low, warmth only helps when high, reliability works both ways."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 11, size=(n, 3)).astype(float)
+    waiting, warmth, reliability = x.T
+    y = 7 - 1.5 * (waiting <= 5) + 1.2 * (warmth >= 9) + 0.3 * (reliability - 5.5)
+    return y + rng.normal(0, 0.8, n), x
+
+
+def test_penalty_reward_finds_planted_dissatisfier_satisfier_and_hybrid():
+    from klantpeil.analytics.drivers import penalty_reward
+
+    y, x = _planted()
+    result = {r.name: r for r in penalty_reward(y, x, ["waiting", "warmth", "reliability"])}
+    assert result["waiting"].kind == "dissatisfier"
+    assert result["waiting"].penalty == pytest.approx(1.5, abs=0.1)
+    assert result["waiting"].impact_asymmetry < -0.8
+    assert result["warmth"].kind == "satisfier"
+    assert result["warmth"].reward == pytest.approx(1.2, abs=0.1)
+    assert result["reliability"].kind == "hybrid"
+    assert not any(r.wrong_sign for r in result.values())
+
+
+def test_importance_performance_ranks_the_important_weak_driver_first():
+    from klantpeil.analytics.drivers import importance_performance
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3000, 3))
+    y = 2 * x[:, 0] + 0.3 * x[:, 1] + 0.3 * x[:, 2] + rng.normal(size=3000)
+    result = analyse(Moments.from_rows(np.column_stack([y, x])), ["empathy", "menu", "access"])
+    ranked = importance_performance(result, {"empathy": 6.0, "menu": 8.5, "access": 6.2})
+    assert ranked[0].name == "empathy"
+    assert ranked[0].quadrant == "concentrate_here"
+    assert {p.name: p.quadrant for p in ranked}["menu"] == "possible_overkill"
+    assert ranked[0].score == pytest.approx(ranked[0].share * 4.0)

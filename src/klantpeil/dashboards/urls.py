@@ -8,6 +8,7 @@ app_name = "app"
 urlpatterns = [
     path("", views.home, name="home"),
     path("<slug:org>/", views.overview, name="overview"),
+    path("<slug:org>/drivers/", views.drivers, name="drivers"),
     path("<slug:org>/measurements/", views.measurement_list, name="measurements"),
     path("<slug:org>/measurements/<int:pk>/", views.measurement_detail, name="measurement"),
     path("<slug:org>/import/", dataio.import_view, name="import"),

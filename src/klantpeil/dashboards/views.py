@@ -11,7 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from klantpeil.accounts.selectors import memberships_for
+from klantpeil.analytics.selectors import MIN_RESPONSES, driver_report
 from klantpeil.collection import selectors as measurements
+from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.instruments.models import Driver
+from klantpeil.organisations.models import ChannelKind
 
 
 @login_required
@@ -54,4 +58,30 @@ def measurement_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
         request,
         "dashboards/measurement_detail.html",
         {"measurement": measurement, "answers": measurements.answers_of(measurement=measurement)},
+    )
+
+
+def drivers(request: HttpRequest, org: str) -> HttpResponse:
+    """What to improve first: key drivers of the overall grade, ranked into actions."""
+    period = request.GET.get("period") or None
+    channel = request.GET.get("channel") or None
+    since = None if period else timezone.localdate() - timedelta(days=365)
+    error = None
+    report = None
+    try:
+        report = driver_report(MeasurementFilter(period=period, since=since, channel=channel))
+    except ValueError as exc:
+        error = str(exc)
+    return render(
+        request,
+        "dashboards/drivers.html",
+        {
+            "report": report,
+            "error": error,
+            "period": period or "",
+            "channel": channel or "",
+            "channels": ChannelKind.choices,
+            "labels": dict(Driver.choices),
+            "minimum": MIN_RESPONSES,
+        },
     )

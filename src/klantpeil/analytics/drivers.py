@@ -181,14 +181,19 @@ def penalty_reward(
     low: float = 5,
     high: float = 9,
     alpha: float = 0.05,
+    asymmetry_cut: float = 0.3,
 ) -> list[AsymmetricImpact]:
     """Penalty–reward contrast analysis: one OLS of the target on low/high dummies per driver.
 
     ``OS = b0 + Σ_i (b_i^L·1[x_i ≤ low] + b_i^H·1[x_i ≥ high]) + e``; penalty = −b^L,
     reward = b^H, tested with t against zero. A dissatisfier only costs when it is bad
     (penalty significant, reward not); a satisfier only earns when it is good; a hybrid
-    does both. The cuts are a design choice (default: a Dutch grade of 5 or less is
-    insufficient, 9 or more excellent) and are reported with the result. Complete rows only.
+    does both. With many responses both sides are nearly always significant, so the
+    impact asymmetry IA = (reward − penalty) / (reward + penalty) decides too: IA at or
+    below −``asymmetry_cut`` is a dissatisfier, at or above +``asymmetry_cut`` a satisfier
+    (Mikulić & Prebežac 2008 leave the cut open; 0.3 is our default). The low/high cuts
+    are a design choice too (default: a Dutch grade of 5 or less is insufficient, 9 or
+    more excellent). Complete rows only.
     """
     from scipy import stats as scipy_stats
 
@@ -216,13 +221,9 @@ def penalty_reward(
         penalty, reward = -b_low, b_high
         costs = penalty > 0 and p_low < alpha
         earns = reward > 0 and p_high < alpha
-        kind = {
-            (True, True): "hybrid",
-            (True, False): "dissatisfier",
-            (False, True): "satisfier",
-        }.get((costs, earns), "not significant")
         pen, rew = max(penalty, 0.0), max(reward, 0.0)
         asymmetry = float((rew - pen) / (rew + pen)) if rew + pen > 0 else None
+        kind = _kind(costs, earns, asymmetry, asymmetry_cut)
         result.append(
             AsymmetricImpact(
                 name,
@@ -236,6 +237,16 @@ def penalty_reward(
             )
         )
     return result
+
+
+def _kind(costs: bool, earns: bool, asymmetry: float | None, cut: float) -> str:
+    if not (costs or earns):
+        return "not significant"
+    if costs and (not earns or (asymmetry is not None and asymmetry <= -cut)):
+        return "dissatisfier"
+    if earns and (not costs or (asymmetry is not None and asymmetry >= cut)):
+        return "satisfier"
+    return "hybrid"
 
 
 @dataclass(frozen=True)

@@ -48,3 +48,12 @@ def test_a_bad_period_is_explained(manager_on_demo):
     client, org = manager_on_demo
     response = client.get(f"/app/{org.slug}/drivers/?period=Q3", HTTP_ACCEPT_LANGUAGE="en")
     assert "use a month (2026-09)" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_waiting_time_comes_out_as_the_dissatisfier_built_into_the_demo(manager_on_demo):
+    client, org = manager_on_demo
+    report = client.get(f"/app/{org.slug}/drivers/").context["report"]
+    waiting = report.asymmetry["waiting_time"]
+    assert waiting.kind == "dissatisfier"
+    assert waiting.penalty > 2 * waiting.reward

@@ -7,7 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+from django.db.models import Avg, Count, F, Max, Min, Q, Sum
 
+from klantpeil.analytics import stats
+from klantpeil.analytics.benchmarks import Benchmark, benchmark
 from klantpeil.analytics.drivers import (
     AsymmetricImpact,
     DriverAnalysis,
@@ -17,9 +20,12 @@ from klantpeil.analytics.drivers import (
     importance_performance,
     penalty_reward,
 )
+from klantpeil.analytics.stats import Estimate
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import MeasurementFilter, filtered_measurements
+from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Driver
+from klantpeil.organisations.models import ChannelKind
 
 TARGET = "overall_grade"
 SURVEY = "customer-survey"
@@ -70,3 +76,83 @@ def driver_report(filters: MeasurementFilter) -> DriverReport | None:
         asymmetry={a.name: a for a in penalty_reward(complete[:, 0], complete[:, 1:], drivers)},
         responses=len(grade),
     )
+
+
+@dataclass(frozen=True)
+class ChannelKpis:
+    kind: str
+    label: str
+    grade: Estimate
+    nps: Estimate
+    ces: Estimate
+    fcr: Estimate
+
+
+KPI_KEYS = ("overall_grade", "nps", "ces", "solved_first_contact")
+
+
+def _kpi_sums(answers) -> dict[tuple, dict]:
+    """n, Σx, Σx² and counts per answer value, by channel kind and question key."""
+    value_counts = {f"v{i}": Count("id", filter=Q(number=i)) for i in range(11)}
+    rows = (
+        answers.filter(question__key__in=KPI_KEYS, number__isnull=False)
+        .values(kind=F("measurement__channel__kind"), key=F("question__key"))
+        .annotate(
+            n=Count("id"),
+            total=Sum("number"),
+            squares=Sum(F("number") * F("number")),
+            **value_counts,
+        )
+    )
+    return {(row["kind"], row["key"]): row for row in rows}
+
+
+def _kpis(sums: dict, kind: str | None) -> dict[str, Estimate]:
+    def get(key: str) -> dict | None:
+        return sums.get((kind, key))
+
+    grade, nps_row, ces_row, fcr_row = (get(k) for k in KPI_KEYS)
+    empty = stats.proportion(0, 0)
+    return {
+        "grade": stats.mean(grade["n"], grade["total"], grade["squares"]) if grade else empty,
+        "nps": stats.nps_from_counts([nps_row[f"v{i}"] for i in range(11)]) if nps_row else empty,
+        "ces": stats.mean(ces_row["n"], ces_row["total"], ces_row["squares"]) if ces_row else empty,
+        "fcr": stats.proportion(fcr_row["v1"], fcr_row["n"]) if fcr_row else empty,
+    }
+
+
+def channel_kpis(filters: MeasurementFilter) -> list[ChannelKpis]:
+    """Grade, NPS, CES and first-contact resolution per channel, each with n and interval."""
+    measurements = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
+    sums = _kpi_sums(Answer.objects.filter(measurement__in=measurements))
+    labels = dict(ChannelKind.choices)
+    kinds = sorted({kind for kind, _ in sums}, key=lambda k: list(labels).index(k))
+    return [ChannelKpis(kind, str(labels[kind]), **_kpis(sums, kind)) for kind in kinds]
+
+
+def sector_grade_benchmark(filters: MeasurementFilter) -> Benchmark | None:
+    """The overall grade of the current organisation among its sector's organisations.
+
+    The one read across organisations on this page (the loud ``all_tenants``): it
+    returns only the distribution and the own rank, and nothing below five organisations.
+    """
+    organisation = require_organisation()
+    period = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
+    bounds = period.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    if bounds["first"] is None:
+        return None
+    means = dict(
+        Answer.all_tenants.filter(
+            organisation__sector_id=organisation.sector_id,
+            question__key="overall_grade",
+            number__isnull=False,
+            measurement__superseded_at__isnull=True,
+            measurement__instrument_version__instrument__key=SURVEY,
+            measurement__occurred_at__gte=bounds["first"],
+            measurement__occurred_at__lte=bounds["last"],
+            **({"measurement__channel__kind": filters.channel} if filters.channel else {}),
+        )
+        .values_list("organisation_id")
+        .annotate(mean=Avg("number"))
+    )
+    return benchmark(means, own=organisation.pk)

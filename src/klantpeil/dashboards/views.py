@@ -11,7 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from klantpeil.accounts.selectors import memberships_for
-from klantpeil.analytics.selectors import MIN_RESPONSES, driver_report
+from klantpeil.analytics.selectors import (
+    MIN_RESPONSES,
+    channel_kpis,
+    driver_report,
+    sector_grade_benchmark,
+)
 from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.instruments.models import Driver
@@ -30,10 +35,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def overview(request: HttpRequest, org: str) -> HttpResponse:
     since = (timezone.localdate() - timedelta(days=365)).replace(day=1)
     months, rows = measurements.counts_per_channel_and_month(since=since)
+    year = MeasurementFilter(since=timezone.localdate() - timedelta(days=365))
     return render(
         request,
         "dashboards/overview.html",
         {
+            "kpis": channel_kpis(year),
+            "benchmark": sector_grade_benchmark(year),
             "months": months,
             "rows": rows,
             "total": sum(row["total"] for row in rows),

@@ -274,7 +274,7 @@ def _customer_surveys(
             centred = np.where(is_phone, centred, 0.0)
         overall += weight * centred
     # Waiting time: a dissatisfier. Only a bad wait (below 5.5) pulls the grade down.
-    overall += 0.55 * np.minimum(latent["waiting_time"] - 5.5, 0.0)
+    overall += 0.7 * np.minimum(latent["waiting_time"] - 5.5, 0.0)
     # Re-centre each channel on its target so the published channel gaps hold.
     for k in range(len(kinds)):
         sel = kind_idx == k
@@ -286,7 +286,7 @@ def _customer_surveys(
         for key in keys:
             mask = is_phone if driver == "ivr_menu" else None
             batch.numbers(key, _grade(rng, latent[driver], 1, 10), mask)
-    nps = np.clip(np.rint(grade - 0.7 + rng.normal(0, 1.1, n)), 0, 10)
+    nps = np.clip(np.rint(grade - 0.1 + rng.normal(0, 1.1, n)), 0, 10)
     batch.numbers("nps", nps)
     ease = (
         4.6 + 0.35 * (latent["accessibility"] - target) + 0.35 * (latent["waiting_time"] - target)
@@ -619,7 +619,7 @@ def generate(
                     ctx,
                     org,
                     spec,
-                    0.4 * quality,
+                    0.8 * quality,
                     float(rng.normal(0.3, 0.4)),
                     weights,
                     channels,

@@ -11,7 +11,7 @@ from klantpeil.organisations.models import Organisation
 
 @pytest.fixture
 def manager_on_demo(make_member, client):
-    generate(seed=2, today=timezone.localdate(), scale=0.08)
+    generate(seed=2, today=timezone.localdate(), scale=0.12)
     org = Organisation.objects.get(slug="gemeente-wadderveen")
     client.force_login(make_member("m@wadderveen.example", org, "manager"))
     return client, org
@@ -57,3 +57,22 @@ def test_waiting_time_comes_out_as_the_dissatisfier_built_into_the_demo(manager_
     waiting = report.asymmetry["waiting_time"]
     assert waiting.kind == "dissatisfier"
     assert waiting.penalty > 2 * waiting.reward
+
+
+@pytest.mark.django_db
+def test_overview_shows_kpis_per_channel_and_the_sector_position_without_naming_peers(
+    manager_on_demo,
+):
+    client, org = manager_on_demo
+    response = client.get(f"/app/{org.slug}/", HTTP_ACCEPT_LANGUAGE="en")
+    kpis = {k.kind: k for k in response.context["kpis"]}
+    assert kpis["counter"].grade.value > kpis["phone"].grade.value > kpis["email"].grade.value
+    assert kpis["phone"].grade.ci_low < kpis["phone"].grade.value < kpis["phone"].grade.ci_high
+    assert -100 <= kpis["phone"].nps.value <= 100 and kpis["phone"].nps.n > 0
+    bench = response.context["benchmark"]
+    assert bench.organisations == 5
+    assert 0 <= bench.percentile_rank <= 100
+    page = response.content.decode()
+    assert "Your overall grade is" in page
+    peers = Organisation.objects.filter(sector=org.sector).exclude(pk=org.pk)
+    assert not any(peer.name in page for peer in peers)

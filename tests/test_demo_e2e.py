@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.request
 
 import pytest
@@ -45,6 +46,9 @@ def test_a_manager_sees_counts_per_channel_in_dutch_and_english(
     assert page.locator("table.counts caption").inner_text() == "Metingen per kanaal en maand"
     rows = page.locator("table.counts tbody th").all_inner_texts()
     assert {"Telefoon", "E-mail", "Balie"} <= set(rows)
+    # Grades per channel with their interval, written the Dutch way (7,4 ± 0,1).
+    phone = page.locator("table.kpis tbody tr", has_text="Telefoon").locator("td").first
+    assert re.fullmatch(r"\d,\d ± \d,\d", phone.inner_text())
     page.screenshot(path=str(screenshot_dir / "overview-nl.png"), full_page=True)
     page.click("button[name=language][value=en]")
     page.wait_for_load_state()
@@ -76,8 +80,6 @@ def test_the_analyst_switches_between_organisations(served_demo, browser):
 
 
 def test_the_printed_survey_link_opens_the_counter_form(served_demo, browser, axe_scan):
-    import re
-
     url = re.search(r"Survey form as a customer sees it: (\S+)", served_demo["output"]).group(1)
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(url)

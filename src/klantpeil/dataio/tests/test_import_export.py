@@ -60,29 +60,15 @@ def test_dutch_office_files_import_completely(org, name):
     assert "Prima geholpen door André" in comments
 
 
-def test_xlsx_with_typed_cells_imports(org, tmp_path):
+def test_xlsx_with_typed_cells_imports(org):
     from datetime import datetime
 
     wb = Workbook()
     sheet = wb.active
-    header = [
-        "occurred_at",
-        "channel",
-        "overall_grade",
-        "reliability_promise",
-        "reliability_answer",
-        "empathy_understanding",
-        "empathy_serious",
-        "customer_focus",
-        "customer_knowledge",
-        "waiting_time",
-        "accessibility",
-        "nps",
-        "ces",
-        "solved_first_contact",
-    ]
-    sheet.append(header)
-    sheet.append([datetime(2026, 9, 14, 10, 30), "email", 8.0, 8, 9, 7, 8, 7, 6, 5, 8, 9, 6, "ja"])
+    answers = {**CUSTOMER_SURVEY_ANSWERS, "overall_grade": 8.0, "solved_first_contact": "ja"}
+    # Typed cells as Excel stores them: a real date, a float grade, text for yes.
+    sheet.append(["occurred_at", "channel", *answers])
+    sheet.append([datetime(2026, 9, 14, 10, 30), "email", *answers.values()])
     buffer = io.BytesIO()
     wb.save(buffer)
     report = import_measurements(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from klantpeil.accounts.models import Membership, User
-from klantpeil.organisations.models import Organisation
 
 
 def memberships_for(*, user: User) -> QuerySet[Membership]:
@@ -25,7 +24,3 @@ def membership_in(*, user: User, organisation_slug: str) -> Membership | None:
         .select_related("organisation__sector")
         .first()
     )
-
-
-def organisations_for(*, user: User) -> QuerySet[Organisation]:
-    return Organisation.objects.filter(memberships__user=user).select_related("sector")

@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from klantpeil.analytics.api import router as analytics_router
 from klantpeil.api import errors
 from klantpeil.api.auth import OrganisationToken
 from klantpeil.collection.api import router as collection_router
@@ -24,3 +25,4 @@ errors.install(api)
 api.add_router("", instruments_router)
 api.add_router("", organisations_router)
 api.add_router("", collection_router)
+api.add_router("", analytics_router)

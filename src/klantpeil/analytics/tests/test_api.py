@@ -1,0 +1,48 @@
+"""KPIs, drivers and benchmarks through the API, scoped to the token's organisation."""
+
+import pytest
+from django.utils import timezone
+
+from klantpeil.accounts.services import issue_api_token
+from klantpeil.demo.generate import generate
+from klantpeil.organisations.models import Organisation
+
+
+@pytest.fixture
+def call(db, client):
+    generate(seed=4, today=timezone.localdate(), scale=0.12)
+    org = Organisation.objects.get(slug="gemeente-wadderveen")
+    secret = issue_api_token(organisation=org, name="bi").secret
+
+    def get(path):
+        return client.get(f"/api/v1{path}", HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    return get
+
+
+def test_kpis_per_channel_with_intervals(call):
+    body = call("/kpis").json()
+    by_channel = {row["channel"]: row for row in body}
+    assert {"phone", "email", "counter"} <= set(by_channel)
+    grade = by_channel["counter"]["grade"]
+    assert grade["ci_low"] < grade["value"] < grade["ci_high"] and grade["n"] > 0
+    assert by_channel["counter"]["grade"]["value"] > by_channel["email"]["grade"]["value"]
+    only_phone = call("/kpis?channel=phone").json()
+    assert [row["channel"] for row in only_phone] == ["phone"]
+
+
+def test_drivers_and_benchmark(call):
+    drivers = call("/drivers").json()
+    assert drivers["method"] == "shapley" and drivers["n"] >= 50
+    assert sum(d["share"] for d in drivers["drivers"]) == pytest.approx(1.0)
+    waiting = next(d for d in drivers["drivers"] if d["name"] == "waiting_time")
+    assert waiting["effect"] in {"dissatisfier", "hybrid"}
+    bench = call("/benchmarks/grade").json()
+    assert bench["organisations"] == 5 and 0 <= bench["percentile_rank"] <= 100
+
+
+def test_errors_say_what_is_wrong(call):
+    bad = call("/kpis?period=Q3")
+    assert bad.status_code == 422 and bad.json()["field"] == "period"
+    few = call("/drivers?channel=letter&period=2001")
+    assert few.status_code == 422 and few.json()["code"] == "too_few_responses"

@@ -87,3 +87,17 @@ def test_the_printed_survey_link_opens_the_counter_form(served_demo, browser, ax
     assert page.locator(".r-org").inner_text() == "Gemeente Wadderveen"
     assert axe_scan(page) == []
     page.close()
+
+
+def test_app_pages_have_no_serious_accessibility_violations(served_demo, browser, axe_scan):
+    page = browser.new_page(locale="nl-NL")
+    page.goto(served_demo["url"] + "/accounts/login/")
+    assert axe_scan(page) == []
+    page.fill("#id_login", "analist@klantpeil.example")
+    page.fill("#id_password", served_demo["password"])
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/app/")
+    for path in ("", "drivers/", "measurements/", "export/", "import/", "tokens/"):
+        page.goto(f"{served_demo['url']}/app/gemeente-wadderveen/{path}")
+        assert axe_scan(page) == [], path
+    page.close()

@@ -35,6 +35,8 @@ class DriverOut(Schema):
     name: str
     importance: float
     share: float
+    share_ci_low: float
+    share_ci_high: float
     rank: int
     performance: float
     quadrant: str
@@ -127,6 +129,8 @@ def drivers(request: HttpRequest, filters: Query[Filters]) -> dict:
                 "name": d.name,
                 "importance": d.importance,
                 "share": d.share,
+                "share_ci_low": report.intervals[d.name][0],
+                "share_ci_high": report.intervals[d.name][1],
                 "rank": d.rank,
                 "performance": priority[d.name].performance,
                 "quadrant": priority[d.name].quadrant,

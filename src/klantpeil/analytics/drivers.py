@@ -283,3 +283,26 @@ def importance_performance(
         rows.append((name, share, perf, quadrant, share * (scale_max - perf)))
     rows.sort(key=lambda r: -r[4])
     return [Priority(*row, rank=i) for i, row in enumerate(rows, start=1)]
+
+
+def bootstrap_shares(
+    rows: np.ndarray, *, resamples: int = 200, seed: int = 1, confidence: float = 0.95
+) -> np.ndarray:
+    """Percentile bootstrap intervals of each driver's share of R² (as relaimpo's boot.relimp).
+
+    ``rows``: complete responses, target first. Returns a (drivers × 2) array of
+    (low, high). Resamples are bounded; a seed makes the interval reproducible.
+    """
+    data = np.asarray(rows, dtype=float)
+    data = data[~np.isnan(data).any(axis=1)]
+    rng = np.random.default_rng(seed)
+    shares = []
+    for _ in range(resamples):
+        sample = data[rng.integers(0, len(data), len(data))]
+        try:
+            importance = lmg(Moments.from_rows(sample).correlation())
+        except (ValueError, np.linalg.LinAlgError):
+            continue  # a degenerate resample (a constant column) says nothing
+        shares.append(importance / importance.sum())
+    tail = (1 - confidence) / 2 * 100
+    return np.percentile(np.array(shares), [tail, 100 - tail], axis=0).T

@@ -17,6 +17,7 @@ from klantpeil.analytics.drivers import (
     Moments,
     Priority,
     analyse,
+    bootstrap_shares,
     importance_performance,
     penalty_reward,
 )
@@ -37,6 +38,7 @@ class DriverReport:
     analysis: DriverAnalysis
     priorities: list[Priority]
     asymmetry: dict[str, AsymmetricImpact]
+    intervals: dict[str, tuple[float, float]]  # bootstrap 95% interval of each share
     responses: int  # all responses in the selection, complete or not
 
 
@@ -74,6 +76,10 @@ def driver_report(filters: MeasurementFilter) -> DriverReport | None:
         analysis=analysis,
         priorities=importance_performance(analysis, performance),
         asymmetry={a.name: a for a in penalty_reward(complete[:, 0], complete[:, 1:], drivers)},
+        intervals={
+            d: (float(low), float(high))
+            for d, (low, high) in zip(drivers, bootstrap_shares(complete), strict=True)
+        },
         responses=len(grade),
     )
 

@@ -46,3 +46,8 @@ def test_errors_say_what_is_wrong(call):
     assert bad.status_code == 422 and bad.json()["field"] == "period"
     few = call("/drivers?channel=letter&period=2001")
     assert few.status_code == 422 and few.json()["code"] == "too_few_responses"
+
+
+def test_driver_shares_come_with_their_bootstrap_interval(call):
+    for driver in call("/drivers").json()["drivers"]:
+        assert driver["share_ci_low"] < driver["share"] < driver["share_ci_high"]

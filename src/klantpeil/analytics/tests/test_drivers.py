@@ -138,3 +138,24 @@ def test_importance_performance_ranks_the_important_weak_driver_first():
     assert ranked[0].quadrant == "concentrate_here"
     assert {p.name: p.quadrant for p in ranked}["menu"] == "possible_overkill"
     assert ranked[0].score == pytest.approx(ranked[0].share * 4.0)
+
+
+def test_bootstrap_intervals_cover_the_estimate_and_narrow_with_n():
+    from klantpeil.analytics.drivers import bootstrap_shares
+
+    data = _swiss()
+    result = analyse(Moments.from_rows(data), DRIVERS)
+    intervals = bootstrap_shares(data, resamples=300, seed=5)
+    assert intervals.shape == (5, 2)
+    for driver, (low, high) in zip(result.drivers, intervals, strict=True):
+        assert low < driver.share < high
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(4000, 3))
+    big = np.column_stack([x @ [1.0, 0.5, 0.2] + rng.normal(size=4000), x])
+    small_width = np.diff(bootstrap_shares(big[:200], seed=2), axis=1).mean()
+    large_width = np.diff(bootstrap_shares(big, seed=2), axis=1).mean()
+    assert large_width < small_width / 2
+    # Same seed, same interval.
+    assert np.array_equal(
+        bootstrap_shares(data, seed=5, resamples=50), bootstrap_shares(data, seed=5, resamples=50)
+    )

@@ -64,9 +64,10 @@ class BenchmarkOut(Schema):
 
 
 def _filters(filters: Filters) -> MeasurementFilter:
+    """The list's filters that make sense here (analyses are of the customer survey)."""
     data = filters.dict()
-    data.pop("limit"), data.pop("offset")
-    data.pop("instrument"), data.pop("method")
+    for key in ("limit", "offset", "instrument", "method"):
+        data.pop(key)
     return MeasurementFilter(**data)
 
 

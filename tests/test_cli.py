@@ -185,3 +185,31 @@ def test_pure_analytics_modules_import_no_django():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+CALLS = "src/klantpeil/analytics/tests/data/mystery_calls.csv"
+
+
+def test_analyse_kpis_on_a_csv_of_mystery_calls():
+    result = klantpeil("analyse", "kpis", CALLS, "--protocol", "mystery-phone", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["n"] == 6
+    helped = body["kpis"]["helped_rate"]
+    assert (round(helped["value"], 4), helped["n"]) == (0.6667, 6)
+    assert helped["ci_low"] < helped["value"] < helped["ci_high"]
+    strict = json.loads(
+        klantpeil("analyse", "kpis", CALLS, "--norm-seconds", "10", "--format", "json").stdout
+    )
+    assert strict["kpis"]["answered_within_norm_rate"]["successes"] == 2
+
+
+def test_analyse_kpis_names_the_bad_cell(tmp_path):
+    bad = tmp_path / "calls.csv"
+    bad.write_text(
+        "connected;seconds_to_answer;ivr_options;transferred;ended_at;callback_promised;"
+        "callback_hours;answer_correct;empathy\nmisschien;10;0;nee;right_person;nee;;ja;ja\n"
+    )
+    result = klantpeil("analyse", "kpis", str(bad))
+    assert result.returncode == 2
+    assert "calls.csv, row 2, column 'connected': 'misschien' is not yes or no" in result.stderr

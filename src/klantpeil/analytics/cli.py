@@ -99,6 +99,89 @@ def cmd_drivers(args: argparse.Namespace) -> int:
     return 0
 
 
+PHONE_COLUMNS = (
+    "connected",
+    "seconds_to_answer",
+    "ivr_options",
+    "transferred",
+    "ended_at",
+    "callback_promised",
+    "callback_hours",
+    "answer_correct",
+    "empathy",
+)
+
+
+def kpis_from_file(path: str, norm_seconds: float) -> dict:
+    from klantpeil.analytics.reachability import (
+        MysteryCall,
+        Norms,
+        counts_from_calls,
+        parse_yes_no,
+        reachability_kpis,
+    )
+
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        table = read_table(file.read_bytes(), file.name)
+    except FileProblem as exc:
+        raise InputError(str(exc)) from None
+    missing = [c for c in PHONE_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(f"{file.name}: missing column(s) {', '.join(missing)}")
+    norms = Norms(answer_seconds=norm_seconds)
+    calls = []
+    for row_number, cells in table.numbered():
+        values = {}
+        for column in PHONE_COLUMNS:
+            text = cell_text(cells.get(column))
+            try:
+                if column == "ended_at":
+                    values[column] = text or None
+                elif column in ("seconds_to_answer", "callback_hours", "ivr_options"):
+                    values[column] = None if text == "" else _number(text)
+                else:
+                    values[column] = parse_yes_no(text)
+            except ValueError as exc:
+                raise InputError(
+                    f"{file.name}, row {row_number}, column {column!r}: {exc}"
+                ) from None
+        calls.append(MysteryCall(**values))
+    try:
+        counts = counts_from_calls(calls, norms)
+    except ValueError as exc:
+        raise InputError(f"{file.name}: {exc}") from None
+    kpis = reachability_kpis(counts, norms)
+    return {"n": counts.calls, "kpis": {name: kpi.as_dict() for name, kpi in kpis.items()}}
+
+
+def _kpi_table(result: dict) -> str:
+    lines = [
+        f"n = {result['n']:,} calls",
+        f"{'kpi':<28} {'value':>7} {'95% interval':>15} {'n':>6}  norm",
+    ]
+    for name, k in result["kpis"].items():
+        value = "–" if k["value"] is None else f"{k['value']:.1%}"
+        interval = "" if k["ci_low"] is None else f"{k['ci_low']:.1%}–{k['ci_high']:.1%}"
+        norm = ""
+        if "norm" in k:
+            norm = f"{k['norm']:.0%} " + ("met" if k.get("meets_norm") else "not met")
+        lines.append(f"{name:<28} {value:>7} {interval:>15} {k['n']:>6}  {norm}")
+    return "\n".join(lines)
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    try:
+        result = kpis_from_file(args.file, args.norm_seconds)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2) if args.format == "json" else _kpi_table(result))
+    return 0
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "analyse",
@@ -123,3 +206,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     drivers.add_argument("--method", choices=METHODS, default="shapley")
     drivers.add_argument("--format", choices=["json", "table"], default="table")
     drivers.set_defaults(handler=cmd_drivers)
+    kpis = kinds.add_parser(
+        "kpis",
+        help="reachability KPIs from a CSV of mystery calls",
+        description="Reachability KPIs (NEN 8878) with n and 95%% Wilson intervals from a CSV "
+        "with the columns " + ", ".join(PHONE_COLUMNS) + ". Yes/no as ja/nee, 1/0 or true/false.",
+    )
+    kpis.add_argument("file")
+    kpis.add_argument("--protocol", choices=["mystery-phone"], default="mystery-phone")
+    kpis.add_argument(
+        "--norm-seconds",
+        type=float,
+        default=15,
+        help="answered within this many seconds (NEN 8878: 15)",
+    )
+    kpis.add_argument("--format", choices=["json", "table"], default="table")
+    kpis.set_defaults(handler=cmd_kpis)

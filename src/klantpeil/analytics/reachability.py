@@ -1,0 +1,156 @@
+"""Telephone reachability KPIs from mystery calls (NEN 8878 and the Dutch field's practice).
+
+Each KPI is a proportion with its denominator n and a 95% Wilson interval, and,
+where a norm applies, the norm and whether it is met. Norms are configuration
+per organisation (:class:`Norms`); NEN 8878's figures are only the defaults.
+Counts come from calls (:func:`counts_from_calls`) or from rollups. Plain module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from klantpeil.analytics.stats import wilson
+
+ENDINGS = ("right_person", "colleague", "operator", "voicemail", "disconnected")
+
+
+@dataclass(frozen=True)
+class Norms:
+    answer_seconds: float = 15  # NEN 8878: answered within 15 s …
+    answered_within_norm: float = 0.85  # … for 85% of the calls
+    technically_reachable: float = 0.99
+    helped: float = 0.90
+    callback_hours: float = 24
+
+
+@dataclass(frozen=True)
+class MysteryCall:
+    connected: bool | None = None
+    seconds_to_answer: float | None = None
+    ivr_options: int | None = None
+    transferred: bool | None = None
+    ended_at: str | None = None
+    callback_promised: bool | None = None
+    callback_hours: float | None = None  # None: no callback came
+    answer_correct: bool | None = None  # None: no answer was given
+    empathy: bool | None = None
+
+
+@dataclass
+class ReachabilityCounts:
+    """Numerators and denominators; adding two gives the counts of both sets of calls."""
+
+    calls: int = 0
+    connected: int = 0
+    within_norm: int = 0
+    transferred: int = 0
+    transferred_to_operator: int = 0
+    transferred_to_voicemail: int = 0
+    callbacks_promised: int = 0
+    callbacks_in_time: int = 0
+    helped: int = 0
+    answers_given: int = 0
+    answers_correct: int = 0
+    empathy_shown: int = 0
+
+    def __add__(self, other: ReachabilityCounts) -> ReachabilityCounts:
+        return ReachabilityCounts(**{k: v + getattr(other, k) for k, v in vars(self).items()})
+
+
+@dataclass(frozen=True)
+class Kpi:
+    value: float | None
+    n: int
+    successes: int
+    ci_low: float | None
+    ci_high: float | None
+    norm: float | None = None
+    meets_norm: bool | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            k: v for k, v in vars(self).items() if k not in ("norm", "meets_norm") or v is not None
+        }
+
+
+def is_helped(call: MysteryCall, norms: Norms = Norms()) -> bool:
+    """Reached the right person, or a colleague who handled it, or could leave a voicemail,
+    or got a promised callback within the callback term (24 h by default)."""
+    if call.ended_at in ("right_person", "colleague", "voicemail"):
+        return True
+    return bool(
+        call.callback_promised
+        and call.callback_hours is not None
+        and call.callback_hours <= norms.callback_hours
+    )
+
+
+def counts_from_calls(calls: Iterable[MysteryCall], norms: Norms = Norms()) -> ReachabilityCounts:
+    c = ReachabilityCounts()
+    for call in calls:
+        c.calls += 1
+        if call.ended_at is not None and call.ended_at not in ENDINGS:
+            raise ValueError(f"ended_at must be one of {', '.join(ENDINGS)}, got {call.ended_at!r}")
+        if call.connected:
+            c.connected += 1
+            if (
+                call.seconds_to_answer is not None
+                and call.seconds_to_answer <= norms.answer_seconds
+            ):
+                c.within_norm += 1
+            if call.empathy:
+                c.empathy_shown += 1
+        if call.transferred:
+            c.transferred += 1
+            c.transferred_to_operator += call.ended_at == "operator"
+            c.transferred_to_voicemail += call.ended_at == "voicemail"
+        if call.callback_promised:
+            c.callbacks_promised += 1
+            # A callback that never came counts as a fail.
+            if call.callback_hours is not None and call.callback_hours <= norms.callback_hours:
+                c.callbacks_in_time += 1
+        c.helped += is_helped(call, norms)
+        if call.answer_correct is not None:
+            c.answers_given += 1
+            c.answers_correct += bool(call.answer_correct)
+    return c
+
+
+def _kpi(successes: int, n: int, norm: float | None = None) -> Kpi:
+    if n == 0:
+        return Kpi(None, 0, 0, None, None, norm, None)
+    low, high = wilson(successes, n)
+    value = successes / n
+    return Kpi(value, n, successes, low, high, norm, None if norm is None else value >= norm)
+
+
+def reachability_kpis(counts: ReachabilityCounts, norms: Norms = Norms()) -> dict[str, Kpi]:
+    c = counts
+    return {
+        "technically_reachable_rate": _kpi(c.connected, c.calls, norms.technically_reachable),
+        "answered_within_norm_rate": _kpi(c.within_norm, c.connected, norms.answered_within_norm),
+        "back_to_operator_rate": _kpi(c.transferred_to_operator, c.transferred),
+        "voicemail_rate": _kpi(c.transferred_to_voicemail, c.transferred),
+        "callback_within_24h_rate": _kpi(c.callbacks_in_time, c.callbacks_promised),
+        "helped_rate": _kpi(c.helped, c.calls, norms.helped),
+        "correct_answer_rate": _kpi(c.answers_correct, c.answers_given),
+        "empathy_rate": _kpi(c.empathy_shown, c.connected),
+    }
+
+
+YES = {"1", "yes", "ja", "true", "y", "j", "waar"}
+NO = {"0", "no", "nee", "false", "n", "onwaar"}
+
+
+def parse_yes_no(value: object) -> bool | None:
+    """yes/no, ja/nee, 1/0, true/false (any case); empty is None; anything else is an error."""
+    text = "" if value is None else str(value).strip().lower()
+    if text == "":
+        return None
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise ValueError(f"{value!r} is not yes or no (ja/nee, 1/0, true/false)")

@@ -154,3 +154,44 @@ def parse_yes_no(value: object) -> bool | None:
     if text in NO:
         return False
     raise ValueError(f"{value!r} is not yes or no (ja/nee, 1/0, true/false)")
+
+
+@dataclass(frozen=True)
+class MysteryEmail:
+    sent_at: object  # aware datetime
+    answered_at: object | None = None  # None: never answered
+    answer_correct: bool | None = None
+    complete: bool | None = None
+    tone: float | None = None
+    spelling_errors: float | None = None
+
+
+def email_kpis(emails: list[MysteryEmail], calendar: object, norm_hours: float = 16) -> dict:
+    """E-mail KPIs in business hours (the calendar's opening hours and holidays).
+
+    answered_within_norm_rate: answered within ``norm_hours`` of opening time / all e-mails
+    sent (never answered = fail; the government e-mail code's two working days = 16 h);
+    median response time in business hours of the answered ones; correct and complete
+    rates among the answered; mean tone (1–5).
+    """
+    from statistics import median
+
+    from klantpeil.analytics.business_hours import business_seconds_between
+
+    hours = [
+        business_seconds_between(e.sent_at, e.answered_at, calendar) / 3600
+        for e in emails
+        if e.answered_at is not None
+    ]
+    within = sum(1 for h in hours if h <= norm_hours)
+    correct = [e.answer_correct for e in emails if e.answer_correct is not None]
+    complete = [e.complete for e in emails if e.complete is not None]
+    tones = [e.tone for e in emails if e.tone is not None]
+    return {
+        "answered_within_norm_rate": _kpi(within, len(emails)),
+        "answered_rate": _kpi(len(hours), len(emails)),
+        "median_business_hours": {"value": median(hours) if hours else None, "n": len(hours)},
+        "correct_rate": _kpi(sum(correct), len(correct)),
+        "complete_rate": _kpi(sum(complete), len(complete)),
+        "mean_tone": {"value": sum(tones) / len(tones) if tones else None, "n": len(tones)},
+    }

@@ -90,3 +90,34 @@ def test_yes_no_in_dutch_and_english(text, value):
 def test_a_word_that_is_not_yes_or_no_is_an_error():
     with pytest.raises(ValueError, match="'misschien' is not yes or no"):
         parse_yes_no("misschien")
+
+
+def test_email_kpis_in_business_hours():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from klantpeil.analytics.business_hours import Calendar
+    from klantpeil.analytics.reachability import MysteryEmail, email_kpis
+
+    ams = ZoneInfo("Europe/Amsterdam")
+
+    def at(*args):
+        return datetime(*args, tzinfo=ams).astimezone(UTC)
+
+    emails = [
+        # Mon 9:00 → Mon 11:00: 2 business hours, correct, complete.
+        MysteryEmail(at(2026, 3, 9, 9), at(2026, 3, 9, 11), True, True, 4),
+        # Fri 16:00 → Tue 10:00: 1 + 8.5 + 1.5 = 11 h, wrong, incomplete.
+        MysteryEmail(at(2026, 3, 13, 16), at(2026, 3, 17, 10), False, False, 3),
+        # Mon 9:00 → Thu 9:00: 3 × 8.5 = 25.5 h: too late.
+        MysteryEmail(at(2026, 3, 9, 9), at(2026, 3, 12, 9), True, False, 5),
+        # Never answered: a fail.
+        MysteryEmail(at(2026, 3, 10, 9)),
+    ]
+    kpis = email_kpis(emails, Calendar(), norm_hours=16)
+    within = kpis["answered_within_norm_rate"]
+    assert (within.successes, within.n) == (2, 4)
+    assert kpis["median_business_hours"] == {"value": 11.0, "n": 3}
+    assert (kpis["correct_rate"].successes, kpis["correct_rate"].n) == (2, 3)
+    assert (kpis["complete_rate"].successes, kpis["complete_rate"].n) == (1, 3)
+    assert kpis["mean_tone"] == {"value": 4.0, "n": 3}

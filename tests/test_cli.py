@@ -213,3 +213,22 @@ def test_analyse_kpis_names_the_bad_cell(tmp_path):
     result = klantpeil("analyse", "kpis", str(bad))
     assert result.returncode == 2
     assert "calls.csv, row 2, column 'connected': 'misschien' is not yes or no" in result.stderr
+
+
+def test_analyse_kpis_for_mystery_emails_in_business_hours():
+    result = klantpeil(
+        "analyse",
+        "kpis",
+        "src/klantpeil/analytics/tests/data/mystery_emails.csv",
+        "--protocol",
+        "mystery-email",
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stderr
+    kpis = json.loads(result.stdout)["kpis"]
+    assert (
+        kpis["answered_within_norm_rate"]["successes"],
+        kpis["answered_within_norm_rate"]["n"],
+    ) == (2, 4)
+    assert kpis["median_business_hours"] == {"value": 11.0, "n": 3}

@@ -72,7 +72,7 @@ def drivers_from_file(path: str, target: str, drivers: list[str] | None, method:
     try:
         return analyse(Moments.from_rows(data), names, method).as_dict()
     except ValueError as exc:
-        raise InputError(f"{file.name}: {exc}") from None
+        raise InputError(f"{table.name}: {exc}") from None
 
 
 def _table(result: dict) -> str:
@@ -121,16 +121,10 @@ def kpis_from_file(path: str, norm_seconds: float) -> dict:
         reachability_kpis,
     )
 
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        table = read_table(file.read_bytes(), file.name)
-    except FileProblem as exc:
-        raise InputError(str(exc)) from None
+    table = _read(path)
     missing = [c for c in PHONE_COLUMNS if c not in table.columns]
     if missing:
-        raise InputError(f"{file.name}: missing column(s) {', '.join(missing)}")
+        raise InputError(f"{table.name}: missing column(s) {', '.join(missing)}")
     norms = Norms(answer_seconds=norm_seconds)
     calls = []
     for row_number, cells in table.numbered():
@@ -146,23 +140,85 @@ def kpis_from_file(path: str, norm_seconds: float) -> dict:
                     values[column] = parse_yes_no(text)
             except ValueError as exc:
                 raise InputError(
-                    f"{file.name}, row {row_number}, column {column!r}: {exc}"
+                    f"{table.name}, row {row_number}, column {column!r}: {exc}"
                 ) from None
         calls.append(MysteryCall(**values))
     try:
         counts = counts_from_calls(calls, norms)
     except ValueError as exc:
-        raise InputError(f"{file.name}: {exc}") from None
+        raise InputError(f"{table.name}: {exc}") from None
     kpis = reachability_kpis(counts, norms)
     return {"n": counts.calls, "kpis": {name: kpi.as_dict() for name, kpi in kpis.items()}}
 
 
+EMAIL_COLUMNS = ("sent_at", "answered_at", "answer_correct", "complete", "tone", "spelling_errors")
+
+
+def email_kpis_from_file(path: str, norm_hours: float) -> dict:
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from klantpeil.analytics.business_hours import Calendar
+    from klantpeil.analytics.reachability import MysteryEmail, email_kpis, parse_yes_no
+    from klantpeil.dataio.reading import parse_moment
+
+    table = _read(path)
+    missing = [c for c in EMAIL_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(f"{table.name}: missing column(s) {', '.join(missing)}")
+    zone = ZoneInfo("Europe/Amsterdam")
+    emails = []
+    for row_number, cells in table.numbered():
+        values: dict = {}
+        for column in EMAIL_COLUMNS:
+            raw = cells.get(column)
+            text = cell_text(raw)
+            try:
+                if column in ("sent_at", "answered_at"):
+                    values[column] = (
+                        parse_moment(raw if not isinstance(raw, str) else text, zone)
+                        if text
+                        else None
+                    )
+                elif column in ("tone", "spelling_errors"):
+                    values[column] = None if text == "" else _number(text)
+                else:
+                    values[column] = parse_yes_no(text)
+            except ValueError as exc:
+                raise InputError(
+                    f"{table.name}, row {row_number}, column {column!r}: {exc}"
+                ) from None
+        if values["sent_at"] is None:
+            raise InputError(f"{table.name}, row {row_number}, column 'sent_at': is required")
+        emails.append(MysteryEmail(**values))
+    years = {e.sent_at.year for e in emails} | {date.today().year}
+    kpis = email_kpis(emails, Calendar.dutch(years), norm_hours)
+    return {
+        "n": len(emails),
+        "kpis": {k: v.as_dict() if hasattr(v, "as_dict") else v for k, v in kpis.items()},
+    }
+
+
+def _read(path: str) -> Table:
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        return read_table(file.read_bytes(), file.name)
+    except FileProblem as exc:
+        raise InputError(str(exc)) from None
+
+
 def _kpi_table(result: dict) -> str:
     lines = [
-        f"n = {result['n']:,} calls",
+        f"n = {result['n']:,}",
         f"{'kpi':<28} {'value':>7} {'95% interval':>15} {'n':>6}  norm",
     ]
     for name, k in result["kpis"].items():
+        if "ci_low" not in k:  # a median or mean, not a share
+            value = "–" if k["value"] is None else f"{k['value']:.1f}"
+            lines.append(f"{name:<28} {value:>7} {'':>15} {k['n']:>6}")
+            continue
         value = "–" if k["value"] is None else f"{k['value']:.1%}"
         interval = "" if k["ci_low"] is None else f"{k['ci_low']:.1%}–{k['ci_high']:.1%}"
         norm = ""
@@ -174,7 +230,10 @@ def _kpi_table(result: dict) -> str:
 
 def cmd_kpis(args: argparse.Namespace) -> int:
     try:
-        result = kpis_from_file(args.file, args.norm_seconds)
+        if args.protocol == "mystery-email":
+            result = email_kpis_from_file(args.file, args.norm_hours)
+        else:
+            result = kpis_from_file(args.file, args.norm_seconds)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -208,17 +267,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     drivers.set_defaults(handler=cmd_drivers)
     kpis = kinds.add_parser(
         "kpis",
-        help="reachability KPIs from a CSV of mystery calls",
+        help="reachability KPIs from a CSV of mystery calls or e-mails",
         description="Reachability KPIs (NEN 8878) with n and 95%% Wilson intervals from a CSV "
         "with the columns " + ", ".join(PHONE_COLUMNS) + ". Yes/no as ja/nee, 1/0 or true/false.",
     )
     kpis.add_argument("file")
-    kpis.add_argument("--protocol", choices=["mystery-phone"], default="mystery-phone")
+    kpis.add_argument(
+        "--protocol", choices=["mystery-phone", "mystery-email"], default="mystery-phone"
+    )
     kpis.add_argument(
         "--norm-seconds",
         type=float,
         default=15,
         help="answered within this many seconds (NEN 8878: 15)",
+    )
+    kpis.add_argument(
+        "--norm-hours",
+        type=float,
+        default=16,
+        help="e-mail answered within this many business hours (16: two working "
+        "days, Dutch office hours and public holidays)",
     )
     kpis.add_argument("--format", choices=["json", "table"], default="table")
     kpis.set_defaults(handler=cmd_kpis)

@@ -21,6 +21,13 @@ from klantpeil.analytics.drivers import (
     importance_performance,
     penalty_reward,
 )
+from klantpeil.analytics.reachability import (
+    Kpi,
+    MysteryCall,
+    Norms,
+    counts_from_calls,
+    reachability_kpis,
+)
 from klantpeil.analytics.stats import Estimate
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import MeasurementFilter, filtered_measurements
@@ -162,3 +169,43 @@ def sector_grade_benchmark(filters: MeasurementFilter) -> Benchmark | None:
         .annotate(mean=Avg("number"))
     )
     return benchmark(means, own=organisation.pk)
+
+
+PHONE_PROTOCOL = "mystery-phone"
+_CALL_FIELDS = (
+    "connected",
+    "seconds_to_answer",
+    "ivr_options",
+    "transferred",
+    "ended_at",
+    "callback_promised",
+    "callback_hours",
+    "answer_correct",
+    "empathy",
+)
+_BOOLEAN = {"connected", "transferred", "callback_promised", "answer_correct", "empathy"}
+
+
+def organisation_norms() -> Norms:
+    """NEN 8878 defaults, overridden by what the organisation has configured."""
+    configured = require_organisation().norms or {}
+    known = {k: float(v) for k, v in configured.items() if k in Norms.__dataclass_fields__}
+    return Norms(**known)
+
+
+def reachability(filters: MeasurementFilter) -> tuple[dict[str, Kpi], Norms]:
+    """The reachability KPIs of the organisation's mystery calls matching ``filters``."""
+    norms = organisation_norms()
+    measurements = filtered_measurements(dataclasses.replace(filters, instrument=PHONE_PROTOCOL))
+    calls: dict[int, dict] = defaultdict(dict)
+    for measurement_id, key, number, text in Answer.objects.filter(
+        measurement__in=measurements, question__key__in=_CALL_FIELDS
+    ).values_list("measurement_id", "question__key", "number", "text"):
+        if key == "ended_at":
+            calls[measurement_id][key] = text
+        elif key in _BOOLEAN:
+            calls[measurement_id][key] = bool(number) if number is not None else None
+        else:
+            calls[measurement_id][key] = number
+    counts = counts_from_calls((MysteryCall(**values) for values in calls.values()), norms)
+    return reachability_kpis(counts, norms), norms

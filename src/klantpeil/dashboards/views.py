@@ -15,6 +15,7 @@ from klantpeil.analytics.selectors import (
     MIN_RESPONSES,
     channel_kpis,
     driver_report,
+    reachability,
     sector_grade_benchmark,
 )
 from klantpeil.collection import selectors as measurements
@@ -91,5 +92,28 @@ def drivers(request: HttpRequest, org: str) -> HttpResponse:
             "channels": ChannelKind.choices,
             "labels": dict(Driver.choices),
             "minimum": MIN_RESPONSES,
+        },
+    )
+
+
+def reachability_page(request: HttpRequest, org: str) -> HttpResponse:
+    """Telephone reachability from mystery calls against the organisation's norms."""
+    period = request.GET.get("period") or None
+    since = None if period else timezone.localdate() - timedelta(days=365)
+    error = None
+    kpis, norms = {}, None
+    try:
+        kpis, norms = reachability(MeasurementFilter(period=period, since=since))
+    except ValueError as exc:
+        error = str(exc)
+    return render(
+        request,
+        "dashboards/reachability.html",
+        {
+            "kpis": kpis,
+            "norms": norms,
+            "error": error,
+            "period": period or "",
+            "calls": kpis["technically_reachable_rate"].n if kpis else 0,
         },
     )

@@ -30,6 +30,14 @@ class Organisation(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="organisations")
+    norms = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Service norms that differ from NEN 8878, e.g. "
+            '{"answer_seconds": 25, "answered_within_norm": 0.8, "helped": 0.9}.'
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -76,3 +76,24 @@ def test_overview_shows_kpis_per_channel_and_the_sector_position_without_naming_
     assert "Your overall grade is" in page
     peers = Organisation.objects.filter(sector=org.sector).exclude(pk=org.pk)
     assert not any(peer.name in page for peer in peers)
+
+
+@pytest.mark.django_db
+def test_reachability_from_the_demos_mystery_calls_against_norms(manager_on_demo):
+    client, org = manager_on_demo
+    response = client.get(f"/app/{org.slug}/reachability/", HTTP_ACCEPT_LANGUAGE="en")
+    kpis = response.context["kpis"]
+    assert kpis["technically_reachable_rate"].n == response.context["calls"] > 0
+    assert 0.8 < kpis["technically_reachable_rate"].value < 1.0
+    assert kpis["helped_rate"].norm == 0.90
+    page = response.content.decode()
+    assert "Answered within 15 seconds" in page and "Caller helped" in page
+    org.norms = {"answer_seconds": 25, "helped": 0.6}
+    org.save()
+    custom = client.get(f"/app/{org.slug}/reachability/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Answered within 25 seconds" in custom.content.decode()
+    assert custom.context["kpis"]["helped_rate"].norm == 0.6
+    assert (
+        custom.context["kpis"]["answered_within_norm_rate"].successes
+        >= kpis["answered_within_norm_rate"].successes
+    )

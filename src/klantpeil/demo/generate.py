@@ -370,15 +370,17 @@ def _mystery_calls(
     transferred = connected & (rng.random(n) < 0.42)
     u = rng.random(n)
     # Where transferred calls end: 1 in 6 back at the operator, 1 in 4 in voicemail.
-    p_op, p_vm, p_col = 1 / 6 - 0.04 * q, 0.25 - 0.05 * q, 0.17
+    # Lines also drop after a transfer; with the operator's own failures this brings
+    # "helped" near the field's 67%.
+    p_op, p_vm, p_col, p_drop = 1 / 6 - 0.04 * q, 0.25 - 0.05 * q, 0.12, 0.16
     ended_transfer = np.select(
-        [u < p_op, u < p_op + p_vm, u < p_op + p_vm + p_col],
-        ["operator", "voicemail", "colleague"],
+        [u < p_op, u < p_op + p_vm, u < p_op + p_vm + p_col, u < p_op + p_vm + p_col + p_drop],
+        ["operator", "voicemail", "colleague", "disconnected"],
         "right_person",
     )
     v = rng.random(n)
     ended_direct = np.select(
-        [v < 0.20 - 0.06 * q, v < 0.23 - 0.06 * q], ["operator", "disconnected"], "right_person"
+        [v < 0.38 - 0.06 * q, v < 0.42 - 0.06 * q], ["operator", "disconnected"], "right_person"
     )
     ended = np.where(
         ~connected, "disconnected", np.where(transferred, ended_transfer, ended_direct)

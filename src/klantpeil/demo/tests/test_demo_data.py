@@ -154,3 +154,27 @@ def test_demo_logins_can_sign_in(demo, client):
     }
     for login in logins:
         assert client.login(email=login.email, password=DEMO_PASSWORD), login.email
+
+
+@pytest.mark.django_db
+def test_about_two_in_three_mystery_callers_are_helped(demo):
+    from klantpeil.analytics.reachability import MysteryCall, counts_from_calls
+
+    fields = {
+        "connected",
+        "seconds_to_answer",
+        "ivr_options",
+        "transferred",
+        "ended_at",
+        "callback_promised",
+        "callback_hours",
+        "answer_correct",
+        "empathy",
+    }
+    calls: dict = {}
+    for mid, key, number, text in Answer.all_tenants.filter(
+        measurement__instrument_version__instrument__key="mystery-phone", question__key__in=fields
+    ).values_list("measurement_id", "question__key", "number", "text"):
+        calls.setdefault(mid, {})[key] = text if key == "ended_at" else number
+    counts = counts_from_calls(MysteryCall(**c) for c in calls.values())
+    assert counts.helped / counts.calls == pytest.approx(0.67, abs=0.05)

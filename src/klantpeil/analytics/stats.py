@@ -1,28 +1,40 @@
-"""KPI statistics with their uncertainty, from counts and sums (what rollups store).
+"""KPI statistics with their uncertainty, computed from counts and sums.
 
-Every estimate carries its n and a 95% interval; samples below ``min_n`` are
-flagged, never hidden. Plain module: no Django.
+Dashboards read precomputed rollups (counts, Σx, Σx², counts per answer), so
+every function here takes such sufficient statistics; ``*_from_values`` and
+``*_from_scores`` helpers exist for tests and small ad-hoc files. Every
+estimate carries its n and an interval, and samples below ``min_n`` are
+flagged, never hidden. Plain module: numpy/scipy/stdlib only, no Django.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from scipy import stats as scipy_stats
 
 Z95 = 1.959963984540054
 MIN_N = 30
+NPS_METHODS = ("wald", "adjusted_wald")
 
 
 @dataclass(frozen=True)
 class Estimate:
+    """A KPI value with its n and interval; ``value`` is None when there are no answers.
+
+    Proportions are shares (0–1) and carry ``successes``; NPS is in points (−100…100).
+    ``standard_error`` is in the same unit as ``value``.
+    """
+
     value: float | None
     n: int
     ci_low: float | None
     ci_high: float | None
     small_sample: bool
+    successes: int | None = None
+    standard_error: float | None = None
 
     @property
     def margin(self) -> float | None:
@@ -32,17 +44,40 @@ class Estimate:
         return (self.ci_high - self.ci_low) / 2
 
 
-def _empty(n: int = 0) -> Estimate:
-    return Estimate(None, n, None, None, True)
+def small_sample(n: float, min_n: float = MIN_N) -> bool:
+    """The flag rule used everywhere: fewer than ``min_n`` answers (default 30) is small.
 
-
-def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval (Wilson 1927): good coverage even for small n and p near 0 or 1.
-
-    centre = (p + z²/2n) / (1 + z²/n);  half = z·√(p(1−p)/n + z²/4n²) / (1 + z²/n)
+    30 is a convention (the normal approximation behind most intervals starts to be
+    reasonable), not a law; organisations may choose another threshold.
     """
-    if n <= 0:
+    return n < min_n
+
+
+def z_value(confidence: float = 0.95) -> float:
+    """Two-sided standard-normal quantile: 1.959964 for 95%."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    if confidence == 0.95:
+        return Z95
+    return float(scipy_stats.norm.ppf(0.5 + confidence / 2))
+
+
+def _check_counts(successes: int, n: int) -> None:
+    if n < 0 or successes < 0 or successes > n:
+        raise ValueError(f"need 0 ≤ successes ≤ n, got {successes} of {n}")
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion (Wilson 1927, JASA 22:209–212).
+
+    centre = (p̂ + z²/2n) / (1 + z²/n);  half = z·√(p̂(1−p̂)/n + z²/4n²) / (1 + z²/n).
+    Unlike the Wald interval it keeps good coverage for small n and p̂ near 0 or 1
+    (Brown, Cai & DasGupta 2001, Statistical Science 16:101–133).
+    """
+    _check_counts(successes, n)
+    if n == 0:
         raise ValueError("n must be positive")
+    z = z_value(confidence)
     p = successes / n
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
@@ -50,62 +85,204 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def proportion(successes: int, n: int, *, min_n: int = MIN_N) -> Estimate:
-    """A share (0–1) with its Wilson interval: helped rate, FCR, CSAT and the like."""
-    if n == 0:
-        return _empty()
-    low, high = wilson(successes, n)
-    return Estimate(successes / n, n, low, high, n < min_n)
+# The name the reachability KPIs import.
+wilson = wilson_interval
 
 
-def mean(n: int, total: float, total_squares: float, *, min_n: int = MIN_N) -> Estimate:
-    """Mean with a t-based 95% interval from n, Σx and Σx² (grade means, CES).
+def proportion(successes: int, n: int, *, confidence: float = 0.95, min_n: int = MIN_N) -> Estimate:
+    """A share (0–1) with its Wilson interval: helped rate, FCR, CSAT and the like.
 
-    s² = (Σx² − (Σx)²/n) / (n − 1);  CI = x̄ ± t(0.975, n−1)·s/√n
+    value = successes / n;  standard_error = √(p̂(1−p̂)/n) (Wald, for reference only).
+    n = 0 gives value None rather than an error: an empty cell is a normal sight.
     """
+    _check_counts(successes, n)
     if n == 0:
-        return _empty()
+        return Estimate(None, 0, None, None, True, successes=0)
+    low, high = wilson_interval(successes, n, confidence)
+    p = successes / n
+    return Estimate(
+        p,
+        n,
+        low,
+        high,
+        small_sample(n, min_n),
+        successes=successes,
+        standard_error=math.sqrt(p * (1 - p) / n),
+    )
+
+
+def mean_ci(
+    n: int, total: float, sum_squares: float, *, confidence: float = 0.95, min_n: int = MIN_N
+) -> Estimate:
+    """Mean with a t-based interval from the sufficient statistics n, Σx and Σx².
+
+    x̄ = Σx/n;  s² = (Σx² − (Σx)²/n) / (n − 1);  CI = x̄ ± t(1−α/2, n−1)·s/√n.
+    The one-pass form loses digits only when the mean is huge against the spread,
+    which bounded rating scales never are; s² is clamped at 0 against rounding.
+    """
+    if n < 0:
+        raise ValueError(f"n must not be negative, got {n}")
+    if n == 0:
+        return Estimate(None, 0, None, None, True)
     value = total / n
     if n == 1:
         return Estimate(value, 1, None, None, True)
-    variance = max(0.0, (total_squares - total * total / n) / (n - 1))
-    half = float(scipy_stats.t.ppf(0.975, n - 1)) * math.sqrt(variance / n)
-    return Estimate(value, n, value - half, value + half, n < min_n)
+    variance = max(0.0, (sum_squares - total * total / n) / (n - 1))
+    se = math.sqrt(variance / n)
+    half = float(scipy_stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
+    return Estimate(value, n, value - half, value + half, small_sample(n, min_n), standard_error=se)
 
 
-def nps(promoters: int, passives: int, detractors: int, *, min_n: int = MIN_N) -> Estimate:
-    """Net Promoter Score in points (−100…100) with the trinomial margin of error.
+# The name the dashboards' selectors import.
+mean = mean_ci
 
-    NPS = 100(p_P − p_D);  Var(NPS/100) = [p_P + p_D − (p_P − p_D)²] / n  (Wald).
+
+def mean_ci_from_values(
+    values: Iterable[float | None], *, confidence: float = 0.95, min_n: int = MIN_N
+) -> Estimate:
+    """:func:`mean_ci` of raw answers; None and NaN (not answered) are left out."""
+    kept = [float(v) for v in values if v is not None and not math.isnan(v)]
+    return mean_ci(
+        len(kept),
+        math.fsum(kept),
+        math.fsum(v * v for v in kept),
+        confidence=confidence,
+        min_n=min_n,
+    )
+
+
+def _counts_on_scale(
+    counts_by_value: Mapping[int, int], low: int, high: int
+) -> tuple[int, float, float]:
+    """n, Σx, Σx² of answers given as {answer: count}, checking they are on the scale."""
+    off_scale = sorted(v for v, c in counts_by_value.items() if c and not low <= v <= high)
+    if off_scale:
+        raise ValueError(f"answers {off_scale} are outside the scale {low}–{high}")
+    n = sum(counts_by_value.values())
+    total = math.fsum(v * c for v, c in counts_by_value.items())
+    squares = math.fsum(v * v * c for v, c in counts_by_value.items())
+    return n, total, squares
+
+
+def nps(
+    promoters: int,
+    passives: int,
+    detractors: int,
+    *,
+    method: str = "wald",
+    confidence: float = 0.95,
+    min_n: int = MIN_N,
+) -> Estimate:
+    """Net Promoter Score in points (−100…100) with its margin of error.
+
+    NPS = 100(p̂_P − p̂_D). Scoring each respondent +1/0/−1 makes NPS/100 a mean whose
+    trinomial variance is Var = [p_P + p_D − (p_P − p_D)²] / n; SE = √Var.
+
+    - ``method="wald"``: CI = NPS ± z·SE·100.
+    - ``method="adjusted_wald"`` (Rocks 2016, The American Statistician, as summarised by
+      MeasuringU): n' = n + 3, p'_P = (n_P + ¾)/n', p'_D = (n_D + ¾)/n',
+      CI = 100(p'_P − p'_D) ± z·SE'·100. Better coverage for small n or extreme mixes.
+
+    ``value`` is always the observed NPS (the number people quote); with the adjusted
+    Wald method the interval is centred on the adjusted score instead, like Wilson's
+    interval for a proportion. Intervals are clipped to −100…100.
     """
+    if method not in NPS_METHODS:
+        raise ValueError(f"unknown NPS method {method!r}; choose {' or '.join(NPS_METHODS)}")
+    if min(promoters, passives, detractors) < 0:
+        raise ValueError("counts must not be negative")
     n = promoters + passives + detractors
     if n == 0:
-        return _empty()
-    p_p, p_d = promoters / n, detractors / n
-    score = p_p - p_d
-    half = Z95 * math.sqrt(max(0.0, p_p + p_d - score * score) / n)
-    return Estimate(100 * score, n, 100 * (score - half), 100 * (score + half), n < min_n)
+        return Estimate(None, 0, None, None, True)
+    observed = (promoters - detractors) / n
+    if method == "wald":
+        n_used, p_p, p_d = n, promoters / n, detractors / n
+    else:
+        n_used = n + 3
+        p_p, p_d = (promoters + 0.75) / n_used, (detractors + 0.75) / n_used
+    centre = p_p - p_d
+    se = math.sqrt(max(0.0, p_p + p_d - centre * centre) / n_used)
+    half = z_value(confidence) * se
+    return Estimate(
+        100 * observed,
+        n,
+        max(-100.0, 100 * (centre - half)),
+        min(100.0, 100 * (centre + half)),
+        small_sample(n, min_n),
+        standard_error=100 * se,
+    )
 
 
-def nps_from_counts(counts: Sequence[int], *, min_n: int = MIN_N) -> Estimate:
-    """NPS from the number of answers 0…10 (index = answer)."""
+def nps_from_counts(counts: Sequence[int], *, method: str = "wald", min_n: int = MIN_N) -> Estimate:
+    """NPS from the number of answers 0…10 (index = answer): 9–10 promote, 0–6 detract."""
     if len(counts) != 11:
         raise ValueError("NPS needs counts for the answers 0 to 10")
-    return nps(sum(counts[9:]), sum(counts[7:9]), sum(counts[:7]), min_n=min_n)
+    return nps(sum(counts[9:]), sum(counts[7:9]), sum(counts[:7]), method=method, min_n=min_n)
 
 
-def top_box(counts: Sequence[int], boxes: int = 2, *, min_n: int = MIN_N) -> Estimate:
-    """Share answering in the top ``boxes`` of the scale (CSAT as top-2-box %).
+def nps_from_scores(
+    scores: Iterable[int | float | None], *, method: str = "wald", min_n: int = MIN_N
+) -> Estimate:
+    """NPS of raw 0–10 answers; None and NaN (not answered) are left out."""
+    counts = [0] * 11
+    for score in scores:
+        if score is None or (isinstance(score, float) and math.isnan(score)):
+            continue
+        if score != int(score) or not 0 <= score <= 10:
+            raise ValueError(f"an NPS answer is a whole number 0–10, got {score!r}")
+        counts[int(score)] += 1
+    return nps_from_counts(counts, method=method, min_n=min_n)
 
-    ``counts`` are the numbers of answers per scale point, lowest first.
+
+@dataclass(frozen=True)
+class Ces:
+    """Customer Effort Score 2.0: the mean on 1–7 and the share who agree (5–7)."""
+
+    mean: Estimate
+    easy: Estimate
+
+
+def ces(
+    counts_by_value: Mapping[int, int],
+    *,
+    easy_from: int = 5,
+    confidence: float = 0.95,
+    min_n: int = MIN_N,
+) -> Ces:
+    """CES 2.0 ("… made it easy for me to handle my issue", 1 = strongly disagree … 7).
+
+    Gartner's CES 2.0 is reported as the mean or as the share answering 5–7; both are
+    given. ``counts_by_value`` maps each answer 1…7 to its count.
     """
-    n = sum(counts)
-    return proportion(sum(counts[-boxes:]), n, min_n=min_n)
+    n, total, squares = _counts_on_scale(counts_by_value, 1, 7)
+    easy = sum(c for v, c in counts_by_value.items() if v >= easy_from)
+    return Ces(
+        mean=mean_ci(n, total, squares, confidence=confidence, min_n=min_n),
+        easy=proportion(easy, n, confidence=confidence, min_n=min_n),
+    )
 
 
-def mean_from_counts(counts: Sequence[int], first: int = 0, *, min_n: int = MIN_N) -> Estimate:
-    """Mean of a scale given as counts per point, the first point being ``first``."""
-    n = sum(counts)
-    total = sum(c * (first + i) for i, c in enumerate(counts))
-    squares = sum(c * (first + i) ** 2 for i, c in enumerate(counts))
-    return mean(n, total, squares, min_n=min_n)
+def csat_top2(
+    counts_by_value: Mapping[int, int],
+    scale_max: int = 5,
+    *,
+    scale_min: int = 1,
+    confidence: float = 0.95,
+    min_n: int = MIN_N,
+) -> Estimate:
+    """CSAT as the top-2-box share: answers ≥ scale_max − 1 over all answers.
+
+    On a 1–5 scale that is the share answering 4 or 5. A mean of 4.2 is not CSAT %.
+    """
+    n, _, _ = _counts_on_scale(counts_by_value, scale_min, scale_max)
+    top = sum(c for v, c in counts_by_value.items() if v >= scale_max - 1)
+    return proportion(top, n, confidence=confidence, min_n=min_n)
+
+
+def fcr(yes: int, answered: int, *, confidence: float = 0.95, min_n: int = MIN_N) -> Estimate:
+    """First-contact resolution: share of "yes, solved in one contact" among those answering.
+
+    The method behind the yes (survey, no repeat contact within N days, agent flag)
+    must be stated with the figure; the arithmetic is the same.
+    """
+    return proportion(yes, answered, confidence=confidence, min_n=min_n)

@@ -12,6 +12,7 @@ import argparse
 import getpass
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -54,19 +55,56 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(host: str, port: int, threads: int) -> None:
+def _serve(args: argparse.Namespace) -> None:
+    """Serve the app with waitress and, beside it, the background worker as a child process."""
     from waitress import serve
 
     from klantpeil.config.wsgi import application
 
-    serve(application, host=host, port=port, threads=threads, ident="klantpeil")
+    worker = None
+    if not args.no_worker:
+        # The child finds the same database: KLANTPEIL_DATA_DIR and DATABASE_URL are inherited.
+        worker = subprocess.Popen([sys.executable, "-m", "klantpeil", "worker"])
+    try:
+        serve(application, host=args.host, port=args.port, threads=args.threads, ident="klantpeil")
+    finally:
+        if worker:
+            worker.terminate()
+            worker.wait(timeout=30)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup(args)
     print(f"Database: {_database_label()}")
     print(f"Klantpeil is served at http://{args.host}:{args.port}/  (stop with Ctrl+C)", flush=True)
-    _serve(args.host, args.port, args.threads)
+    _serve(args)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup(args)
+    from django.core.management import call_command
+
+    call_command("db_worker", batch=args.once, interval=args.interval, startup_delay=False)
+    return 0
+
+
+def cmd_rollups(args: argparse.Namespace) -> int:
+    _setup(args)
+    from tqdm import tqdm
+
+    from klantpeil.analytics import rollups
+    from klantpeil.organisations.models import Organisation
+
+    print(f"Database: {_database_label()}")
+    if args.action == "refresh":
+        result = rollups.refresh()
+        print(f"Folded {result['measurements']:,} new measurements into {result['rows']:,} cells.")
+        return 0
+    total = Organisation.objects.count()
+    with tqdm(total=total, desc="Rebuilding rollups", unit="org", file=sys.stderr) as bar:
+        result = rollups.rebuild_all(progress=bar.update)
+    print(f"Rebuilt {result['rows']:,} cells for {result['organisations']} organisations.")
     return 0
 
 
@@ -99,6 +137,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"for {result.organisations} organisations in {result.seconds:.1f} s "
             f"(seed {args.seed})."
         )
+        from klantpeil.analytics import rollups
+
+        with tqdm(total=total, desc="Building rollups", unit="org", file=sys.stderr) as bar:
+            rollups.rebuild_all(progress=bar.update)
     logins = create_logins()
     survey = ensure_demo_survey_link()
     url = f"http://{args.host}:{args.port}/"
@@ -112,7 +154,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     print("\nServing until stopped (Ctrl+C).", flush=True)
-    _serve(args.host, args.port, args.threads)
+    _serve(args)
     return 0
 
 
@@ -333,6 +375,11 @@ def _server_options() -> argparse.ArgumentParser:
     )
     parent.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
     parent.add_argument("--threads", type=int, default=8, help="worker threads (8)")
+    parent.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start the background worker (run 'klantpeil worker' yourself)",
+    )
     return parent
 
 
@@ -370,6 +417,21 @@ def build_parser() -> argparse.ArgumentParser:
         "serve Klantpeil with a production WSGI server (waitress)",
         [data, server],
     )
+    p = add(
+        "worker",
+        cmd_worker,
+        "run the background worker that keeps the dashboards' rollups current",
+        [data],
+    )
+    p.add_argument("--once", action="store_true", help="run what is queued, then exit")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between polls (1)")
+    p = add(
+        "rollups",
+        cmd_rollups,
+        "fold new measurements into the rollups, or rebuild them all from the measurements",
+        [data],
+    )
+    p.add_argument("action", choices=["refresh", "rebuild"])
     add(
         "migrate", cmd_migrate, "create or upgrade the database tables and standard content", [data]
     )

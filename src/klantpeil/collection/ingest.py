@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from klantpeil.analytics.tasks import schedule_refresh
 from klantpeil.collection.models import Invitation, Measurement
 from klantpeil.collection.rows import insert_answer_rows
 from klantpeil.collection.services import MeasurementError, build_answers
@@ -221,6 +222,8 @@ def _write(organisation: Any, prepared: list, existing: dict[str, int], source: 
             for question, v in answers
         ]
     )
+    if fresh:
+        schedule_refresh()
     return {p[0]: m.pk for p, m in zip(fresh, measurements, strict=True)}
 
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from klantpeil.analytics.tasks import schedule_refresh
 from klantpeil.collection.models import (
     Correction,
     Invitation,
@@ -99,6 +100,7 @@ def record_measurement(
             for question, v in built
         ]
     )
+    schedule_refresh()
     return measurement
 
 

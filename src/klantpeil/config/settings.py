@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "ninja",
     "allauth",
     "allauth.account",
+    "django_tasks",
+    "django_tasks_db",
     "klantpeil.core",
     "klantpeil.accounts",
     "klantpeil.organisations",
@@ -170,9 +172,14 @@ if ENV.name == "test":
     # Argon2 at full cost makes a suite of hundreds of logins crawl.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Background work (rollup refreshes) queues in the database the product already
+# has: no broker to run, and a task is written in the same transaction as the data.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"django_tasks_db": {"level": "INFO"}},
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from datetime import UTC, date, datetime
 
@@ -10,13 +11,15 @@ import pytest
 
 from klantpeil.analytics import rollups
 from klantpeil.analytics.models import AnswerRollup, DriverRollup
+from klantpeil.analytics.selectors import channel_kpis
 from klantpeil.collection.models import Answer, Measurement
+from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.collection.services import correct_measurement, record_measurement
 from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
 from klantpeil.demo.generate import generate
 from klantpeil.instruments.selectors import latest_version
-from klantpeil.organisations.models import Channel
+from klantpeil.organisations.models import Channel, Organisation, Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -97,10 +100,10 @@ def test_refresh_from_the_watermark_is_idempotent_and_follows_corrections(make_o
             channel=email,
             occurred_at=datetime(2026, 9, 14, 22, 30, tzinfo=UTC),  # 00:30 on the 15th locally
         )
-    assert rollups.refresh()["measurements"] == 1
+    assert rollups.refresh()["days"] == 1
     grade = AnswerRollup.all_tenants.get(question_key="overall_grade")
     assert (grade.day, grade.n, grade.total, grade.v8) == (date(2026, 9, 15), 1, 8.0, 1)
-    assert rollups.refresh() == {"measurements": 0, "rows": 0}
+    assert rollups.refresh() == {"organisations": 0, "days": 0, "rows": 0}
     with tenant(org):
         correct_measurement(
             measurement=first,
@@ -113,3 +116,59 @@ def test_refresh_from_the_watermark_is_idempotent_and_follows_corrections(make_o
     before = sorted(AnswerRollup.all_tenants.values_list("question_key", "n", "total"))
     rollups.rebuild_all()
     assert sorted(AnswerRollup.all_tenants.values_list("question_key", "n", "total")) == before
+
+
+FILTERS = [
+    MeasurementFilter(),
+    MeasurementFilter(period="2026-Q2"),
+    MeasurementFilter(period="2026-10", channel="phone"),
+    MeasurementFilter(since=date(2026, 3, 29), until=date(2026, 10, 25)),  # clock changes
+]
+
+
+def _figures(kpis) -> tuple[list[str], list[float]]:
+    """The channels, and every n, value and bound as one flat list for approx."""
+    numbers = [
+        float("nan") if x is None else x
+        for k in kpis
+        for e in (k.grade, k.nps, k.ces, k.fcr)
+        for x in (e.n, e.value, e.ci_low, e.ci_high)
+    ]
+    return [k.kind for k in kpis], numbers
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: f.period or str(f.since or "all"))
+def test_kpis_from_rollups_equal_kpis_from_the_raw_answers(filters):
+    generate(seed=7, today=date(2026, 11, 23), scale=0.02)
+    rollups.rebuild_all()
+    organisation = Organisation.objects.order_by("pk").first()
+    unit = Unit.all_tenants.filter(organisation=organisation).first()
+    with tenant(organisation):
+        for f in (filters, dataclasses.replace(filters, unit=unit.code)):
+            kinds, numbers = _figures(channel_kpis(f))
+            raw_kinds, raw_numbers = _figures(channel_kpis(f, from_rollups=False))
+            assert kinds == raw_kinds, f
+            assert kinds or f.unit, f  # the unit of a small sample may be empty
+            assert numbers == pytest.approx(raw_numbers, rel=1e-12, nan_ok=True)
+
+
+def test_measurements_above_the_watermark_count_before_the_worker_folds_them_in():
+    generate(seed=8, today=date(2026, 11, 23), scale=0.01)
+    rollups.rebuild_all()
+    organisation = Organisation.objects.order_by("pk").first()
+    with tenant(organisation):
+        before = channel_kpis(MeasurementFilter())
+        for grade in (1, 2, 3):
+            record_measurement(
+                version=latest_version(key="customer-survey"),
+                answers={**CUSTOMER_SURVEY_ANSWERS, "overall_grade": grade},
+                source="api",
+                channel=Channel.objects.get(kind="email"),
+                occurred_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+            )
+        fresh = channel_kpis(MeasurementFilter())
+        assert fresh == channel_kpis(MeasurementFilter(), from_rollups=False)
+        email = {k.kind: k for k in fresh}["email"]
+        assert email.grade.n == {k.kind: k for k in before}["email"].grade.n + 3
+        rollups.refresh()
+        assert channel_kpis(MeasurementFilter()) == fresh

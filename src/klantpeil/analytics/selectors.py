@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Avg, Count, F, Max, Min, Q, Sum
+from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Sum
 
 from klantpeil.analytics import stats
 from klantpeil.analytics.benchmarks import Benchmark, benchmark
@@ -32,7 +32,7 @@ from klantpeil.analytics.reachability import (
 )
 from klantpeil.analytics.rollups import folded_up_to
 from klantpeil.analytics.stats import Estimate
-from klantpeil.collection.models import Answer
+from klantpeil.collection.models import Answer, Measurement
 from klantpeil.collection.selectors import MeasurementFilter, filtered_measurements
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Driver
@@ -137,6 +137,29 @@ def _kpis(sums: dict, kind: str | None) -> dict[str, Estimate]:
     }
 
 
+UNFOLDED_LIMIT = 20_000
+
+
+def _unfolded(measurements: QuerySet) -> QuerySet:
+    """Those of ``measurements`` above the organisation's rollup watermark.
+
+    Walked along the primary key from the watermark, across organisations, so
+    the cost follows the worker's backlog and not the size of the table (a
+    filter on the organisation first would let the planner scan all its rows).
+    """
+    organisation = require_organisation().pk
+    watermark = folded_up_to(organisation)
+    newer = (
+        Measurement.all_tenants.filter(id__gt=watermark)
+        .order_by("id")
+        .values_list("id", "organisation_id")[: UNFOLDED_LIMIT + 1]
+    )
+    rows = list(newer)
+    if len(rows) > UNFOLDED_LIMIT:  # a worker far behind: let the database find them
+        return measurements.filter(id__gt=watermark)
+    return measurements.filter(id__in=[pk for pk, owner in rows if owner == organisation])
+
+
 def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
     """The same sums as :func:`_kpi_sums`, from the daily rollups plus what the
     worker has not folded in yet (measurements above the watermark).
@@ -164,9 +187,7 @@ def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
         n=Sum("n"), total=Sum("total"), squares=Sum("total_squares"), **value_sums
     )
     kinds = dict(Channel.objects.values_list("id", "kind"))
-    tail = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY)).filter(
-        id__gt=folded_up_to(require_organisation().pk)
-    )
+    tail = _unfolded(filtered_measurements(dataclasses.replace(filters, instrument=SURVEY)))
     sums = _kpi_sums(Answer.objects.filter(measurement__in=tail))
     for row in rows:
         cell = (kinds.get(row["channel_key"]), row["key"])

@@ -7,7 +7,7 @@ not know fails the test until a sample is added below.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from klantpeil.accounts.services import issue_api_token
 from klantpeil.collection.services import record_measurement
 from klantpeil.core.tenancy import tenant
+from klantpeil.fieldwork.models import Assignment, Scenario, Study, Target
 from klantpeil.instruments.models import Instrument
 from klantpeil.instruments.services import publish_version
 from klantpeil.organisations.models import Channel
@@ -29,22 +30,27 @@ FOREIGN_PREFIXES = ("accounts/", "i18n/", "admin/", "api/")
 CAPABILITY_ROUTES = {"respond", "respond-done", "respond-open"}
 
 
-def _routes(resolvers=None, prefix="", namespace=None):
+def _routes(resolvers=None, prefix="", namespace=None, outer=()):
     for entry in resolvers if resolvers is not None else get_resolver().url_patterns:
         if isinstance(entry, URLResolver):
-            ns = entry.namespace or namespace
+            ns = ":".join(filter(None, (namespace, entry.namespace))) or None
             if ns in FOREIGN_NAMESPACES:
                 continue
-            yield from _routes(entry.url_patterns, prefix + str(entry.pattern), ns)
+            params = (*outer, *entry.pattern.converters)
+            yield from _routes(entry.url_patterns, prefix + str(entry.pattern), ns, params)
         elif isinstance(entry, URLPattern) and entry.name:
             route = prefix + str(entry.pattern)
             if route.startswith(FOREIGN_PREFIXES) or entry.name in CAPABILITY_ROUTES:
                 continue
             name = f"{namespace}:{entry.name}" if namespace else entry.name
-            yield name, route, sorted(entry.pattern.converters)
+            yield name, route, sorted({*outer, *entry.pattern.converters})
 
 
-def _sample_objects(org) -> dict:
+# Which kind of object a route's ``pk`` names, by route name prefix (default: a measurement).
+PK_KINDS = {"app:fieldwork:study": "study", "app:fieldwork:assignment": "assignment"}
+
+
+def _sample_objects(org, shopper) -> dict:
     """One object of each kind a URL can name, owned by ``org``."""
     with tenant(org):
         instrument = Instrument.objects.create(
@@ -65,20 +71,53 @@ def _sample_objects(org) -> dict:
             source="api",
             channel=Channel.objects.get(kind="phone"),
         )
+        study = Study.objects.create(
+            organisation=org,
+            name="Walk",
+            protocol="mystery-phone",
+            channel_kind="phone",
+            starts_on=date(2026, 5, 1),
+            ends_on=date(2026, 5, 31),
+            contacts=1,
+            seed=1,
+        )
+        target = Target.objects.create(organisation=org, study=study, key="T1", label="Desk")
+        scenario = Scenario.objects.create(
+            organisation=org, study=study, key="S1", question="Q?", answer_key="A."
+        )
+        assignment = Assignment.objects.create(
+            organisation=org,
+            study=study,
+            target=target,
+            scenario=scenario,
+            shopper=shopper,
+            block="morning",
+            scheduled_at=datetime(2026, 5, 4, 10, tzinfo=UTC),
+        )
     token = issue_api_token(organisation=org, name="walk").token
-    return {"org": org.slug, "pk": measurement.pk, "token_id": token.pk}
+    return {
+        "org": org.slug,
+        "pk": measurement.pk,
+        "token_id": token.pk,
+        "fmt": "svg",
+        "study": study.pk,
+        "assignment": assignment.pk,
+    }
 
 
 @pytest.fixture
 def two_orgs(make_org, make_member, client):
     alpha, beta = make_org("alpha"), make_org("beta")
     user = make_member("a@alpha.example", alpha, "analyst")
-    make_member("b@beta.example", beta, "manager")
+    other = make_member("b@beta.example", beta, "manager")
     client.force_login(user)
-    return client, _sample_objects(alpha), _sample_objects(beta), beta
+    return client, _sample_objects(alpha, user), _sample_objects(beta, other), beta
 
 
 def _url(name, params, values):
+    kind = next((k for prefix, k in PK_KINDS.items() if name.startswith(prefix)), None)
+    if kind:
+        values = {**values, "pk": values[kind]}
     unknown = [p for p in params if p not in values]
     assert not unknown, f"{name}: no sample value for URL parameter(s) {unknown}; add one"
     return reverse(name, kwargs={p: values[p] for p in params})
@@ -100,6 +139,8 @@ def test_the_walk_covers_the_app(two_orgs):
         "app:export",
         "app:tokens",
         "app:revoke-token",
+        "app:fieldwork:study",
+        "app:fieldwork:assignment",
         "healthz",
     } <= names
 

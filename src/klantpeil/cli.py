@@ -64,7 +64,9 @@ def _serve(args: argparse.Namespace) -> None:
     worker = None
     if not args.no_worker:
         # The child finds the same database: KLANTPEIL_DATA_DIR and DATABASE_URL are inherited.
-        worker = subprocess.Popen([sys.executable, "-m", "klantpeil", "worker"])
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "klantpeil", "worker", "--exit-with", str(os.getpid())]
+        )
     try:
         serve(application, host=args.host, port=args.port, threads=args.threads, ident="klantpeil")
     finally:
@@ -81,10 +83,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_with(pid: int) -> None:
+    """Stop this process when ``pid`` is gone: a server killed hard leaves no worker behind."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == pid:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     _setup(args)
     from django.core.management import call_command
 
+    if args.exit_with:
+        _exit_with(args.exit_with)
     call_command("db_worker", batch=args.once, interval=args.interval, startup_delay=False)
     return 0
 
@@ -143,6 +160,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             rollups.rebuild_all(progress=bar.update)
     logins = create_logins()
     survey = ensure_demo_survey_link()
+    from klantpeil.demo.fieldwork import ensure_demo_studies
+
+    ensure_demo_studies(
+        Organisation.objects.get(name=SECTORS[0].organisations[0]), "shopper@klantpeil.example"
+    )
     url = f"http://{args.host}:{args.port}/"
     print(f"\nKlantpeil demo: {url}")
     print(f"Survey form as a customer sees it: {url.rstrip('/')}{survey}")
@@ -425,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--once", action="store_true", help="run what is queued, then exit")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between polls (1)")
+    p.add_argument("--exit-with", type=int, metavar="PID", help=argparse.SUPPRESS)
     p = add(
         "rollups",
         cmd_rollups,

@@ -265,10 +265,8 @@ def organisation_norms() -> Norms:
     return Norms(**known)
 
 
-def reachability(filters: MeasurementFilter) -> tuple[dict[str, Kpi], Norms]:
-    """The reachability KPIs of the organisation's mystery calls matching ``filters``."""
-    norms = organisation_norms()
-    measurements = filtered_measurements(dataclasses.replace(filters, instrument=PHONE_PROTOCOL))
+def reachability_of(measurements: QuerySet, norms: Norms) -> dict[str, Kpi]:
+    """The reachability KPIs of these mystery-call measurements."""
     calls: dict[int, dict] = defaultdict(dict)
     for measurement_id, key, number, text in Answer.objects.filter(
         measurement__in=measurements, question__key__in=_CALL_FIELDS
@@ -280,4 +278,11 @@ def reachability(filters: MeasurementFilter) -> tuple[dict[str, Kpi], Norms]:
         else:
             calls[measurement_id][key] = number
     counts = counts_from_calls((MysteryCall(**values) for values in calls.values()), norms)
-    return reachability_kpis(counts, norms), norms
+    return reachability_kpis(counts, norms)
+
+
+def reachability(filters: MeasurementFilter) -> tuple[dict[str, Kpi], Norms]:
+    """The reachability KPIs of the organisation's mystery calls matching ``filters``."""
+    norms = organisation_norms()
+    measurements = filtered_measurements(dataclasses.replace(filters, instrument=PHONE_PROTOCOL))
+    return reachability_of(measurements, norms), norms

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "klantpeil.api",
     "klantpeil.dataio",
     "klantpeil.analytics",
+    "klantpeil.fieldwork",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from klantpeil.dashboards import views
 from klantpeil.dataio import views as dataio
@@ -16,4 +16,8 @@ urlpatterns = [
     path("<slug:org>/export/", dataio.export_view, name="export"),
     path("<slug:org>/tokens/", dataio.tokens_view, name="tokens"),
     path("<slug:org>/tokens/<int:token_id>/revoke/", dataio.revoke_token_view, name="revoke-token"),
+    path(
+        "<slug:org>/fieldwork/",
+        include(("klantpeil.fieldwork.urls", "fieldwork"), namespace="fieldwork"),
+    ),
 ]

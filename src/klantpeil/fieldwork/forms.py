@@ -1,0 +1,100 @@
+"""The analyst's planning form: targets and scenarios are typed one per line."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from klantpeil.fieldwork.services import ScenarioSpec, TargetSpec
+from klantpeil.organisations.models import ChannelKind
+
+PROTOCOLS = [
+    ("mystery-phone", _("Mystery call")),
+    ("mystery-email", _("Mystery e-mail")),
+]
+PROTOCOL_CHANNEL = {"mystery-phone": ChannelKind.PHONE, "mystery-email": ChannelKind.EMAIL}
+
+
+def _lines(text: str, parts: int, what: str) -> list[list[str]]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        cells = [c.strip() for c in line.split(";")]
+        if len(cells) < parts - 1 or len(cells) > parts or not all(cells[: parts - 1]):
+            raise forms.ValidationError(
+                _("Line %(line)s: expected %(what)s separated by semicolons."),
+                params={"line": number, "what": what},
+            )
+        rows.append(cells + [""] * (parts - len(cells)))
+    if not rows:
+        raise forms.ValidationError(_("Give at least one line."))
+    return rows
+
+
+class StudyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    protocol = forms.ChoiceField(label=_("Protocol"), choices=PROTOCOLS)
+    starts_on = forms.DateField(
+        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    contacts = forms.IntegerField(label=_("Number of contacts"), min_value=1, max_value=20_000)
+    targets = forms.CharField(
+        label=_("Targets"),
+        help_text=_("One per line: name; phone number or address; unit code (optional)."),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    scenarios = forms.CharField(
+        label=_("Scenarios"),
+        help_text=_("One per line: the question the shopper asks; the correct answer."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    shoppers = forms.MultipleChoiceField(
+        label=_("Shoppers"), widget=forms.CheckboxSelectMultiple, choices=()
+    )
+    seed = forms.IntegerField(
+        label=_("Random seed"),
+        min_value=0,
+        help_text=_("The same seed gives the same plan."),
+    )
+
+    def __init__(self, *args, shopper_choices=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shoppers"].choices = [(str(u.pk), u.email) for u in shopper_choices]
+        if not self.is_bound:
+            today = timezone.localdate()
+            self.initial.update(
+                starts_on=today + timedelta(days=7),
+                ends_on=today + timedelta(days=34),
+                contacts=100,
+                seed=secrets.randbelow(1_000_000),
+            )
+
+    def clean_targets(self) -> list[TargetSpec]:
+        return [
+            TargetSpec(*row) for row in _lines(self.cleaned_data["targets"], 3, _("name; address"))
+        ]
+
+    def clean_scenarios(self) -> list[ScenarioSpec]:
+        return [
+            ScenarioSpec(*row)
+            for row in _lines(self.cleaned_data["scenarios"], 2, _("question; correct answer"))
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", _("The last day comes before the first day."))
+        return data
+
+
+class CallbackForm(forms.Form):
+    came = forms.ChoiceField(choices=[("yes", _("yes")), ("no", _("no"))])
+    came_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )

@@ -1,0 +1,89 @@
+"""Reads of the mystery fieldwork for the current organisation (the tenant scope applies)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from klantpeil.accounts.models import Membership
+from klantpeil.analytics.reachability import Kpi, Norms
+from klantpeil.analytics.selectors import organisation_norms, reachability_of
+from klantpeil.collection.models import Measurement
+from klantpeil.core.tenancy import require_organisation
+from klantpeil.fieldwork.models import Assignment, Study
+
+
+def studies() -> QuerySet[Study]:
+    return Study.objects.annotate(
+        planned=Count("assignments"),
+        done=Count("assignments", filter=Q(assignments__completed_at__isnull=False)),
+    )
+
+
+def study_by_id(pk: int) -> Study:
+    return get_object_or_404(studies(), pk=pk)
+
+
+def shoppers() -> QuerySet[Any]:
+    """Members of the current organisation with the shopper role."""
+    from klantpeil.accounts.models import User
+
+    ids = Membership.objects.filter(organisation=require_organisation(), role="shopper")
+    return User.objects.filter(pk__in=ids.values("user_id")).order_by("email")
+
+
+def own_assignment(pk: int, user: Any) -> Assignment:
+    """One of the user's own assignments, or 404 (another shopper's is 'not found')."""
+    return get_object_or_404(
+        Assignment.objects.select_related("study", "target", "scenario", "measurement"),
+        pk=pk,
+        shopper=user,
+    )
+
+
+def _day_end(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.max))
+
+
+def todo(user: Any, day: date) -> QuerySet[Assignment]:
+    """The shopper's unscored contacts planned up to the end of ``day`` (late ones first)."""
+    return Assignment.objects.select_related("study", "target", "scenario").filter(
+        shopper=user, completed_at__isnull=True, scheduled_at__lte=_day_end(day)
+    )
+
+
+def upcoming(user: Any, day: date, limit: int = 10) -> QuerySet[Assignment]:
+    return Assignment.objects.select_related("study", "target").filter(
+        shopper=user, completed_at__isnull=True, scheduled_at__gt=_day_end(day)
+    )[:limit]
+
+
+def pending_callbacks(user: Any | None = None) -> QuerySet[Assignment]:
+    """Promised callbacks not yet closed, the earliest deadline first."""
+    pending = Assignment.objects.select_related("study", "target", "shopper").filter(
+        callback_due_at__isnull=False, callback_closed_at__isnull=True
+    )
+    if user is not None:
+        pending = pending.filter(shopper=user)
+    return pending.order_by("callback_due_at")
+
+
+def overdue_callbacks(now: datetime | None = None) -> QuerySet[Assignment]:
+    """Promised callbacks past their deadline that nobody has closed: for the analyst."""
+    return pending_callbacks().filter(callback_due_at__lt=now or timezone.now())
+
+
+def study_measurements(study: Study) -> QuerySet[Measurement]:
+    return Measurement.objects.current().filter(
+        pk__in=study.assignments.filter(measurement__isnull=False).values("measurement_id")
+    )
+
+
+def study_kpis(study: Study) -> tuple[dict[str, Kpi], Norms]:
+    """The study's reachability KPIs against the organisation's norms."""
+    norms = organisation_norms()
+    return reachability_of(study_measurements(study), norms), norms

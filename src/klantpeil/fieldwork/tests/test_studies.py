@@ -1,0 +1,183 @@
+"""An analyst plans a study in the app; shoppers work through it on their phones."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from itertools import pairwise
+
+import pytest
+from django.utils import timezone
+
+from klantpeil.collection.models import Answer, Measurement
+from klantpeil.core.tenancy import tenant
+from klantpeil.fieldwork.models import Assignment, Study
+
+pytestmark = pytest.mark.django_db
+
+TARGETS = "Central desk; 020 123 4567; front\nPermits; 020 765 4321; front\nWaste; 020 000 1111"
+SCENARIOS = (
+    "When is bulky waste collected?; On the first Monday of the month\n"
+    "How long is a passport valid?; Ten years"
+)
+
+
+@pytest.fixture
+def team(make_org, make_member, client):
+    org = make_org("alpha")
+    analyst = make_member("analyst@alpha.example", org, "analyst")
+    shoppers = [make_member(f"s{i}@alpha.example", org, "shopper") for i in range(3)]
+    return org, analyst, shoppers, client
+
+
+def _plan(client, org, shoppers, **changes):
+    today = timezone.localdate()
+    data = {
+        "name": "Reachability autumn",
+        "protocol": "mystery-phone",
+        "starts_on": (today - timedelta(days=20)).isoformat(),
+        "ends_on": (today + timedelta(days=20)).isoformat(),
+        "contacts": "45",
+        "targets": TARGETS,
+        "scenarios": SCENARIOS,
+        "shoppers": [str(s.pk) for s in shoppers],
+        "seed": "42",
+        **changes,
+    }
+    return client.post(f"/app/{org.slug}/fieldwork/new/", data, HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_an_analyst_plans_a_study_and_every_contact_is_assigned_fairly(team):
+    org, analyst, shoppers, client = team
+    client.force_login(analyst)
+    response = _plan(client, org, shoppers)
+    assert response.status_code == 302
+    with tenant(org):
+        study = Study.objects.get()
+        assignments = list(study.assignments.order_by("scheduled_at"))
+    assert len(assignments) == 45
+    assert sorted(Counter(a.shopper_id for a in assignments).values()) == [15, 15, 15]
+    assert Counter(a.target.key for a in assignments) == {"T1": 15, "T2": 15, "T3": 15}
+    by_target: dict[str, list[int]] = {}
+    for a in assignments:
+        by_target.setdefault(a.target.key, []).append(a.shopper_id)
+    for sequence in by_target.values():  # never the same shopper twice in a row on a target
+        assert all(x != y for x, y in pairwise(sequence))
+    for a in assignments:
+        local = timezone.localtime(a.scheduled_at)
+        assert local.weekday() < 5 and 9 <= local.hour < 17
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "0 of 45 contacts done" in page
+
+
+def test_the_planning_form_says_which_line_is_wrong_and_writes_nothing(team):
+    org, analyst, shoppers, client = team
+    client.force_login(analyst)
+    response = _plan(client, org, shoppers, targets="Central desk; 020 123 4567\nno address here")
+    assert response.status_code == 200
+    assert "Line 2: expected name; address separated by semicolons." in response.content.decode()
+    response = _plan(client, org, shoppers, targets="Desk; 020 1; nowhere")
+    assert "unknown unit code(s): nowhere" in response.content.decode()
+    with tenant(org):
+        assert not Study.objects.exists() and not Assignment.objects.exists()
+
+
+def test_a_shopper_taps_scores_and_records_the_callback_later(team):
+    org, analyst, shoppers, client = team
+    client.force_login(analyst)
+    _plan(client, org, shoppers)
+    shopper = shoppers[0]
+    client.force_login(shopper)
+    today = client.get(f"/app/{org.slug}/fieldwork/today/", HTTP_ACCEPT_LANGUAGE="en")
+    todo = list(today.context["todo"])
+    assert todo and all(a.shopper_id == shopper.pk for a in todo)
+    task = todo[0]
+    base = f"/app/{org.slug}/fieldwork/assignments/{task.pk}/"
+    assert client.post(base + "tap/", {"event": "dialled"}).status_code == 302
+    with tenant(org):
+        Assignment.objects.filter(pk=task.pk).update(
+            answered_at=Assignment.objects.get(pk=task.pk).dialled_at + timedelta(seconds=12)
+        )
+    form = client.get(base, HTTP_ACCEPT_LANGUAGE="en")
+    assert form.status_code == 200 and "12" in [i.value for i in form.context["items"]]
+    scores = {
+        "connected": "1",
+        "seconds_to_answer": "12",
+        "ivr_options": "2",
+        "transferred": "1",
+        "ended_at": "operator",
+        "callback_promised": "1",
+        "answer_correct": "1",
+        "empathy": "0",
+        **{k: "3" for k in ("exp_listening", "exp_understanding", "exp_initiative")},
+        **{k: "4" for k in ("exp_clarity", "exp_friendliness")},
+        "overall_grade": "6",
+    }
+    assert client.post(base, scores).status_code == 302
+    assert client.post(base, scores).status_code == 200  # a second save stores nothing more
+    with tenant(org):
+        task.refresh_from_db()
+        assert Measurement.objects.count() == 1
+        assert task.callback_pending
+    page = client.get(f"/app/{org.slug}/fieldwork/today/", HTTP_ACCEPT_LANGUAGE="en")
+    assert [a.pk for a in page.context["callbacks"]] == [task.pk]
+    came = timezone.localtime(task.completed_at + timedelta(hours=5))
+    response = client.post(
+        base + "callback/",
+        {"came": "yes", "came_at": came.strftime("%Y-%m-%dT%H:%M")},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]] == ["Callback recorded."]
+    with tenant(org):
+        task.refresh_from_db()
+        assert not task.callback_pending
+        current = Measurement.objects.current().get()
+        assert task.measurement_id == current.pk
+        hours = Answer.objects.get(measurement=current, question__key="callback_hours").number
+        assert hours == pytest.approx(5.0, abs=0.02)
+    client.force_login(analyst)
+    study = client.get(f"/app/{org.slug}/fieldwork/{task.study_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    kpis = study.context["kpis"]
+    assert kpis["callback_within_24h_rate"].value == 1.0
+    assert kpis["back_to_operator_rate"].value == 1.0
+    assert kpis["helped_rate"].value == 1.0  # the promised callback came within 24 hours
+    assert kpis["empathy_rate"].value == 0.0
+
+
+def test_a_shopper_cannot_open_another_shoppers_contact(team):
+    org, analyst, shoppers, client = team
+    client.force_login(analyst)
+    _plan(client, org, shoppers)
+    with tenant(org):
+        other = Assignment.objects.exclude(shopper=shoppers[0]).first()
+    client.force_login(shoppers[0])
+    assert client.get(f"/app/{org.slug}/fieldwork/assignments/{other.pk}/").status_code == 404
+    response = client.post(
+        f"/app/{org.slug}/fieldwork/assignments/{other.pk}/tap/", {"event": "dialled"}
+    )
+    assert response.status_code == 404
+    assert client.get(f"/app/{org.slug}/fieldwork/new/").status_code == 403
+
+
+def test_the_analyst_sees_callbacks_past_their_deadline(team):
+    org, analyst, shoppers, client = team
+    client.force_login(analyst)
+    _plan(client, org, shoppers)
+    with tenant(org):
+        late, early = Assignment.objects.all()[:2]
+        now = timezone.now()
+        Assignment.objects.filter(pk=late.pk).update(callback_due_at=now - timedelta(hours=3))
+        Assignment.objects.filter(pk=early.pk).update(callback_due_at=now + timedelta(hours=3))
+    page = client.get(f"/app/{org.slug}/fieldwork/callbacks/overdue/", HTTP_ACCEPT_LANGUAGE="en")
+    assert [a.pk for a in page.context["callbacks"]] == [late.pk]
+    assert "1 overdue callback" in client.get(f"/app/{org.slug}/fieldwork/").content.decode()
+
+
+def test_the_plan_skips_public_holidays(team):
+    org, analyst, shoppers, client = team
+    client.force_login(analyst)
+    _plan(client, org, shoppers, starts_on="2026-12-21", ends_on="2027-01-08", contacts="60")
+    with tenant(org):
+        days = {timezone.localtime(a.scheduled_at).date() for a in Assignment.objects.all()}
+    assert days and not days & {date(2026, 12, 25), date(2026, 12, 26), date(2027, 1, 1)}

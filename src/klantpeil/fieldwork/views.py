@@ -1,0 +1,187 @@
+"""Pages of the mystery fieldwork: the analyst plans and follows studies; the shopper
+works through today's contacts on a phone and records callbacks later."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
+from klantpeil.collection.respondent import asked_questions, form_items, posted_answers
+from klantpeil.collection.services import MeasurementError
+from klantpeil.fieldwork import selectors, services
+from klantpeil.fieldwork.forms import PROTOCOL_CHANNEL, CallbackForm, StudyForm
+from klantpeil.instruments.selectors import latest_version
+
+FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+@role_required(READ_DATA)
+def study_list(request: HttpRequest, org: str) -> HttpResponse:
+    return render(
+        request,
+        "fieldwork/studies.html",
+        {"studies": selectors.studies(), "overdue": selectors.overdue_callbacks().count()},
+    )
+
+
+@role_required(MANAGE_DATA)
+def study_new(request: HttpRequest, org: str) -> HttpResponse:
+    shoppers = list(selectors.shoppers())
+    form = StudyForm(request.POST or None, shopper_choices=shoppers)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            study = services.plan_study(
+                name=data["name"],
+                protocol=data["protocol"],
+                channel_kind=PROTOCOL_CHANNEL[data["protocol"]],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                contacts=data["contacts"],
+                targets=data["targets"],
+                scenarios=data["scenarios"],
+                shoppers=[s for s in shoppers if str(s.pk) in data["shoppers"]],
+                seed=data["seed"],
+                created_by=request.user,
+            )
+        except services.PlanError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The study is planned and every contact is assigned."))
+            return redirect("app:fieldwork:study", org=org, pk=study.pk)
+    return render(request, "fieldwork/study_new.html", {"form": form, "no_shoppers": not shoppers})
+
+
+@role_required(READ_DATA)
+def study_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
+    study = selectors.study_by_id(pk)
+    kpis, norms = selectors.study_kpis(study) if study.protocol == "mystery-phone" else ({}, None)
+    assignments = study.assignments.select_related("target", "scenario", "shopper")
+    return render(
+        request,
+        "fieldwork/study.html",
+        {
+            "study": study,
+            "kpis": kpis,
+            "norms": norms,
+            "calls": kpis["technically_reachable_rate"].n if kpis else 0,
+            "assignments": assignments,
+            "overdue": selectors.overdue_callbacks().filter(study=study),
+        },
+    )
+
+
+@role_required(READ_DATA)
+def study_infographic(request: HttpRequest, org: str, pk: int, fmt: str) -> HttpResponse:
+    if fmt not in FORMATS or request.GET.get("lang", "nl") not in ("nl", "en"):
+        raise Http404
+    study = selectors.study_by_id(pk)
+    if study.protocol != "mystery-phone":
+        raise Http404
+    from klantpeil.analytics import infographic  # matplotlib loads only when a picture is asked
+
+    kpis, _norms = selectors.study_kpis(study)
+    lang = request.GET.get("lang") or translation.get_language()[:2]
+    body = infographic.render(
+        kpis,
+        title=f"{request.organisation.name}: {study.name}",
+        subtitle=f"{study.starts_on:%d-%m-%Y} – {study.ends_on:%d-%m-%Y}",
+        lang=lang if lang in ("nl", "en") else "nl",
+        fmt=fmt,
+        calls=kpis["technically_reachable_rate"].n,
+    )
+    response = HttpResponse(body, content_type=FORMATS[fmt])
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="study-{study.pk}.{fmt}"'
+    return response
+
+
+@role_required(READ_DATA)
+def overdue(request: HttpRequest, org: str) -> HttpResponse:
+    return render(request, "fieldwork/overdue.html", {"callbacks": selectors.overdue_callbacks()})
+
+
+def today(request: HttpRequest, org: str) -> HttpResponse:
+    """The shopper's day: contacts to make (late ones first), callbacks to record."""
+    day = timezone.localdate()
+    return render(
+        request,
+        "fieldwork/today.html",
+        {
+            "todo": selectors.todo(request.user, day),
+            "upcoming": selectors.upcoming(request.user, day),
+            "callbacks": selectors.pending_callbacks(request.user),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _scoring_items(assignment, raw=None, errors=None):
+    version = latest_version(key=assignment.study.protocol)
+    questions = asked_questions(version, assignment.study.channel_kind)
+    if raw is None:
+        seconds = assignment.seconds_to_answer
+        raw = {"connected": "1", "seconds_to_answer": str(seconds)} if seconds is not None else {}
+    return questions, form_items(questions, raw, errors)
+
+
+def assignment(request: HttpRequest, org: str, pk: int) -> HttpResponse:
+    """One contact: the scenario, the taps, and the protocol's scoring form."""
+    task = selectors.own_assignment(pk, request.user)
+    errors: dict[str, str] = {}
+    raw = None
+    if request.method == "POST" and not task.completed_at:
+        questions, _items = _scoring_items(task)
+        raw = posted_answers(request.POST, questions)
+        try:
+            services.score(task, raw)
+        except MeasurementError as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("Saved. Thank you."))
+            return redirect("app:fieldwork:shopper-today", org=org)
+    _questions, items = _scoring_items(task, raw, errors)
+    return render(
+        request,
+        "fieldwork/assignment.html",
+        {"task": task, "items": items, "errors": errors},
+        status=400 if errors else 200,
+    )
+
+
+@require_POST
+def assignment_tap(request: HttpRequest, org: str, pk: int) -> HttpResponse:
+    task = selectors.own_assignment(pk, request.user)
+    try:
+        services.tap(task, request.POST.get("event", ""))
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400)
+    if request.htmx:
+        return render(request, "fieldwork/_taps.html", {"task": task})
+    return redirect("app:fieldwork:assignment", org=org, pk=pk)
+
+
+@require_POST
+def callback(request: HttpRequest, org: str, pk: int) -> HttpResponse:
+    task = selectors.own_assignment(pk, request.user)
+    form = CallbackForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say whether the callback came."))
+    else:
+        came = form.cleaned_data["came"] == "yes"
+        try:
+            services.record_callback(
+                task,
+                (form.cleaned_data["came_at"] or timezone.now()) if came else None,
+                user=request.user,
+            )
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Callback recorded."))
+    return redirect("app:fieldwork:shopper-today", org=org)

@@ -97,7 +97,74 @@ def test_app_pages_have_no_serious_accessibility_violations(served_demo, browser
     page.fill("#id_password", served_demo["password"])
     page.click("button[type=submit].primary")
     page.wait_for_url("**/app/")
-    for path in ("", "drivers/", "measurements/", "export/", "import/", "tokens/"):
+    pages = ("", "drivers/", "reachability/", "measurements/", "export/", "import/", "tokens/")
+    for path in (*pages, "fieldwork/", "fieldwork/new/", "fieldwork/callbacks/overdue/"):
         page.goto(f"{served_demo['url']}/app/gemeente-wadderveen/{path}")
         assert axe_scan(page) == [], path
+    page.close()
+
+
+def test_a_shopper_scores_a_call_on_a_phone(served_demo, browser, axe_scan, screenshot_dir):
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="nl-NL")
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(served_demo["url"] + "/accounts/login/")
+    page.fill("#id_login", "shopper@klantpeil.example")
+    page.fill("#id_password", served_demo["password"])
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state()
+    page.goto(served_demo["url"] + "/app/gemeente-wadderveen/fieldwork/today/")
+    assert page.locator("h1").inner_text() == "Vandaag"
+    assert axe_scan(page) == []
+    page.screenshot(path=str(screenshot_dir / "shopper-today-phone.png"), full_page=True)
+    page.locator("a.card.task").first.click()
+    page.wait_for_load_state()
+    assert page.locator("#scenario-h").inner_text() == "Vraag"
+    page.click("button[value=dialled]")
+    page.wait_for_selector("button[value=answered]:not([disabled])")  # htmx swapped the taps
+    page.wait_for_timeout(1100)
+    page.click("button[value=answered]")
+    page.wait_for_selector("#taps .hint")
+    assert int(page.locator("#f-seconds_to_answer").input_value()) >= 1
+    assert axe_scan(page) == []
+    for key, value in {
+        "transferred": "0",
+        "ended_at": "right_person",
+        "callback_promised": "0",
+        "answer_correct": "1",
+        "empathy": "1",
+        "exp_listening": "4",
+        "exp_understanding": "4",
+        "exp_initiative": "3",
+        "exp_clarity": "5",
+        "exp_friendliness": "4",
+        "overall_grade": "8",
+    }.items():
+        page.check(f"input[name={key}][value='{value}']")
+    page.fill("#f-ivr_options", "2")
+    page.screenshot(path=str(screenshot_dir / "shopper-scoring-phone.png"), full_page=True)
+    page.click("button.r-submit")
+    page.wait_for_url("**/fieldwork/today/")
+    assert "Opgeslagen" in page.locator(".messages").inner_text()
+    assert errors == []
+    page.close()
+
+
+def test_the_analyst_sees_a_completed_study_with_its_infographic(served_demo, browser, axe_scan):
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page.goto(served_demo["url"] + "/accounts/login/")
+    page.fill("#id_login", "analist@klantpeil.example")
+    page.fill("#id_password", served_demo["password"])
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/app/")
+    page.goto(served_demo["url"] + "/app/gemeente-wadderveen/fieldwork/")
+    page.click("text=Bereikbaarheid najaar")
+    page.wait_for_load_state()
+    assert "150 of 150 contacts done" in page.locator(".lead").inner_text()
+    image = page.locator(".infographic img")
+    image.wait_for()
+    assert page.evaluate("img => img.complete && img.naturalWidth > 0", image.element_handle())
+    helped = page.locator("table.reach tr", has_text="Caller helped").locator("td").first
+    assert re.fullmatch(r"\d+%", helped.inner_text().strip())
+    assert axe_scan(page) == []
     page.close()

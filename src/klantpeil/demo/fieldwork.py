@@ -16,6 +16,7 @@ from django.utils import timezone
 from klantpeil.accounts.models import Role
 from klantpeil.accounts.services import add_member
 from klantpeil.core.tenancy import tenant
+from klantpeil.demo.logins import DEMO_PASSWORD
 from klantpeil.fieldwork import services
 from klantpeil.fieldwork.models import Assignment, Study
 from klantpeil.organisations.models import Organisation, Unit
@@ -77,14 +78,22 @@ def _scores(rng: random.Random) -> tuple[dict, bool]:
     return answers, promised
 
 
-def _work_through(study: Study, until, rng: random.Random, open_callbacks: int) -> None:
+def _work_through(
+    study: Study, until, rng: random.Random, open_callbacks: int = 0, behind: bool = False
+) -> None:
     """Score every contact planned before ``until``, as the shoppers would have.
 
     Promised callbacks mostly come within a day, some later, some never; the
     first ``open_callbacks`` promises stay pending for the shopper to record.
+    ``behind``: each shopper's latest contact is still to do (so the demo
+    shopper has work on any day of the week).
     """
+    due = list(study.assignments.filter(scheduled_at__lt=until).order_by("scheduled_at"))
+    if behind:
+        latest = {a.shopper_id: a.pk for a in due}
+        due = [a for a in due if a.pk not in latest.values()]
     left_open = 0
-    for assignment in study.assignments.filter(scheduled_at__lt=until).order_by("scheduled_at"):
+    for assignment in due:
         dialled = assignment.scheduled_at + timedelta(minutes=rng.randint(0, 20))
         answers, promised = _scores(rng)
         pending = promised and left_open < open_callbacks
@@ -117,7 +126,13 @@ def ensure_demo_studies(organisation: Organisation, shopper_email: str) -> None:
         if Study.objects.exists():
             return
         shoppers = [
-            add_member(email=email, organisation=organisation, role=Role.SHOPPER)[0]
+            add_member(
+                email=email,
+                organisation=organisation,
+                role=Role.SHOPPER,
+                password=DEMO_PASSWORD,
+                check_password=False,
+            )[0]
             for email in (shopper_email, *EXTRA_SHOPPERS)
         ]
         units = list(Unit.objects.order_by("code"))
@@ -139,7 +154,7 @@ def ensure_demo_studies(organisation: Organisation, shopper_email: str) -> None:
             shoppers=shoppers,
             seed=2026,
         )
-        _work_through(done, timezone.now(), rng, open_callbacks=0)
+        _work_through(done, timezone.now(), rng)
         running = services.plan_study(
             name="Bereikbaarheid december",
             protocol="mystery-phone",
@@ -155,4 +170,4 @@ def ensure_demo_studies(organisation: Organisation, shopper_email: str) -> None:
         start_of_today = timezone.make_aware(
             timezone.datetime.combine(today, timezone.datetime.min.time())
         )
-        _work_through(running, start_of_today, rng, open_callbacks=2)
+        _work_through(running, start_of_today, rng, open_callbacks=2, behind=True)

@@ -232,3 +232,18 @@ def test_analyse_kpis_for_mystery_emails_in_business_hours():
         kpis["answered_within_norm_rate"]["n"],
     ) == (2, 4)
     assert kpis["median_business_hours"] == {"value": 11.0, "n": 3}
+
+
+def test_analyse_infographic_writes_svg_and_png(tmp_path):
+    svg, png = tmp_path / "calls.svg", tmp_path / "calls.png"
+    result = klantpeil("analyse", "infographic", CALLS, "-o", str(svg), "--lang", "en")
+    assert result.returncode == 0, result.stderr
+    # 6 calls, gaps to the norms: connected 5/6 = 83% (99%: 16 points), helped 4/6 = 67%
+    # (90%: 23 points), within 15 s 3 of the 5 answered = 60% (85%: 25 points, the largest).
+    expected = f"{svg}: Largest shortfall: Answered within the norm 60%, norm 85%"
+    assert result.stdout.strip() == expected
+    assert "Caller helped" in svg.read_text()
+    assert klantpeil("analyse", "infographic", CALLS, "-o", str(png)).returncode == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    wrong = klantpeil("analyse", "infographic", CALLS, "-o", str(tmp_path / "calls.pdf"))
+    assert wrong.returncode == 2 and "must end in .svg or .png" in wrong.stderr

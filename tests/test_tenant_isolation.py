@@ -159,8 +159,9 @@ def test_every_route_gives_404_for_another_organisations_objects(two_orgs):
         if params != ["org"]:
             mixed = {**foreign, "org": own["org"]}
             assert _fetch(client, _url(name, params, mixed)).status_code == 404, route
-        # Sanity, last because it may change things: the member's own objects are there.
-        assert _fetch(client, _url(name, params, own)).status_code in (200, 302), route
+        # Sanity, last because it may change things: the member's own objects are there
+        # (400: found, but an empty POST is not a valid action on it).
+        assert _fetch(client, _url(name, params, own)).status_code in (200, 302, 400), route
         checked += 1
     assert checked >= 3
 

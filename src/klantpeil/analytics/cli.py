@@ -112,7 +112,8 @@ PHONE_COLUMNS = (
 )
 
 
-def kpis_from_file(path: str, norm_seconds: float) -> dict:
+def phone_kpis_from_file(path: str, norm_seconds: float) -> tuple[dict, int]:
+    """The reachability KPIs (Kpi objects by name) and the number of calls in the file."""
     from klantpeil.analytics.reachability import (
         MysteryCall,
         Norms,
@@ -147,8 +148,12 @@ def kpis_from_file(path: str, norm_seconds: float) -> dict:
         counts = counts_from_calls(calls, norms)
     except ValueError as exc:
         raise InputError(f"{table.name}: {exc}") from None
-    kpis = reachability_kpis(counts, norms)
-    return {"n": counts.calls, "kpis": {name: kpi.as_dict() for name, kpi in kpis.items()}}
+    return reachability_kpis(counts, norms), counts.calls
+
+
+def kpis_from_file(path: str, norm_seconds: float) -> dict:
+    kpis, calls = phone_kpis_from_file(path, norm_seconds)
+    return {"n": calls, "kpis": {name: kpi.as_dict() for name, kpi in kpis.items()}}
 
 
 EMAIL_COLUMNS = ("sent_at", "answered_at", "answer_correct", "complete", "tone", "spelling_errors")
@@ -241,6 +246,25 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_infographic(args: argparse.Namespace) -> int:
+    from klantpeil.analytics import infographic
+
+    fmt = Path(args.output).suffix.lower().lstrip(".")
+    if fmt not in infographic.FORMATS:
+        print(f"error: {args.output}: the output must end in .svg or .png", file=sys.stderr)
+        return 2
+    try:
+        kpis, calls = phone_kpis_from_file(args.file, args.norm_seconds)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    title = args.title or Path(args.file).stem
+    picture = infographic.render(kpis, title=title, lang=args.lang, fmt=fmt, calls=calls)
+    Path(args.output).write_bytes(picture)
+    print(f"{args.output}: {infographic.headline(kpis, args.lang)}")
+    return 0
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "analyse",
@@ -290,3 +314,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     kpis.add_argument("--format", choices=["json", "table"], default="table")
     kpis.set_defaults(handler=cmd_kpis)
+    picture = kinds.add_parser(
+        "infographic",
+        help="the one-page infographic of mystery calls, as SVG or PNG",
+        description="One page that shows in one look which measurement points miss their "
+        "norm, from a CSV of mystery calls with the columns of 'analyse kpis'.",
+    )
+    picture.add_argument("file")
+    picture.add_argument("--output", "-o", required=True, metavar="FILE.svg|FILE.png")
+    picture.add_argument("--lang", choices=["nl", "en"], default="nl")
+    picture.add_argument("--title", help="the heading (default: the file name)")
+    picture.add_argument("--norm-seconds", type=float, default=15)
+    picture.set_defaults(handler=cmd_infographic)

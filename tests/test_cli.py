@@ -247,3 +247,25 @@ def test_analyse_infographic_writes_svg_and_png(tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
     wrong = klantpeil("analyse", "infographic", CALLS, "-o", str(tmp_path / "calls.pdf"))
     assert wrong.returncode == 2 and "must end in .svg or .png" in wrong.stderr
+
+
+def test_analyse_agreement_ranks_the_measurement_points_weakest_first():
+    result = klantpeil(
+        "analyse",
+        "agreement",
+        "src/klantpeil/analytics/tests/data/calibration.csv",
+        "--interval",
+        "seconds_to_answer",
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stderr
+    items = {i["item"]: i for i in json.loads(result.stdout)["items"]}
+    # Empathy by hand: coincidences o00 = 3, o01 = o10 = 4, o11 = 4 (n = 15, n0 = 7,
+    # n1 = 8), so D_o = 8/15 and D_e = 2·7·8/(15·14) = 8/15: alpha exactly 0.
+    assert next(iter(items)) == "empathy"
+    assert items["empathy"]["alpha"] == pytest.approx(0.0, abs=1e-12)
+    assert (items["empathy"]["contacts"], items["empathy"]["verdict"]) == (5, "poor")
+    assert items["connected"]["alpha"] == 1.0 and items["connected"]["contacts"] == 6
+    assert items["seconds_to_answer"]["level"] == "interval"
+    assert items["seconds_to_answer"]["verdict"] == "good"

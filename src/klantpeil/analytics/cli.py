@@ -265,6 +265,82 @@ def cmd_infographic(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibration_value(text: str) -> object:
+    from klantpeil.analytics.reachability import parse_yes_no
+
+    if text == "":
+        return None
+    try:
+        return _number(text)
+    except ValueError:
+        pass
+    try:
+        return float(parse_yes_no(text))  # ja/nee and yes/no agree with 1/0
+    except ValueError:
+        return text
+
+
+def agreement_from_file(path: str, contact: str, rater: str, levels: dict[str, str]) -> dict:
+    from klantpeil.analytics.agreement import item_agreement, scores_from_rows, verdict
+
+    table = _read(path)
+    missing = [c for c in (contact, rater) if c not in table.columns]
+    if missing:
+        raise InputError(f"{table.name}: missing column(s) {', '.join(missing)}")
+    rows = [
+        {
+            column: cell_text(value)
+            if column in (contact, rater)
+            else _calibration_value(cell_text(value))
+            for column, value in cells.items()
+        }
+        for _, cells in table.numbered()
+    ]
+    unknown = sorted(set(levels) - set(table.columns))
+    if unknown:
+        raise InputError(f"{table.name}: no column(s) {', '.join(unknown)}")
+    results = item_agreement(scores_from_rows(rows, contact, rater), levels, bootstrap=500, seed=1)
+    items = [
+        {
+            "item": item,
+            "alpha": a.value,
+            "ci_low": a.ci_low,
+            "ci_high": a.ci_high,
+            "contacts": a.units,
+            "raters": a.raters,
+            "level": levels.get(item, "nominal"),
+            "verdict": verdict(a.value),
+        }
+        for item, a in results.items()
+    ]
+    # Weakest first: the measurement points whose definition needs work.
+    items.sort(key=lambda i: (i["alpha"] is not None, i["alpha"] or 0))
+    return {"statistic": "krippendorff_alpha", "items": items}
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    levels = {c: "interval" for c in _columns(args.interval)}
+    levels |= {c: "ordinal" for c in _columns(args.ordinal)}
+    try:
+        result = agreement_from_file(args.file, args.contact, args.rater, levels)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{'measurement point':<24} {'alpha':>6} {'95% interval':>15} {'n':>4}  verdict")
+    for i in result["items"]:
+        alpha = "–" if i["alpha"] is None else f"{i['alpha']:.3f}"
+        interval = "" if i["ci_low"] is None else f"{i['ci_low']:.2f} – {i['ci_high']:.2f}"
+        print(f"{i['item']:<24} {alpha:>6} {interval:>15} {i['contacts']:>4}  {i['verdict']}")
+    return 0
+
+
+def _columns(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "analyse",
@@ -326,3 +402,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     picture.add_argument("--title", help="the heading (default: the file name)")
     picture.add_argument("--norm-seconds", type=float, default=15)
     picture.set_defaults(handler=cmd_infographic)
+    calibration = kinds.add_parser(
+        "agreement",
+        help="calibration: agreement between evaluators per measurement point",
+        description="Krippendorff's alpha per measurement point, with a bootstrap 95%% "
+        "interval, from a CSV with one row per contact and evaluator and one column per "
+        "measurement point. Weakest points first: those need a sharper definition.",
+    )
+    calibration.add_argument("file")
+    calibration.add_argument("--contact", default="contact", help="column naming the contact")
+    calibration.add_argument("--rater", default="rater", help="column naming the evaluator")
+    calibration.add_argument("--interval", metavar="A,B", help="columns compared as numbers")
+    calibration.add_argument("--ordinal", metavar="A,B", help="columns compared as ranks (1–5)")
+    calibration.add_argument("--format", choices=["json", "table"], default="table")
+    calibration.set_defaults(handler=cmd_agreement)

@@ -15,6 +15,7 @@ from klantpeil.analytics.selectors import (
     MIN_RESPONSES,
     channel_kpis,
     driver_report,
+    employee_customer_link,
     reachability,
     sector_grade_benchmark,
 )
@@ -67,6 +68,16 @@ def measurement_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
         request,
         "dashboards/measurement_detail.html",
         {"measurement": measurement, "answers": measurements.answers_of(measurement=measurement)},
+    )
+
+
+def employees(request: HttpRequest, org: str) -> HttpResponse:
+    """Employee results beside customer results per unit, and how the two move together."""
+    since = timezone.localdate() - timedelta(days=365)
+    return render(
+        request,
+        "dashboards/employees.html",
+        {"link": employee_customer_link(MeasurementFilter(since=since)), "minimum": 5},
     )
 
 

@@ -97,3 +97,19 @@ def test_reachability_from_the_demos_mystery_calls_against_norms(manager_on_demo
         custom.context["kpis"]["answered_within_norm_rate"].successes
         >= kpis["answered_within_norm_rate"].successes
     )
+
+
+@pytest.mark.django_db
+def test_employee_results_link_to_customer_results_across_units(make_member, client):
+    generate(seed=4, today=timezone.localdate(), scale=0.2)  # 6 employees per unit and wave
+    org = Organisation.objects.get(slug="gemeente-wadderveen")
+    client.force_login(make_member("m@wadderveen.example", org, "manager"))
+    response = client.get(f"/app/{org.slug}/employees/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    link = response.context["link"]
+    # The demo gives units a shared effect on employees and customers.
+    assert link.correlation is not None and link.correlation.n == len(link.pairs) >= 8
+    assert link.correlation.r > 0.3
+    assert link.correlation.ci_low < link.correlation.r < link.correlation.ci_high
+    assert all(p.employee.n >= 5 for p in link.pairs)
+    assert "Correlation r = " in response.content.decode()

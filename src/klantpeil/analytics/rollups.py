@@ -54,40 +54,31 @@ def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
     return runs
 
 
-_CELL_COLUMNS = ("day", "unit", "channel", "instrument", "key", "count", "total", "squares")
+_CELL_COLUMNS = (
+    "day",
+    "cell_unit",
+    "cell_channel",
+    "cell_instrument",
+    "key",
+    "count",
+    "total",
+    "squares",
+)
+MEASUREMENTS = ""  # the question key of the cells that count measurements, not answers
 
 
-def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
-    """Aggregate the answers of these local days into rollup rows inside the database."""
-    start, end = _bounds(first, last)
-    value_counts = {
-        column: Count("id", filter=Q(number=index)) for index, column in enumerate(VALUE_COLUMNS)
+def _cell_keys(prefix: str) -> dict:
+    """The cell's unit, channel and instrument (0 for none), from answers or measurements."""
+    return {
+        "cell_unit": Coalesce(f"{prefix}unit_id", Value(0)),
+        "cell_channel": Coalesce(f"{prefix}channel_id", Value(0)),
+        "cell_instrument": F(f"{prefix}instrument_version__instrument_id"),
     }
-    cells = (
-        Answer.all_tenants.filter(
-            organisation_id=organisation_id,
-            number__isnull=False,
-            measurement__superseded_at__isnull=True,
-            measurement__occurred_at__gte=start,
-            measurement__occurred_at__lt=end,
-        )
-        .annotate(day=TruncDate("measurement__occurred_at", tzinfo=ZONE))
-        .values(
-            "day",
-            unit=Coalesce("measurement__unit_id", Value(0)),
-            channel=Coalesce("measurement__channel_id", Value(0)),
-            instrument=F("measurement__instrument_version__instrument_id"),
-            key=F("question__key"),
-        )
-        .annotate(
-            count=Count("id"),
-            total=Sum("number"),
-            squares=Sum(F("number") * F("number")),
-            **value_counts,
-        )
-        .order_by()
-    )
-    select, params = cells.query.sql_with_params()
+
+
+def _insert_cells(organisation_id: int, cells) -> int:
+    """INSERT … SELECT the aggregated ``cells`` queryset into the rollup table."""
+    select, params = cells.order_by().query.sql_with_params()
     quote = connection.ops.quote_name
     table = quote(AnswerRollup._meta.db_table)
     target = ["organisation_id", "day", "unit_key", "channel_key", "instrument_id"]
@@ -102,6 +93,48 @@ def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
             [organisation_id, *params],
         )
         return cursor.rowcount
+
+
+def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
+    """Aggregate the answers, and count the measurements, of these local days in the database."""
+    start, end = _bounds(first, last)
+    value_counts = {
+        column: Count("id", filter=Q(number=index)) for index, column in enumerate(VALUE_COLUMNS)
+    }
+    answers = (
+        Answer.all_tenants.filter(
+            organisation_id=organisation_id,
+            number__isnull=False,
+            measurement__superseded_at__isnull=True,
+            measurement__occurred_at__gte=start,
+            measurement__occurred_at__lt=end,
+        )
+        .annotate(day=TruncDate("measurement__occurred_at", tzinfo=ZONE))
+        .values("day", **_cell_keys("measurement__"), key=F("question__key"))
+        .annotate(
+            count=Count("id"),
+            total=Sum("number"),
+            squares=Sum(F("number") * F("number")),
+            **value_counts,
+        )
+    )
+    measurements = (
+        Measurement.all_tenants.filter(
+            organisation_id=organisation_id,
+            superseded_at__isnull=True,
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+        )
+        .annotate(day=TruncDate("occurred_at", tzinfo=ZONE))
+        .values("day", **_cell_keys(""), key=Value(MEASUREMENTS))
+        .annotate(
+            count=Count("id"),
+            total=Value(0.0),
+            squares=Value(0.0),
+            **{column: Value(0) for column in VALUE_COLUMNS},
+        )
+    )
+    return _insert_cells(organisation_id, answers) + _insert_cells(organisation_id, measurements)
 
 
 def _driver_keys() -> dict[int, list[str]]:
@@ -211,10 +244,15 @@ def watermark_name(organisation_id: int) -> str:
     return f"{WATERMARK}:{organisation_id}"
 
 
-def folded_up_to(organisation_id: int) -> int:
-    """The highest measurement id of this organisation already in its rollups (0: none)."""
-    mark = RollupWatermark.objects.filter(name=watermark_name(organisation_id))
-    return mark.values_list("last_measurement_id", flat=True).first() or 0
+def folded_up_to(organisation_ids: Iterable[int]) -> dict[int, int]:
+    """Per organisation, the highest measurement id already in its rollups (0: none)."""
+    ids = list(organisation_ids)
+    marks = dict(
+        RollupWatermark.objects.filter(name__in=[watermark_name(o) for o in ids]).values_list(
+            "name", "last_measurement_id"
+        )
+    )
+    return {o: marks.get(watermark_name(o), 0) for o in ids}
 
 
 def _refresh_organisation(organisation_id: int, newest: int) -> tuple[int, int]:

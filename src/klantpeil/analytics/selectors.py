@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
-from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Sum
-from django.db.models.functions import TruncQuarter
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncQuarter
 
 from klantpeil.analytics import stats
 from klantpeil.analytics.benchmarks import Benchmark, Correlation, benchmark, correlation
@@ -31,13 +33,18 @@ from klantpeil.analytics.reachability import (
     counts_from_calls,
     reachability_kpis,
 )
-from klantpeil.analytics.rollups import folded_up_to
+from klantpeil.analytics.rollups import MEASUREMENTS, folded_up_to
 from klantpeil.analytics.stats import Estimate
 from klantpeil.collection.models import Answer, Measurement
-from klantpeil.collection.selectors import MeasurementFilter, filtered_measurements
+from klantpeil.collection.selectors import (
+    MeasurementFilter,
+    channel_month_table,
+    current_measurements,
+    filtered_measurements,
+)
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Driver
-from klantpeil.organisations.models import Channel, ChannelKind, Unit
+from klantpeil.organisations.models import Channel, ChannelKind, Organisation, Unit
 
 TARGET = "overall_grade"
 SURVEY = "customer-survey"
@@ -141,24 +148,29 @@ def _kpis(sums: dict, kind: str | None) -> dict[str, Estimate]:
 UNFOLDED_LIMIT = 20_000
 
 
-def _unfolded(measurements: QuerySet) -> QuerySet:
-    """Those of ``measurements`` above the organisation's rollup watermark.
+def _unfolded(measurements: QuerySet, organisations: Iterable[int] | None = None) -> QuerySet:
+    """Those of ``measurements`` above their organisation's rollup watermark.
 
-    Walked along the primary key from the watermark, across organisations, so
-    the cost follows the worker's backlog and not the size of the table (a
-    filter on the organisation first would let the planner scan all its rows).
+    Walked along the primary key from the lowest watermark, across
+    organisations, so the cost follows the worker's backlog and not the size of
+    the table (a filter on the organisation first would let the planner scan all
+    its rows). ``organisations``: default the current one.
     """
-    organisation = require_organisation().pk
-    watermark = folded_up_to(organisation)
+    marks = folded_up_to(organisations or [require_organisation().pk])
     newer = (
-        Measurement.all_tenants.filter(id__gt=watermark)
+        Measurement.all_tenants.filter(id__gt=min(marks.values()))
         .order_by("id")
         .values_list("id", "organisation_id")[: UNFOLDED_LIMIT + 1]
     )
     rows = list(newer)
     if len(rows) > UNFOLDED_LIMIT:  # a worker far behind: let the database find them
-        return measurements.filter(id__gt=watermark)
-    return measurements.filter(id__in=[pk for pk, owner in rows if owner == organisation])
+        above = Q()
+        for organisation, mark in marks.items():
+            above |= Q(organisation_id=organisation, id__gt=mark)
+        return measurements.filter(above)
+    return measurements.filter(
+        id__in=[pk for pk, owner in rows if owner in marks and pk > marks[owner]]
+    )
 
 
 def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
@@ -216,31 +228,81 @@ def channel_kpis(filters: MeasurementFilter, *, from_rollups: bool = True) -> li
     return [ChannelKpis(kind, str(labels[kind]), **_kpis(sums, kind)) for kind in kinds]
 
 
+def counts_per_channel_and_month(*, since: date) -> tuple[list[date], list[dict]]:
+    """Current measurements per channel and calendar month since ``since``, from the
+    rollups' measurement cells plus what the worker has not folded in yet."""
+    kinds = dict(Channel.objects.values_list("id", "kind"))
+    cells = (
+        AnswerRollup.objects.filter(question_key=MEASUREMENTS, day__gte=since)
+        .annotate(month=TruncMonth("day"))
+        .values_list("channel_key", "month")
+        .annotate(n=Sum("n"))
+    )
+    rows = [(kinds.get(channel), month, n) for channel, month, n in cells]
+    tail = (
+        _unfolded(current_measurements().filter(occurred_at__date__gte=since))
+        .annotate(month=TruncMonth("occurred_at"))
+        .values_list("channel__kind", "month")
+        .annotate(n=Count("id"))
+    )
+    return channel_month_table([*rows, *tail])
+
+
+def _day_range(filters: MeasurementFilter) -> Q:
+    """The filters' period, since and until as a condition on rollup days."""
+    days = Q()
+    if filters.period:
+        period = parse_period(filters.period)
+        days &= Q(day__gte=period.start, day__lt=period.end)
+    if filters.since:
+        days &= Q(day__gte=filters.since)
+    if filters.until:
+        days &= Q(day__lte=filters.until)
+    return days
+
+
 def sector_grade_benchmark(filters: MeasurementFilter) -> Benchmark | None:
     """The overall grade of the current organisation among its sector's organisations.
 
     The one read across organisations on this page (the loud ``all_tenants``): it
-    returns only the distribution and the own rank, and nothing below five organisations.
+    returns only the distribution and the own rank, and nothing below five
+    organisations. Sums come from the rollups plus what the worker has not folded in.
     """
     organisation = require_organisation()
-    period = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
-    bounds = period.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
-    if bounds["first"] is None:
-        return None
-    means = dict(
-        Answer.all_tenants.filter(
-            organisation__sector_id=organisation.sector_id,
-            question__key="overall_grade",
-            number__isnull=False,
-            measurement__superseded_at__isnull=True,
-            measurement__instrument_version__instrument__key=SURVEY,
-            measurement__occurred_at__gte=bounds["first"],
-            measurement__occurred_at__lte=bounds["last"],
-            **({"measurement__channel__kind": filters.channel} if filters.channel else {}),
-        )
-        .values_list("organisation_id")
-        .annotate(mean=Avg("number"))
+    peers = list(
+        Organisation.objects.filter(sector_id=organisation.sector_id).values_list("pk", flat=True)
     )
+    channels = Channel.all_tenants.filter(organisation_id__in=peers, kind=filters.channel)
+    cells = AnswerRollup.all_tenants.filter(
+        _day_range(filters),
+        organisation_id__in=peers,
+        instrument__key=SURVEY,
+        question_key=TARGET,
+        **({"channel_key__in": channels.values("pk")} if filters.channel else {}),
+    )
+    sums: dict[int, list[float]] = defaultdict(lambda: [0, 0.0])
+    for owner, n, total in cells.values_list("organisation_id").annotate(
+        n=Sum("n"), total=Sum("total")
+    ):
+        sums[owner] = [n, total]
+    period = Measurement.all_tenants.filter(
+        organisation_id__in=peers,
+        superseded_at__isnull=True,
+        instrument_version__instrument__key=SURVEY,
+        **({"channel__kind": filters.channel} if filters.channel else {}),
+    )
+    bounded = filtered_measurements(dataclasses.replace(filters, channel=None), base=period)
+    tail = Answer.all_tenants.filter(
+        measurement__in=_unfolded(bounded, peers), question__key=TARGET, number__isnull=False
+    )
+    for owner, n, total in tail.values_list("organisation_id").annotate(
+        n=Count("id"), total=Sum("number")
+    ):
+        sums[owner][0] += n
+        sums[owner][1] += total
+    if not sums.get(organisation.pk, [0])[0]:
+        return None
+    means = {owner: total / n for owner, (n, total) in sums.items() if n}
     return benchmark(means, own=organisation.pk)
 
 

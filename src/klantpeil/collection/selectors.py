@@ -30,15 +30,20 @@ def counts_per_channel_and_month(*, since: date) -> tuple[list[date], list[dict]
         current_measurements()
         .filter(occurred_at__date__gte=since)
         .annotate(month=TruncMonth("occurred_at"))
-        .values("channel__kind", "month")
+        .values_list("channel__kind", "month")
         .annotate(n=Count("id"))
     )
+    return channel_month_table(rows)
+
+
+def channel_month_table(rows) -> tuple[list[date], list[dict]]:
+    """(channel kind, month, count) rows as months and one row of counts per channel kind."""
     table: dict[str | None, dict[date, int]] = defaultdict(dict)
     months: set[date] = set()
-    for row in rows:
-        month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
+    for kind, moment, n in rows:
+        month = moment.date() if isinstance(moment, datetime) else moment
         months.add(month)
-        table[row["channel__kind"]][month] = row["n"]
+        table[kind][month] = table[kind].get(month, 0) + n
     ordered = sorted(months)
     labels = dict(ChannelKind.choices)
     result = []
@@ -83,13 +88,16 @@ class MeasurementFilter:
     method: str | None = None
 
 
-def filtered_measurements(filters: MeasurementFilter) -> QuerySet[Measurement]:
+def filtered_measurements(
+    filters: MeasurementFilter, base: QuerySet[Measurement] | None = None
+) -> QuerySet[Measurement]:
     """Current measurements of the current organisation matching ``filters``.
 
     Days are calendar days in Amsterdam; ``until`` is inclusive. A bad period
-    raises ValueError with the accepted forms.
+    raises ValueError with the accepted forms. ``base`` replaces the current
+    organisation's measurements (the sector benchmark's deliberate cross-read).
     """
-    queryset = current_measurements()
+    queryset = current_measurements() if base is None else base
     if filters.period:
         period = parse_period(filters.period)
         queryset = queryset.filter(

@@ -14,6 +14,7 @@ from klantpeil.accounts.selectors import memberships_for
 from klantpeil.analytics.selectors import (
     MIN_RESPONSES,
     channel_kpis,
+    counts_per_channel_and_month,
     driver_report,
     employee_customer_link,
     reachability,
@@ -36,7 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def overview(request: HttpRequest, org: str) -> HttpResponse:
     since = (timezone.localdate() - timedelta(days=365)).replace(day=1)
-    months, rows = measurements.counts_per_channel_and_month(since=since)
+    months, rows = counts_per_channel_and_month(since=since)
     year = MeasurementFilter(since=timezone.localdate() - timedelta(days=365))
     return render(
         request,

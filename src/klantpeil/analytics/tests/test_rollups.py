@@ -8,10 +8,14 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
+from django.db.models import Avg
 
 from klantpeil.analytics import rollups
+from klantpeil.analytics import selectors as analytics_selectors
+from klantpeil.analytics.benchmarks import benchmark
 from klantpeil.analytics.models import AnswerRollup, DriverRollup
 from klantpeil.analytics.selectors import channel_kpis
+from klantpeil.collection import selectors as collection_selectors
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.collection.services import correct_measurement, record_measurement
@@ -35,7 +39,7 @@ def _sums_by_key_and_channel():
         cell[2] += number * number
     kinds = dict(Channel.all_tenants.values_list("id", "kind"))
     rolled: dict = defaultdict(lambda: [0, 0.0, 0.0])
-    for r in AnswerRollup.all_tenants.all():
+    for r in AnswerRollup.all_tenants.exclude(question_key=rollups.MEASUREMENTS):
         cell = rolled[(r.question_key, kinds.get(r.channel_key))]
         cell[0] += r.n
         cell[1] += r.total
@@ -52,6 +56,9 @@ def test_a_full_rebuild_equals_the_raw_answers_exactly_on_random_data():
         assert rolled[cell][0] == n
         assert rolled[cell][1] == pytest.approx(total, rel=1e-12)
         assert rolled[cell][2] == pytest.approx(squares, rel=1e-12)
+    # The measurement cells count every current measurement once.
+    counted = AnswerRollup.all_tenants.filter(question_key=rollups.MEASUREMENTS)
+    assert sum(r.n for r in counted) == Measurement.all_tenants.current().count()
     # The value counts add up to n for scale answers.
     grade = AnswerRollup.all_tenants.filter(question_key="overall_grade")
     assert sum(sum(getattr(r, f"v{i}") for i in range(11)) for r in grade) == sum(
@@ -172,3 +179,39 @@ def test_measurements_above_the_watermark_count_before_the_worker_folds_them_in(
         assert email.grade.n == {k.kind: k for k in before}["email"].grade.n + 3
         rollups.refresh()
         assert channel_kpis(MeasurementFilter()) == fresh
+
+
+def test_counts_and_the_sector_benchmark_from_rollups_equal_the_raw_figures():
+    generate(seed=9, today=date(2026, 11, 23), scale=0.02)
+    rollups.rebuild_all()
+    organisation = Organisation.objects.order_by("pk").first()
+    since = date(2025, 12, 1)
+    with tenant(organisation):
+        # One measurement the worker has not folded in yet counts as well.
+        record_measurement(
+            version=latest_version(key="customer-survey"),
+            answers={**CUSTOMER_SURVEY_ANSWERS, "overall_grade": 2},
+            source="api",
+            channel=Channel.objects.get(kind="email"),
+            occurred_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+        )
+        assert analytics_selectors.counts_per_channel_and_month(
+            since=since
+        ) == collection_selectors.counts_per_channel_and_month(since=since)
+        year = MeasurementFilter(since=date(2025, 11, 24), until=date(2026, 11, 23))
+        rolled = analytics_selectors.sector_grade_benchmark(year)
+    peers = Organisation.objects.filter(sector=organisation.sector)
+    raw = {
+        o.pk: Answer.all_tenants.filter(
+            organisation=o,
+            question__key="overall_grade",
+            measurement__superseded_at=None,
+            measurement__instrument_version__instrument__key="customer-survey",
+            number__isnull=False,
+        ).aggregate(m=Avg("number"))["m"]
+        for o in peers
+    }
+    assert dataclasses.astuple(rolled) == pytest.approx(
+        dataclasses.astuple(benchmark(raw, own=organisation.pk)), rel=1e-12
+    )
+    assert rolled.organisations == 5

@@ -36,13 +36,13 @@ def test_a_burst_of_submissions_queues_one_refresh_that_the_worker_runs(make_org
     with tenant(org):
         ids = [_submit(grade) for grade in (6, 7, 9)]
     assert DBTaskResult.objects.ready().count() == 1
-    assert folded_up_to(org.pk) == 0
+    assert folded_up_to([org.pk]) == {org.pk: 0}
 
     assert main(["worker", "--once"]) == 0
 
     assert DBTaskResult.objects.ready().count() == 0
     assert DBTaskResult.objects.successful().count() == 1
-    assert folded_up_to(org.pk) == max(ids)
+    assert folded_up_to([org.pk]) == {org.pk: max(ids)}
     grade = AnswerRollup.all_tenants.get(organisation=org, question_key="overall_grade")
     assert (grade.n, grade.total, grade.v6, grade.v7, grade.v9) == (3, 22.0, 1, 1, 1)
 

@@ -6,7 +6,10 @@ answers, for one organisation at 100,000 and then 1,000,000 stored measurements.
 
 What is timed is the read behind the overview page and ``GET /api/v1/kpis``:
 grade, NPS, CES and first-contact resolution per channel, with n and
-intervals, for the last 365 days (``channel_kpis``). Measurements spread over
+intervals, for the last 365 days (``channel_kpis``), from the rollups and as
+a direct aggregate over the answers; and the whole overview page as a
+manager gets it (HTTP through Django's test client: KPIs, counts per channel
+and month, sector position, template), from the rollups. Measurements spread over
 a year, five channels and five units, each with six answers (the four KPI
 items and two driver items), written with the bulk paths the product uses;
 the rollups are then rebuilt with ``rollups.rebuild_all`` (also timed).
@@ -114,6 +117,9 @@ def _median_ms(read, repeat: int) -> tuple[float, object]:
 
 def run_one(database: str, sizes: list[int], repeat: int) -> dict:
     _setup(database)
+    from django.test import Client
+
+    from klantpeil.accounts.services import add_member
     from klantpeil.analytics import rollups
     from klantpeil.analytics.selectors import channel_kpis
     from klantpeil.collection.selectors import MeasurementFilter
@@ -126,6 +132,13 @@ def run_one(database: str, sizes: list[int], repeat: int) -> dict:
         Channel.all_tenants.create(organisation=org, kind=kind)
     for code in ("north", "south", "east", "west", "centre"):
         Unit.all_tenants.create(organisation=org, code=code, name=code.title())
+    user, _ = add_member(
+        email="m@bench.example", organisation=org, role="manager", password="x" * 12,
+        check_password=False,
+    )  # fmt: skip
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    page = f"/app/{org.slug}/"
     rng = random.Random(11)
     year = MeasurementFilter(since=(TODAY - timedelta(days=365)).date())
     results, stored = [], 0
@@ -141,6 +154,8 @@ def run_one(database: str, sizes: list[int], repeat: int) -> dict:
             raw_ms, raw = _median_ms(
                 lambda: channel_kpis(year, from_rollups=False), max(3, repeat // 5)
             )
+            page_ms, status = _median_ms(lambda: client.get(page).status_code, repeat)
+            assert status == 200, status
             results.append(
                 {
                     "measurements": size,
@@ -149,6 +164,7 @@ def run_one(database: str, sizes: list[int], repeat: int) -> dict:
                     "rollup_ms": round(rolled_ms, 2),
                     "raw_ms": round(raw_ms, 1),
                     "speedup": round(raw_ms / rolled_ms, 1),
+                    "overview_page_ms": round(page_ms, 1),
                     "same_figures": _same(rolled, raw),
                 }
             )
@@ -158,6 +174,7 @@ def run_one(database: str, sizes: list[int], repeat: int) -> dict:
         "database": database,
         "results": results,
         "rollup_growth": round(last["rollup_ms"] / first["rollup_ms"], 2),
+        "page_growth": round(last["overview_page_ms"] / first["overview_page_ms"], 2),
         "raw_growth": round(last["raw_ms"] / first["raw_ms"], 2),
     }
 

@@ -17,6 +17,9 @@ VALUE_COLUMNS = tuple(f"v{i}" for i in range(11))  # answers 0…10: every scale
 
 
 class AnswerRollup(TenantModel):
+    """Sums of one question's numeric answers in a cell; ``question_key`` "" counts the
+    measurements themselves, and ``unit_key`` -1 holds the day's sum over all units."""
+
     day = models.DateField()
     unit_key = models.BigIntegerField(default=0)
     channel_key = models.BigIntegerField(default=0)
@@ -54,8 +57,9 @@ class AnswerRollup(TenantModel):
             )
         ]
         indexes = [
+            # Unit before day: most reads take the all-units cells (unit_key -1).
             models.Index(
-                fields=["organisation", "instrument", "question_key", "day"],
+                fields=["organisation", "instrument", "question_key", "unit_key", "day"],
                 name="answer_rollup_read",
             ),
         ]

@@ -60,11 +60,14 @@ _CELL_COLUMNS = (
     "cell_channel",
     "cell_instrument",
     "key",
-    "count",
-    "total",
-    "squares",
+    "cell_n",
+    "cell_total",
+    "cell_squares",
 )
 MEASUREMENTS = ""  # the question key of the cells that count measurements, not answers
+# The unit key of the cells that add up all units of a day: most reads do not
+# filter by unit, and these give them a fifth of the rows to read.
+ALL_UNITS = -1
 
 
 def _cell_keys(prefix: str) -> dict:
@@ -76,8 +79,12 @@ def _cell_keys(prefix: str) -> dict:
     }
 
 
-def _insert_cells(organisation_id: int, cells) -> int:
-    """INSERT … SELECT the aggregated ``cells`` queryset into the rollup table."""
+def _insert_cells(organisation_id: int, cells, value_suffix: str = "") -> int:
+    """INSERT … SELECT the aggregated ``cells`` queryset into the rollup table.
+
+    ``value_suffix``: how the value-count columns are named in ``cells`` (a
+    queryset over the rollup table itself cannot reuse its field names).
+    """
     select, params = cells.order_by().query.sql_with_params()
     quote = connection.ops.quote_name
     table = quote(AnswerRollup._meta.db_table)
@@ -85,7 +92,7 @@ def _insert_cells(organisation_id: int, cells) -> int:
     target += ["question_key", "n", "total", "total_squares", *VALUE_COLUMNS]
     # Django names each selected expression after its keyword, so the outer
     # SELECT can pick the columns by name whatever order the compiler chose.
-    source = [quote(c) for c in (*_CELL_COLUMNS, *VALUE_COLUMNS)]
+    source = [quote(c) for c in (*_CELL_COLUMNS, *(c + value_suffix for c in VALUE_COLUMNS))]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(quote(c) for c in target)}) "
@@ -112,9 +119,9 @@ def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
         .annotate(day=TruncDate("measurement__occurred_at", tzinfo=ZONE))
         .values("day", **_cell_keys("measurement__"), key=F("question__key"))
         .annotate(
-            count=Count("id"),
-            total=Sum("number"),
-            squares=Sum(F("number") * F("number")),
+            cell_n=Count("id"),
+            cell_total=Sum("number"),
+            cell_squares=Sum(F("number") * F("number")),
             **value_counts,
         )
     )
@@ -128,13 +135,30 @@ def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
         .annotate(day=TruncDate("occurred_at", tzinfo=ZONE))
         .values("day", **_cell_keys(""), key=Value(MEASUREMENTS))
         .annotate(
-            count=Count("id"),
-            total=Value(0.0),
-            squares=Value(0.0),
+            cell_n=Count("id"),
+            cell_total=Value(0.0),
+            cell_squares=Value(0.0),
             **{column: Value(0) for column in VALUE_COLUMNS},
         )
     )
-    return _insert_cells(organisation_id, answers) + _insert_cells(organisation_id, measurements)
+    rows = _insert_cells(organisation_id, answers) + _insert_cells(organisation_id, measurements)
+    sums = {f"{c}_sum": Sum(c) for c in VALUE_COLUMNS}
+    all_units = (
+        AnswerRollup.all_tenants.filter(
+            organisation_id=organisation_id, day__gte=first, day__lte=last, unit_key__gte=0
+        )
+        .values(
+            "day",
+            cell_unit=Value(ALL_UNITS),
+            cell_channel=F("channel_key"),
+            cell_instrument=F("instrument_id"),
+            key=F("question_key"),
+        )
+        .annotate(
+            cell_n=Sum("n"), cell_total=Sum("total"), cell_squares=Sum("total_squares"), **sums
+        )
+    )
+    return rows + _insert_cells(organisation_id, all_units, value_suffix="_sum")
 
 
 def _driver_keys() -> dict[int, list[str]]:

@@ -33,7 +33,7 @@ from klantpeil.analytics.reachability import (
     counts_from_calls,
     reachability_kpis,
 )
-from klantpeil.analytics.rollups import MEASUREMENTS, folded_up_to
+from klantpeil.analytics.rollups import ALL_UNITS, MEASUREMENTS, folded_up_to
 from klantpeil.analytics.stats import Estimate
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.collection.selectors import (
@@ -195,6 +195,8 @@ def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
         )
     if filters.unit:
         cells = cells.filter(unit_key__in=Unit.objects.filter(code=filters.unit).values("id"))
+    else:
+        cells = cells.filter(unit_key=ALL_UNITS)
     value_sums = {f"v{i}": Sum(f"v{i}") for i in range(11)}
     rows = cells.values("channel_key", key=F("question_key")).annotate(
         n=Sum("n"), total=Sum("total"), squares=Sum("total_squares"), **value_sums
@@ -233,7 +235,7 @@ def counts_per_channel_and_month(*, since: date) -> tuple[list[date], list[dict]
     rollups' measurement cells plus what the worker has not folded in yet."""
     kinds = dict(Channel.objects.values_list("id", "kind"))
     cells = (
-        AnswerRollup.objects.filter(question_key=MEASUREMENTS, day__gte=since)
+        AnswerRollup.objects.filter(question_key=MEASUREMENTS, unit_key=ALL_UNITS, day__gte=since)
         .annotate(month=TruncMonth("day"))
         .values_list("channel_key", "month")
         .annotate(n=Sum("n"))
@@ -278,6 +280,7 @@ def sector_grade_benchmark(filters: MeasurementFilter) -> Benchmark | None:
         organisation_id__in=peers,
         instrument__key=SURVEY,
         question_key=TARGET,
+        unit_key=ALL_UNITS,
         **({"channel_key__in": channels.values("pk")} if filters.channel else {}),
     )
     sums: dict[int, list[float]] = defaultdict(lambda: [0, 0.0])

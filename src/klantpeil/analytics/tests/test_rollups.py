@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
-from django.db.models import Avg
+from django.db.models import Avg, Q
 
 from klantpeil.analytics import rollups
 from klantpeil.analytics import selectors as analytics_selectors
@@ -39,7 +39,8 @@ def _sums_by_key_and_channel():
         cell[2] += number * number
     kinds = dict(Channel.all_tenants.values_list("id", "kind"))
     rolled: dict = defaultdict(lambda: [0, 0.0, 0.0])
-    for r in AnswerRollup.all_tenants.exclude(question_key=rollups.MEASUREMENTS):
+    per_unit = AnswerRollup.all_tenants.exclude(unit_key=rollups.ALL_UNITS)
+    for r in per_unit.exclude(question_key=rollups.MEASUREMENTS):
         cell = rolled[(r.question_key, kinds.get(r.channel_key))]
         cell[0] += r.n
         cell[1] += r.total
@@ -57,10 +58,14 @@ def test_a_full_rebuild_equals_the_raw_answers_exactly_on_random_data():
         assert rolled[cell][1] == pytest.approx(total, rel=1e-12)
         assert rolled[cell][2] == pytest.approx(squares, rel=1e-12)
     # The measurement cells count every current measurement once.
-    counted = AnswerRollup.all_tenants.filter(question_key=rollups.MEASUREMENTS)
-    assert sum(r.n for r in counted) == Measurement.all_tenants.current().count()
+    current = Measurement.all_tenants.current().count()
+    for units in (Q(unit_key=rollups.ALL_UNITS), ~Q(unit_key=rollups.ALL_UNITS)):
+        counted = AnswerRollup.all_tenants.filter(units, question_key=rollups.MEASUREMENTS)
+        assert sum(r.n for r in counted) == current
     # The value counts add up to n for scale answers.
-    grade = AnswerRollup.all_tenants.filter(question_key="overall_grade")
+    grade = AnswerRollup.all_tenants.filter(question_key="overall_grade").exclude(
+        unit_key=rollups.ALL_UNITS
+    )
     assert sum(sum(getattr(r, f"v{i}") for i in range(11)) for r in grade) == sum(
         r.n for r in grade
     )
@@ -108,7 +113,7 @@ def test_refresh_from_the_watermark_is_idempotent_and_follows_corrections(make_o
             occurred_at=datetime(2026, 9, 14, 22, 30, tzinfo=UTC),  # 00:30 on the 15th locally
         )
     assert rollups.refresh()["days"] == 1
-    grade = AnswerRollup.all_tenants.get(question_key="overall_grade")
+    grade = AnswerRollup.all_tenants.get(question_key="overall_grade", unit_key=0)
     assert (grade.day, grade.n, grade.total, grade.v8) == (date(2026, 9, 15), 1, 8.0, 1)
     assert rollups.refresh() == {"organisations": 0, "days": 0, "rows": 0}
     with tenant(org):
@@ -118,7 +123,7 @@ def test_refresh_from_the_watermark_is_idempotent_and_follows_corrections(make_o
             reason="typo",
         )
     rollups.refresh()
-    grade = AnswerRollup.all_tenants.get(question_key="overall_grade")
+    grade = AnswerRollup.all_tenants.get(question_key="overall_grade", unit_key=0)
     assert (grade.n, grade.total, grade.v3, grade.v8) == (1, 3.0, 1, 0)
     before = sorted(AnswerRollup.all_tenants.values_list("question_key", "n", "total"))
     rollups.rebuild_all()

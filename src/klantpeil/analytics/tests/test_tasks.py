@@ -8,7 +8,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from klantpeil.analytics.models import AnswerRollup
-from klantpeil.analytics.rollups import folded_up_to
+from klantpeil.analytics.rollups import ALL_UNITS, folded_up_to
 from klantpeil.cli import main
 from klantpeil.collection.ingest import ingest_measurements
 from klantpeil.collection.services import record_measurement
@@ -43,7 +43,9 @@ def test_a_burst_of_submissions_queues_one_refresh_that_the_worker_runs(make_org
     assert DBTaskResult.objects.ready().count() == 0
     assert DBTaskResult.objects.successful().count() == 1
     assert folded_up_to([org.pk]) == {org.pk: max(ids)}
-    grade = AnswerRollup.all_tenants.get(organisation=org, question_key="overall_grade")
+    grade = AnswerRollup.all_tenants.get(
+        organisation=org, question_key="overall_grade", unit_key=ALL_UNITS
+    )
     assert (grade.n, grade.total, grade.v6, grade.v7, grade.v9) == (3, 22.0, 1, 1, 1)
 
 
@@ -62,5 +64,7 @@ def test_a_bulk_ingest_queues_a_refresh_but_a_refused_one_does_not(make_org):
         ingest_measurements(items=[item, item], source="api")
     assert DBTaskResult.objects.ready().count() == 1
     main(["worker", "--once"])
-    grade = AnswerRollup.all_tenants.get(organisation=org, question_key="overall_grade")
+    grade = AnswerRollup.all_tenants.get(
+        organisation=org, question_key="overall_grade", unit_key=ALL_UNITS
+    )
     assert grade.n == 2

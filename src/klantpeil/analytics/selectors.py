@@ -173,6 +173,22 @@ def _unfolded(measurements: QuerySet, organisations: Iterable[int] | None = None
     )
 
 
+def _unfolded_answers(
+    measurements: QuerySet, organisations: Iterable[int] | None = None
+) -> QuerySet[Answer]:
+    """The answers of the (tenant-scoped) ``measurements`` not yet in the rollups.
+
+    The ids are fetched first and passed as a list, so the database looks the
+    answers up by measurement; given a subquery, SQLite would rather scan the
+    organisation's answers. The ids carry the scope, hence ``all_tenants``.
+    """
+    unfolded = _unfolded(measurements, organisations)
+    ids = list(unfolded.values_list("id", flat=True)[: UNFOLDED_LIMIT + 1])
+    if len(ids) > UNFOLDED_LIMIT:
+        return Answer.all_tenants.filter(measurement__in=unfolded)
+    return Answer.all_tenants.filter(measurement_id__in=ids)
+
+
 def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
     """The same sums as :func:`_kpi_sums`, from the daily rollups plus what the
     worker has not folded in yet (measurements above the watermark).
@@ -202,8 +218,8 @@ def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
         n=Sum("n"), total=Sum("total"), squares=Sum("total_squares"), **value_sums
     )
     kinds = dict(Channel.objects.values_list("id", "kind"))
-    tail = _unfolded(filtered_measurements(dataclasses.replace(filters, instrument=SURVEY)))
-    sums = _kpi_sums(Answer.objects.filter(measurement__in=tail))
+    tail = _unfolded_answers(filtered_measurements(dataclasses.replace(filters, instrument=SURVEY)))
+    sums = _kpi_sums(tail)
     for row in rows:
         cell = (kinds.get(row["channel_key"]), row["key"])
         if cell in sums:
@@ -295,9 +311,7 @@ def sector_grade_benchmark(filters: MeasurementFilter) -> Benchmark | None:
         **({"channel__kind": filters.channel} if filters.channel else {}),
     )
     bounded = filtered_measurements(dataclasses.replace(filters, channel=None), base=period)
-    tail = Answer.all_tenants.filter(
-        measurement__in=_unfolded(bounded, peers), question__key=TARGET, number__isnull=False
-    )
+    tail = _unfolded_answers(bounded, peers).filter(question__key=TARGET, number__isnull=False)
     for owner, n, total in tail.values_list("organisation_id").annotate(
         n=Count("id"), total=Sum("number")
     ):

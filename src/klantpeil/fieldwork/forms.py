@@ -44,9 +44,22 @@ class StudyForm(forms.Form):
     )
     ends_on = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
     contacts = forms.IntegerField(label=_("Number of contacts"), min_value=1, max_value=20_000)
+    also_for = forms.MultipleChoiceField(
+        label=_("Also plan this study for"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=(),
+        help_text=_(
+            "Each organisation gets its own study with the same name, period, scenarios "
+            "and number of contacts; start its targets' lines with its code and a colon."
+        ),
+    )
     targets = forms.CharField(
         label=_("Targets"),
-        help_text=_("One per line: name; phone number or address; unit code (optional)."),
+        help_text=_(
+            "One per line: name; phone number or address; unit code (optional). "
+            "For another organisation: code: name; address; unit."
+        ),
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     scenarios = forms.CharField(
@@ -63,9 +76,12 @@ class StudyForm(forms.Form):
         help_text=_("The same seed gives the same plan."),
     )
 
-    def __init__(self, *args, shopper_choices=(), **kwargs) -> None:
+    def __init__(self, *args, shopper_choices=(), other_organisations=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["shoppers"].choices = [(str(u.pk), u.email) for u in shopper_choices]
+        self.fields["also_for"].choices = [(o.slug, o.name) for o in other_organisations]
+        if not other_organisations:
+            del self.fields["also_for"]
         if not self.is_bound:
             today = timezone.localdate()
             self.initial.update(
@@ -75,10 +91,28 @@ class StudyForm(forms.Form):
                 seed=secrets.randbelow(1_000_000),
             )
 
-    def clean_targets(self) -> list[TargetSpec]:
-        return [
-            TargetSpec(*row) for row in _lines(self.cleaned_data["targets"], 3, _("name; address"))
-        ]
+    def clean_targets(self) -> dict[str, list[TargetSpec]]:
+        """Targets per organisation code ("" for this organisation)."""
+        field = self.fields.get("also_for")
+        others = {code for code, _name in field.choices} if field else set()
+        per_organisation: dict[str, list[TargetSpec]] = {}
+        for number, line in enumerate(self.cleaned_data["targets"].splitlines(), start=1):
+            code, colon, rest = line.partition(":")
+            owner = code.strip() if colon and code.strip() in others else ""
+            text = rest if owner else line
+            if not text.strip():
+                continue
+            try:
+                (row,) = _lines(text, 3, _("name; address"))
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    _("Line %(line)s: expected %(what)s separated by semicolons."),
+                    params={"line": number, "what": _("name; address")},
+                ) from None
+            per_organisation.setdefault(owner, []).append(TargetSpec(*row))
+        if "" not in per_organisation:
+            raise forms.ValidationError(_("Give at least one target of this organisation."))
+        return per_organisation
 
     def clean_scenarios(self) -> list[ScenarioSpec]:
         return [
@@ -90,6 +124,14 @@ class StudyForm(forms.Form):
         data = super().clean()
         if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
             self.add_error("ends_on", _("The last day comes before the first day."))
+        targets = data.get("targets") or {}
+        for code in data.get("also_for") or []:
+            if code not in targets:
+                self.add_error(
+                    "targets",
+                    _("No targets for %(code)s: start their lines with “%(code)s:”.")
+                    % {"code": code},
+                )
         return data
 
 

@@ -10,11 +10,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from klantpeil.accounts.models import Membership
+from klantpeil.accounts.permissions import MANAGE_DATA
 from klantpeil.analytics.reachability import Kpi, Norms
 from klantpeil.analytics.selectors import organisation_norms, reachability_of
 from klantpeil.collection.models import Measurement
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.fieldwork.models import Assignment, Study
+from klantpeil.organisations.models import Organisation
 
 
 def studies() -> QuerySet[Study]:
@@ -34,6 +36,14 @@ def shoppers() -> QuerySet[Any]:
 
     ids = Membership.objects.filter(organisation=require_organisation(), role="shopper")
     return User.objects.filter(pk__in=ids.values("user_id")).order_by("email")
+
+
+def organisations_to_plan_for(user: Any) -> QuerySet[Organisation]:
+    """Other organisations where ``user`` may plan studies (their own memberships decide)."""
+    roles = Membership.objects.filter(user=user, role__in=MANAGE_DATA).exclude(
+        organisation=require_organisation()
+    )
+    return Organisation.objects.filter(pk__in=roles.values("organisation_id")).order_by("name")
 
 
 def own_assignment(pk: int, user: Any) -> Assignment:

@@ -11,11 +11,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from klantpeil.accounts.models import Membership
 from klantpeil.analytics.holidays import dutch_holidays
 from klantpeil.collection.models import Measurement, Source
 from klantpeil.collection.selectors import answers_as_dict, with_answers
 from klantpeil.collection.services import correct_measurement, record_measurement
-from klantpeil.core.tenancy import require_organisation
+from klantpeil.core.tenancy import require_organisation, tenant
 from klantpeil.fieldwork import sampling
 from klantpeil.fieldwork.models import Assignment, Scenario, Study, Target
 from klantpeil.instruments.selectors import latest_version
@@ -133,6 +134,41 @@ def plan_study(
         for contact, shopper in zip(planned, chosen, strict=True)
     )
     return study
+
+
+@transaction.atomic
+def plan_series(
+    *,
+    organisations: Sequence[Any],
+    targets: Mapping[str, Sequence[TargetSpec]],
+    shoppers: Sequence[Any],
+    **study: Any,
+) -> list[Study]:
+    """The same study for several organisations: one study each, sharing the name as
+    their series, all planned or none. ``targets`` by organisation slug ("" for the
+    current one); each organisation's contacts go to the chosen shoppers who are
+    shoppers there."""
+    current = require_organisation()
+    planned = []
+    for organisation in [current, *organisations]:
+        theirs = set(
+            Membership.objects.filter(
+                organisation=organisation, role="shopper", user__in=shoppers
+            ).values_list("user_id", flat=True)
+        )
+        with tenant(organisation):
+            try:
+                planned.append(
+                    plan_study(
+                        targets=targets["" if organisation == current else organisation.slug],
+                        shoppers=[s for s in shoppers if s.pk in theirs],
+                        series=study["name"] if organisations else "",
+                        **study,
+                    )
+                )
+            except PlanError as exc:
+                raise PlanError(f"{organisation.name}: {exc}") from exc
+    return planned
 
 
 def tap(assignment: Assignment, event: str, at: datetime | None = None) -> Assignment:

@@ -32,11 +32,14 @@ def study_list(request: HttpRequest, org: str) -> HttpResponse:
 @role_required(MANAGE_DATA)
 def study_new(request: HttpRequest, org: str) -> HttpResponse:
     shoppers = list(selectors.shoppers())
-    form = StudyForm(request.POST or None, shopper_choices=shoppers)
+    others = list(selectors.organisations_to_plan_for(request.user))
+    form = StudyForm(request.POST or None, shopper_choices=shoppers, other_organisations=others)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        chosen = set(data.get("also_for") or [])
         try:
-            study = services.plan_study(
+            study, *_others = services.plan_series(
+                organisations=[o for o in others if o.slug in chosen],
                 name=data["name"],
                 protocol=data["protocol"],
                 channel_kind=PROTOCOL_CHANNEL[data["protocol"]],
@@ -53,6 +56,10 @@ def study_new(request: HttpRequest, org: str) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("The study is planned and every contact is assigned."))
+            for other in _others:
+                messages.info(
+                    request, _("Also planned for %(name)s.") % {"name": other.organisation}
+                )
             return redirect("app:fieldwork:study", org=org, pk=study.pk)
     return render(request, "fieldwork/study_new.html", {"form": form, "no_shoppers": not shoppers})
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.core.tenancy import tenant
 from klantpeil.fieldwork.models import Assignment, Study
+from klantpeil.organisations.models import Organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +183,58 @@ def test_the_plan_skips_public_holidays(team):
     with tenant(org):
         days = {timezone.localtime(a.scheduled_at).date() for a in Assignment.objects.all()}
     assert days and not days & {date(2026, 12, 25), date(2026, 12, 26), date(2027, 1, 1)}
+
+
+def test_one_study_planned_for_two_organisations_is_two_studies_or_none(
+    team, make_org, make_member
+):
+    org, analyst, shoppers, client = team
+    beta = make_org("beta")
+    make_member(analyst.email, beta, "analyst")
+    make_member(shoppers[0].email, beta, "shopper")
+    make_member(shoppers[1].email, beta, "shopper")
+    analyst.refresh_from_db()  # the fixture sets the password again: log in anew
+    client.force_login(analyst)
+    targets = TARGETS + "\nbeta: Beta desk; 030 111 2222; front\nbeta: Beta permits; 030 333 4444"
+    # Without beta's targets the form says so, and nothing is planned anywhere.
+    response = _plan(client, org, shoppers, also_for=["beta"])
+    assert "No targets for beta" in response.content.decode()
+    response = _plan(client, org, shoppers, also_for=["beta"], targets=targets)
+    assert response.status_code == 302
+    with tenant(beta):
+        study = Study.objects.get()
+        assert study.series == "Reachability autumn"
+        assert {t.label for t in study.targets.all()} == {"Beta desk", "Beta permits"}
+        people = set(study.assignments.values_list("shopper__email", flat=True))
+        assert people == {shoppers[0].email, shoppers[1].email}  # not the one who is not there
+    with tenant(org):
+        assert Study.objects.get().targets.count() == 3
+
+
+def test_planning_for_an_organisation_you_do_not_serve_is_not_possible(team, make_org):
+    org, analyst, shoppers, client = team
+    make_org("gamma")
+    client.force_login(analyst)
+    gamma = Organisation.objects.get(slug="gamma")
+    assert "also_for" not in client.get(f"/app/{org.slug}/fieldwork/new/").context["form"].fields
+    response = _plan(client, org, shoppers, also_for=["gamma"])  # a forged choice is ignored
+    assert response.status_code == 302
+    with tenant(gamma):
+        assert not Study.objects.exists()
+    with tenant(org):
+        assert Study.objects.get().series == ""
+
+
+def test_a_series_that_fails_for_one_organisation_plans_nothing(team, make_org, make_member):
+    org, analyst, shoppers, client = team
+    beta = make_org("beta")
+    make_member(analyst.email, beta, "analyst")  # but none of the shoppers works for beta
+    analyst.refresh_from_db()
+    client.force_login(analyst)
+    targets = TARGETS + "\nbeta: Beta desk; 030 111 2222"
+    response = _plan(client, org, shoppers, also_for=["beta"], targets=targets)
+    assert response.status_code == 200
+    assert "Beta: a study needs at least one shopper" in response.content.decode()
+    for organisation in (org, beta):
+        with tenant(organisation):
+            assert not Study.objects.exists() and not Assignment.objects.exists()

@@ -265,57 +265,13 @@ def cmd_infographic(args: argparse.Namespace) -> int:
     return 0
 
 
-def _calibration_value(text: str) -> object:
-    from klantpeil.analytics.reachability import parse_yes_no
-
-    if text == "":
-        return None
-    try:
-        return _number(text)
-    except ValueError:
-        pass
-    try:
-        return float(parse_yes_no(text))  # ja/nee and yes/no agree with 1/0
-    except ValueError:
-        return text
-
-
 def agreement_from_file(path: str, contact: str, rater: str, levels: dict[str, str]) -> dict:
-    from klantpeil.analytics.agreement import item_agreement, scores_from_rows, verdict
+    from klantpeil.analytics.calibration import CalibrationError, agreement_from_table
 
-    table = _read(path)
-    missing = [c for c in (contact, rater) if c not in table.columns]
-    if missing:
-        raise InputError(f"{table.name}: missing column(s) {', '.join(missing)}")
-    rows = [
-        {
-            column: cell_text(value)
-            if column in (contact, rater)
-            else _calibration_value(cell_text(value))
-            for column, value in cells.items()
-        }
-        for _, cells in table.numbered()
-    ]
-    unknown = sorted(set(levels) - set(table.columns))
-    if unknown:
-        raise InputError(f"{table.name}: no column(s) {', '.join(unknown)}")
-    results = item_agreement(scores_from_rows(rows, contact, rater), levels, bootstrap=500, seed=1)
-    items = [
-        {
-            "item": item,
-            "alpha": a.value,
-            "ci_low": a.ci_low,
-            "ci_high": a.ci_high,
-            "contacts": a.units,
-            "raters": a.raters,
-            "level": levels.get(item, "nominal"),
-            "verdict": verdict(a.value),
-        }
-        for item, a in results.items()
-    ]
-    # Weakest first: the measurement points whose definition needs work.
-    items.sort(key=lambda i: (i["alpha"] is not None, i["alpha"] or 0))
-    return {"statistic": "krippendorff_alpha", "items": items}
+    try:
+        return agreement_from_table(_read(path), contact, rater, levels)
+    except CalibrationError as exc:
+        raise InputError(str(exc)) from None
 
 
 def cmd_agreement(args: argparse.Namespace) -> int:

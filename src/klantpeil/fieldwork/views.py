@@ -11,8 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
+from klantpeil.analytics.calibration import CalibrationError, agreement_from_table
 from klantpeil.collection.respondent import asked_questions, form_items, posted_answers
 from klantpeil.collection.services import MeasurementError
+from klantpeil.dataio.reading import FileProblem, read_table
+from klantpeil.dataio.views import MAX_UPLOAD
 from klantpeil.fieldwork import selectors, services
 from klantpeil.fieldwork.forms import PROTOCOL_CHANNEL, CallbackForm, StudyForm
 from klantpeil.instruments.selectors import latest_version
@@ -192,3 +195,31 @@ def callback(request: HttpRequest, org: str, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Callback recorded."))
     return redirect("app:fieldwork:shopper-today", org=org)
+
+
+@role_required(MANAGE_DATA)
+def calibration(request: HttpRequest, org: str) -> HttpResponse:
+    """Upload the scores several evaluators gave the same recorded contacts; see per
+    measurement point how well they agree (nothing is stored)."""
+    report, error = None, None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise CalibrationError(_("Choose a CSV or XLSX file."))
+            if upload.size > MAX_UPLOAD:
+                raise CalibrationError(_("%(name)s: larger than 50 MB") % {"name": upload.name})
+            table = read_table(upload.read(), upload.name)
+            interval = ("seconds_to_answer", "ivr_options", "callback_hours")
+            ordinal = [c for c in table.columns if c.startswith("exp_") or c == "overall_grade"]
+            levels = {c: "interval" for c in interval if c in table.columns}
+            levels |= {c: "ordinal" for c in ordinal}
+            report = agreement_from_table(table, "contact", "rater", levels)
+        except (CalibrationError, FileProblem) as exc:
+            error = str(exc)
+    return render(
+        request,
+        "fieldwork/calibration.html",
+        {"report": report, "error": error},
+        status=400 if error else 200,
+    )

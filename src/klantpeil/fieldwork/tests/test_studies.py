@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from itertools import pairwise
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from klantpeil.collection.models import Answer, Measurement
@@ -238,3 +239,23 @@ def test_a_series_that_fails_for_one_organisation_plans_nothing(team, make_org, 
     for organisation in (org, beta):
         with tenant(organisation):
             assert not Study.objects.exists() and not Assignment.objects.exists()
+
+
+def test_calibration_upload_shows_which_measurement_point_evaluators_disagree_on(team):
+    org, analyst, shoppers, client = team
+    client.force_login(analyst)
+    url = f"/app/{org.slug}/fieldwork/calibration/"
+    with open("src/klantpeil/analytics/tests/data/calibration.csv", "rb") as scores:
+        response = client.post(url, {"file": scores}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    items = response.context["report"]["items"]
+    assert items[0]["item"] == "empathy" and items[0]["verdict"] == "poor"
+    by_item = {i["item"]: i for i in items}
+    assert by_item["seconds_to_answer"]["level"] == "interval"
+    assert "poor: sharpen the definition" in response.content.decode()
+    bad = SimpleUploadedFile("scores.csv", b"who;connected\nann;ja\n")
+    response = client.post(url, {"file": bad}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "scores.csv: missing column(s) contact, rater" in response.content.decode()
+    client.force_login(shoppers[0])
+    assert client.get(url).status_code == 403

@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/klantpeil_bench"
+from _databases import configure, each_database
+
 KEYS = [
     "overall_grade",
     "reliability_promise",
@@ -70,19 +67,7 @@ def _free_port() -> int:
 
 
 def run_one(database: str, total: int, batch: int, naive: int) -> dict:
-    if database == "postgres":
-        os.environ["DATABASE_URL"] = PG_BENCH_URL
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        os.environ["KLANTPEIL_DATA_DIR"] = tempfile.mkdtemp(prefix="klantpeil-bench-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "klantpeil.config.settings"
-    os.environ["KLANTPEIL_DEBUG"] = "false"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    configure(database, __file__)
     from waitress.server import create_server
 
     from klantpeil.accounts.services import issue_api_token
@@ -168,19 +153,6 @@ def run_one(database: str, total: int, batch: int, naive: int) -> dict:
     }
 
 
-def _postgres_ready() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute("DROP DATABASE IF EXISTS klantpeil_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE klantpeil_bench")
-        return True
-    except Exception as exc:
-        print(f"PostgreSQL not reachable ({type(exc).__name__}): skipped", file=sys.stderr)
-        return False
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgres", "all"], default="all")
@@ -191,29 +163,8 @@ def main() -> None:
     if args.database != "all":
         print(json.dumps(run_one(args.database, args.measurements, args.batch, args.naive)))
         return
-    databases = ["sqlite"] + (["postgres"] if _postgres_ready() else [])
-    results = []
-    for database in databases:
-        # One process per database: Django is configured once per process.
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--database",
-                database,
-                "--measurements",
-                str(args.measurements),
-                "--batch",
-                str(args.batch),
-                "--naive",
-                str(args.naive),
-            ],
-            capture_output=False,
-            stdout=subprocess.PIPE,
-            text=True,
-            check=True,
-        ).stdout
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    arguments = ["--measurements", str(args.measurements), "--batch", str(args.batch)]
+    results = each_database(__file__, [*arguments, "--naive", str(args.naive)])
     print(json.dumps({"benchmark": "ingest", "results": results}, indent=2))
 
 

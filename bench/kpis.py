@@ -22,36 +22,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/klantpeil_bench"
+from _databases import configure, each_database
+
 KEYS = ("overall_grade", "nps", "ces", "solved_first_contact", "waiting_time", "empathy_serious")
 CHANNELS = ("phone", "email", "chat", "social", "counter")
 TODAY = datetime(2026, 11, 23, 12, tzinfo=UTC)
-
-
-def _setup(database: str) -> None:
-    if database == "postgres":
-        os.environ["DATABASE_URL"] = PG_BENCH_URL
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        os.environ["KLANTPEIL_DATA_DIR"] = tempfile.mkdtemp(prefix="klantpeil-bench-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "klantpeil.config.settings"
-    os.environ["KLANTPEIL_DEBUG"] = "false"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _store(org, count: int, offset: int, rng: random.Random) -> None:
@@ -116,7 +97,7 @@ def _median_ms(read, repeat: int) -> tuple[float, object]:
 
 
 def run_one(database: str, sizes: list[int], repeat: int) -> dict:
-    _setup(database)
+    configure(database, __file__)
     from django.test import Client
 
     from klantpeil.accounts.services import add_member
@@ -190,19 +171,6 @@ def _same(a, b) -> bool:
     return figures(a) == figures(b)
 
 
-def _postgres_ready() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute("DROP DATABASE IF EXISTS klantpeil_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE klantpeil_bench")
-        return True
-    except Exception as exc:
-        print(f"PostgreSQL not reachable ({type(exc).__name__}): skipped", file=sys.stderr)
-        return False
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgres", "all"], default="all")
@@ -213,26 +181,8 @@ def main() -> None:
     if args.database != "all":
         print(json.dumps(run_one(args.database, sizes, args.repeat)))
         return
-    databases = ["sqlite"] + (["postgres"] if _postgres_ready() else [])
-    results = []
-    for database in databases:
-        # One process per database: Django is configured once per process.
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--database",
-                database,
-                "--sizes",
-                args.sizes,
-                "--repeat",
-                str(args.repeat),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-            check=True,
-        ).stdout
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    arguments = ["--sizes", args.sizes, "--repeat", str(args.repeat)]
+    results = each_database(__file__, arguments)
     print(json.dumps({"benchmark": "kpis", "results": results}, indent=2))
 
 

@@ -10,6 +10,13 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
+def _log_in(page, served_demo, email: str) -> None:
+    page.goto(served_demo["url"] + "/accounts/login/")
+    page.fill("#id_login", email)
+    page.fill("#id_password", served_demo["password"])
+    page.click("button[type=submit].primary")
+
+
 def test_healthz_answers_200_on_the_served_demo(served_demo):
     with urllib.request.urlopen(served_demo["url"] + "/healthz") as response:
         assert response.status == 200
@@ -21,10 +28,7 @@ def test_every_printed_login_works(served_demo, browser):
     assert set(logins.values()) == {"operator", "analyst", "manager", "viewer", "shopper"}
     for email, role in logins.items():
         page = browser.new_page()
-        page.goto(served_demo["url"] + "/accounts/login/")
-        page.fill("#id_login", email)
-        page.fill("#id_password", served_demo["password"])
-        page.click("button[type=submit].primary")
+        _log_in(page, served_demo, email)
         page.wait_for_load_state()
         assert "/accounts/login/" not in page.url, f"{email} ({role}) could not log in"
         assert page.locator("header .who").inner_text() == email
@@ -37,10 +41,7 @@ def test_a_manager_sees_counts_per_channel_in_dutch_and_english(
     errors: list[str] = []
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nl-NL")
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(served_demo["url"] + "/accounts/login/")
-    page.fill("#id_login", "manager@wadderveen.example")
-    page.fill("#id_password", served_demo["password"])
-    page.click("button[type=submit].primary")
+    _log_in(page, served_demo, "manager@wadderveen.example")
     page.wait_for_url("**/app/gemeente-wadderveen/")
     assert page.locator("h1").inner_text() == "Gemeente Wadderveen"
     assert page.locator("table.counts caption").inner_text() == "Metingen per kanaal en maand"
@@ -64,10 +65,7 @@ def test_a_manager_sees_counts_per_channel_in_dutch_and_english(
 
 def test_the_analyst_switches_between_organisations(served_demo, browser):
     page = browser.new_page()
-    page.goto(served_demo["url"] + "/accounts/login/")
-    page.fill("#id_login", "analist@klantpeil.example")
-    page.fill("#id_password", served_demo["password"])
-    page.click("button[type=submit].primary")
+    _log_in(page, served_demo, "analist@klantpeil.example")
     page.wait_for_url("**/app/")
     assert page.locator(".cards li").count() == 20
     page.click(".cards >> text=Woonstichting De Linde")
@@ -93,12 +91,11 @@ def test_app_pages_have_no_serious_accessibility_violations(served_demo, browser
     page = browser.new_page(locale="nl-NL")
     page.goto(served_demo["url"] + "/accounts/login/")
     assert axe_scan(page) == []
-    page.fill("#id_login", "analist@klantpeil.example")
-    page.fill("#id_password", served_demo["password"])
-    page.click("button[type=submit].primary")
+    _log_in(page, served_demo, "analist@klantpeil.example")
     page.wait_for_url("**/app/")
-    pages = ("", "drivers/", "reachability/", "measurements/", "export/", "import/", "tokens/")
-    for path in (*pages, "fieldwork/", "fieldwork/new/", "fieldwork/callbacks/overdue/"):
+    pages = ("", "drivers/", "reachability/", "employees/", "measurements/", "export/", "import/")
+    fieldwork = ("fieldwork/", "fieldwork/new/", "fieldwork/callbacks/overdue/")
+    for path in (*pages, "tokens/", *fieldwork, "fieldwork/calibration/"):
         page.goto(f"{served_demo['url']}/app/gemeente-wadderveen/{path}")
         assert axe_scan(page) == [], path
     page.close()
@@ -108,10 +105,7 @@ def test_a_shopper_scores_a_call_on_a_phone(served_demo, browser, axe_scan, scre
     errors: list[str] = []
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="nl-NL")
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(served_demo["url"] + "/accounts/login/")
-    page.fill("#id_login", "shopper@klantpeil.example")
-    page.fill("#id_password", served_demo["password"])
-    page.click("button[type=submit].primary")
+    _log_in(page, served_demo, "shopper@klantpeil.example")
     page.wait_for_load_state()
     page.goto(served_demo["url"] + "/app/gemeente-wadderveen/fieldwork/today/")
     assert page.locator("h1").inner_text() == "Vandaag"
@@ -152,10 +146,7 @@ def test_a_shopper_scores_a_call_on_a_phone(served_demo, browser, axe_scan, scre
 
 def test_the_analyst_sees_a_completed_study_with_its_infographic(served_demo, browser, axe_scan):
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page.goto(served_demo["url"] + "/accounts/login/")
-    page.fill("#id_login", "analist@klantpeil.example")
-    page.fill("#id_password", served_demo["password"])
-    page.click("button[type=submit].primary")
+    _log_in(page, served_demo, "analist@klantpeil.example")
     page.wait_for_url("**/app/")
     page.goto(served_demo["url"] + "/app/gemeente-wadderveen/fieldwork/")
     page.click("text=Bereikbaarheid najaar")

@@ -42,9 +42,16 @@ LABELS = {
     "helped_rate": ("Beller geholpen", "Caller helped"),
     "correct_answer_rate": ("Juist antwoord", "Correct answer"),
     "empathy_rate": ("Empathie getoond", "Empathy shown"),
-    "answered_within_norm_hours_rate": ("Beantwoord binnen norm", "Answered within the norm"),
     "correct_rate": ("Juist antwoord", "Correct answer"),
     "complete_rate": ("Volledig antwoord", "Complete answer"),
+    "answered_rate": ("Beantwoord", "Answered"),
+}
+# The same measurement point means something else for an e-mail.
+EMAIL_LABELS = {
+    "answered_within_norm_rate": (
+        "Binnen twee werkdagen beantwoord",
+        "Answered within two working days",
+    ),
 }
 # Lower is better for these: a "norm" would be a ceiling, and none is set by default.
 LOWER_IS_BETTER = {"back_to_operator_rate", "voicemail_rate"}
@@ -86,12 +93,13 @@ def _count(n: int, lang: str) -> str:
     return text.replace(",", ".") if lang == "nl" else text
 
 
-def _label(name: str, lang: str) -> str:
-    pair = LABELS.get(name, (name, name))
+def _label(name: str, lang: str, protocol: str = "mystery-phone") -> str:
+    labels = {**LABELS, **EMAIL_LABELS} if protocol == "mystery-email" else LABELS
+    pair = labels.get(name, (name, name))
     return pair[0] if lang == "nl" else pair[1]
 
 
-def headline(kpis: Mapping[str, Kpi], lang: str = "nl") -> str:
+def headline(kpis: Mapping[str, Kpi], lang: str = "nl", protocol: str = "mystery-phone") -> str:
     """The sentence at the top: the measurement point furthest below its norm."""
     words = WORDS[lang]
     short = [
@@ -103,7 +111,7 @@ def headline(kpis: Mapping[str, Kpi], lang: str = "nl") -> str:
         return words["fine"]
     _gap, name, kpi = max(short, key=lambda s: s[0])
     return words["worst"].format(
-        label=_label(name, lang),
+        label=_label(name, lang, protocol),
         value=_percent(kpi.value, lang),
         norm=_percent(kpi.norm, lang),
     )
@@ -117,6 +125,7 @@ def render(
     lang: str = "nl",
     fmt: str = "svg",
     calls: int | None = None,
+    protocol: str = "mystery-phone",
 ) -> bytes:
     """The infographic as SVG (text kept as text) or PNG (150 dpi)."""
     if lang not in WORDS:
@@ -137,13 +146,13 @@ def render(
         figure.text(0.03, 1 - 0.45 / height, title, fontsize=18, weight="bold", color=INK)
         if subtitle:
             figure.text(0.03, 1 - 0.75 / height, subtitle, fontsize=11, color=MUTED)
-        worst = headline(kpis, lang)
+        worst = headline(kpis, lang, protocol)
         colour = MET if worst == words["fine"] else MISSED
         figure.text(0.03, 1 - 1.25 / height, worst, fontsize=15, weight="bold", color=colour)
         top = 1 - 1.75 / height
         step = 0.62 / height
         for i, (name, kpi) in enumerate(rows):
-            _row(figure, top - i * step, step, name, kpi, lang)
+            _row(figure, top - i * step, step, name, kpi, lang, protocol)
         total = calls if calls is not None else max((k.n for _, k in rows), default=0)
         figure.text(
             0.03,
@@ -158,7 +167,9 @@ def render(
     return buffer.getvalue()
 
 
-def _row(figure: Figure, y: float, step: float, name: str, kpi: Kpi, lang: str) -> None:
+def _row(
+    figure: Figure, y: float, step: float, name: str, kpi: Kpi, lang: str, protocol: str
+) -> None:
     words = WORDS[lang]
     if kpi.n == 0 or kpi.value is None:
         status, colour = words["nodata"], MUTED
@@ -170,7 +181,9 @@ def _row(figure: Figure, y: float, step: float, name: str, kpi: Kpi, lang: str) 
     note = f"n = {_count(kpi.n, lang)}"
     if name in LOWER_IS_BETTER:
         note += f" · {words['lower']}"
-    figure.text(0.03, y - step * 0.35, _label(name, lang), fontsize=11.5, color=INK, weight=weight)
+    figure.text(
+        0.03, y - step * 0.35, _label(name, lang, protocol), fontsize=11.5, color=INK, weight=weight
+    )
     figure.text(0.03, y - step * 0.75, note, fontsize=9, color=MUTED)
     value = _percent(kpi.value, lang)
     figure.text(0.47, y - step * 0.62, value, fontsize=20, weight="bold", color=colour, ha="right")

@@ -14,6 +14,7 @@ from django.db.models.functions import TruncMonth, TruncQuarter
 
 from klantpeil.analytics import stats
 from klantpeil.analytics.benchmarks import Benchmark, Correlation, benchmark, correlation
+from klantpeil.analytics.business_hours import Calendar
 from klantpeil.analytics.drivers import (
     AsymmetricImpact,
     DriverAnalysis,
@@ -29,8 +30,10 @@ from klantpeil.analytics.periods import parse_period
 from klantpeil.analytics.reachability import (
     Kpi,
     MysteryCall,
+    MysteryEmail,
     Norms,
     counts_from_calls,
+    email_kpis,
     reachability_kpis,
 )
 from klantpeil.analytics.rollups import ALL_UNITS, MEASUREMENTS, folded_up_to
@@ -427,3 +430,25 @@ def employee_customer_link(filters: MeasurementFilter) -> EmployeeCustomerLink:
         )
     link = correlation([p.employee.value for p in pairs], [p.customer.value for p in pairs])
     return EmployeeCustomerLink(pairs, hidden, link)
+
+
+EMAIL_NORM_HOURS = 16  # two working days of eight office hours (the government e-mail code)
+
+
+def email_kpis_of(measurements: QuerySet) -> dict:
+    """The mystery e-mail KPIs of these measurements, in business hours: Dutch office
+    hours and public holidays, Europe/Amsterdam, clock changes included."""
+    fields = {f.name for f in dataclasses.fields(MysteryEmail)}
+    emails: dict[int, dict] = defaultdict(dict)
+    for measurement_id, key, number, moment in Answer.objects.filter(
+        measurement__in=measurements, question__key__in=fields
+    ).values_list("measurement_id", "question__key", "number", "moment"):
+        if key in ("sent_at", "answered_at"):
+            emails[measurement_id][key] = moment
+        elif key in ("answer_correct", "complete"):
+            emails[measurement_id][key] = None if number is None else bool(number)
+        else:
+            emails[measurement_id][key] = number
+    sent = [MysteryEmail(**values) for values in emails.values() if values.get("sent_at")]
+    years = {e.sent_at.year for e in sent} | {e.answered_at.year for e in sent if e.answered_at}
+    return email_kpis(sent, Calendar.dutch(years or {date.today().year}), EMAIL_NORM_HOURS)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from klantpeil.accounts.models import Membership
 from klantpeil.accounts.permissions import MANAGE_DATA
 from klantpeil.analytics.reachability import Kpi, Norms
-from klantpeil.analytics.selectors import organisation_norms, reachability_of
+from klantpeil.analytics.selectors import email_kpis_of, organisation_norms, reachability_of
 from klantpeil.collection.models import Measurement
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.fieldwork.models import Assignment, Study
@@ -94,6 +94,9 @@ def study_measurements(study: Study) -> QuerySet[Measurement]:
 
 
 def study_kpis(study: Study) -> tuple[dict[str, Kpi], Norms]:
-    """The study's reachability KPIs against the organisation's norms."""
+    """The study's KPIs: reachability against the organisation's norms for calls,
+    response within two working days, correctness and completeness for e-mails."""
     norms = organisation_norms()
+    if study.protocol == "mystery-email":
+        return email_kpis_of(study_measurements(study)), norms
     return reachability_of(study_measurements(study), norms), norms

@@ -3,6 +3,8 @@ works through today's contacts on a phone and records callbacks later."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
 from klantpeil.analytics.calibration import CalibrationError, agreement_from_table
+from klantpeil.analytics.reachability import Kpi
 from klantpeil.collection.respondent import asked_questions, form_items, posted_answers
 from klantpeil.collection.services import MeasurementError
 from klantpeil.dataio.reading import FileProblem, read_table
@@ -67,10 +70,16 @@ def study_new(request: HttpRequest, org: str) -> HttpResponse:
     return render(request, "fieldwork/study_new.html", {"form": form, "no_shoppers": not shoppers})
 
 
+def _contacts(kpis: dict) -> int:
+    """Contacts scored: the denominator of the first KPI (all calls, or all e-mails sent)."""
+    first = next((kpi for kpi in kpis.values() if isinstance(kpi, Kpi)), None)
+    return first.n if first is not None else 0
+
+
 @role_required(READ_DATA)
 def study_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
     study = selectors.study_by_id(pk)
-    kpis, norms = selectors.study_kpis(study) if study.protocol == "mystery-phone" else ({}, None)
+    kpis, norms = selectors.study_kpis(study)
     assignments = study.assignments.select_related("target", "scenario", "shopper")
     return render(
         request,
@@ -79,7 +88,8 @@ def study_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
             "study": study,
             "kpis": kpis,
             "norms": norms,
-            "calls": kpis["technically_reachable_rate"].n if kpis else 0,
+            "calls": _contacts(kpis),
+            "rates": [(key, kpi) for key, kpi in kpis.items() if isinstance(kpi, Kpi)],
             "assignments": assignments,
             "overdue": selectors.overdue_callbacks().filter(study=study),
         },
@@ -91,8 +101,6 @@ def study_infographic(request: HttpRequest, org: str, pk: int, fmt: str) -> Http
     if fmt not in FORMATS or request.GET.get("lang", "nl") not in ("nl", "en"):
         raise Http404
     study = selectors.study_by_id(pk)
-    if study.protocol != "mystery-phone":
-        raise Http404
     from klantpeil.analytics import infographic  # matplotlib loads only when a picture is asked
 
     kpis, _norms = selectors.study_kpis(study)
@@ -103,7 +111,8 @@ def study_infographic(request: HttpRequest, org: str, pk: int, fmt: str) -> Http
         subtitle=f"{study.starts_on:%d-%m-%Y} – {study.ends_on:%d-%m-%Y}",
         lang=lang if lang in ("nl", "en") else "nl",
         fmt=fmt,
-        calls=kpis["technically_reachable_rate"].n,
+        calls=_contacts(kpis),
+        protocol=study.protocol,
     )
     response = HttpResponse(body, content_type=FORMATS[fmt])
     if request.GET.get("download"):
@@ -135,9 +144,28 @@ def _scoring_items(assignment, raw=None, errors=None):
     version = latest_version(key=assignment.study.protocol)
     questions = asked_questions(version, assignment.study.channel_kind)
     if raw is None:
+        raw = {}
         seconds = assignment.seconds_to_answer
-        raw = {"connected": "1", "seconds_to_answer": str(seconds)} if seconds is not None else {}
+        if seconds is not None:
+            raw = {"connected": "1", "seconds_to_answer": str(seconds)}
+        if assignment.study.protocol == "mystery-email" and assignment.dialled_at:
+            raw = {"sent_at": timezone.localtime(assignment.dialled_at).strftime("%Y-%m-%dT%H:%M")}
     return questions, form_items(questions, raw, errors)
+
+
+def _local_times(raw: dict, questions: list) -> dict:
+    """A phone's date-time field has no time zone: its times are Dutch wall-clock time."""
+    answers = dict(raw)
+    for question in questions:
+        value = answers.get(question.key)
+        if question.type == "timestamp" and value:
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                continue  # left for the protocol's validation to name
+            if moment.tzinfo is None:
+                answers[question.key] = timezone.make_aware(moment).isoformat()
+    return answers
 
 
 def assignment(request: HttpRequest, org: str, pk: int) -> HttpResponse:
@@ -149,7 +177,7 @@ def assignment(request: HttpRequest, org: str, pk: int) -> HttpResponse:
         questions, _items = _scoring_items(task)
         raw = posted_answers(request.POST, questions)
         try:
-            services.score(task, raw)
+            services.score(task, _local_times(raw, questions))
         except MeasurementError as exc:
             errors = exc.errors
         else:

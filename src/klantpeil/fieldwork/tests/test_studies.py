@@ -259,3 +259,41 @@ def test_calibration_upload_shows_which_measurement_point_evaluators_disagree_on
     assert "scores.csv: missing column(s) contact, rater" in response.content.decode()
     client.force_login(shoppers[0])
     assert client.get(url).status_code == 403
+
+
+def test_an_email_study_counts_response_time_in_business_hours(team):
+    org, analyst, shoppers, client = team
+    client.force_login(analyst)
+    response = _plan(client, org, shoppers, protocol="mystery-email", contacts="6")
+    assert response.status_code == 302
+    with tenant(org):
+        tasks = list(Assignment.objects.order_by("pk"))
+    # Sent Friday 4 November 2026 16:00; answered Monday 9:30: 1 h Friday (until 17:00)
+    # + 1 h Monday (from 8:30) = 2 business hours, within two working days. The second,
+    # sent Thursday 24 December 16:00, answered Monday 28 December 10:00: Christmas and
+    # Boxing Day and the weekend are closed, so 1 + 1.5 = 2.5 h. The third never came.
+    emails = [
+        ("2026-11-06T16:00", "2026-11-09T09:30", "1", "1"),
+        ("2026-12-24T16:00", "2026-12-28T10:00", "0", "1"),
+        ("2026-11-10T11:00", "", "", ""),
+    ]
+    for task, (sent, answered, correct, complete) in zip(tasks, emails, strict=False):
+        client.force_login(task.shopper)
+        base = f"/app/{org.slug}/fieldwork/assignments/{task.pk}/"
+        client.post(base + "tap/", {"event": "dialled"})  # the "sent" button
+        scores = {"sent_at": sent, "answered_at": answered, "answer_correct": correct}
+        scores |= {"complete": complete, "tone": "4" if answered else "", "overall_grade": "7"}
+        saved = client.post(base, {k: v for k, v in scores.items() if v})
+        assert saved.status_code == 302, saved.context["errors"]
+    client.force_login(analyst)
+    page = client.get(f"/app/{org.slug}/fieldwork/{tasks[0].study_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    kpis = page.context["kpis"]
+    assert (kpis["answered_within_norm_rate"].successes, kpis["answered_within_norm_rate"].n) == (
+        2,
+        3,
+    )
+    assert kpis["median_business_hours"]["value"] == pytest.approx(2.25)
+    assert (kpis["correct_rate"].successes, kpis["correct_rate"].n) == (1, 2)
+    assert "Answered within two working days" in page.content.decode()
+    svg = client.get(f"/app/{org.slug}/fieldwork/{tasks[0].study_id}/infographic.svg?lang=en")
+    assert svg.status_code == 200 and "Answered within two working days" in svg.content.decode()

@@ -118,7 +118,7 @@ def counts_from_calls(calls: Iterable[MysteryCall], norms: Norms = Norms()) -> R
     return c
 
 
-def _kpi(successes: int, n: int, norm: float | None = None) -> Kpi:
+def proportion_kpi(successes: int, n: int, norm: float | None = None) -> Kpi:
     if n == 0:
         return Kpi(None, 0, 0, None, None, norm, None)
     low, high = wilson(successes, n)
@@ -129,14 +129,18 @@ def _kpi(successes: int, n: int, norm: float | None = None) -> Kpi:
 def reachability_kpis(counts: ReachabilityCounts, norms: Norms = Norms()) -> dict[str, Kpi]:
     c = counts
     return {
-        "technically_reachable_rate": _kpi(c.connected, c.calls, norms.technically_reachable),
-        "answered_within_norm_rate": _kpi(c.within_norm, c.connected, norms.answered_within_norm),
-        "back_to_operator_rate": _kpi(c.transferred_to_operator, c.transferred),
-        "voicemail_rate": _kpi(c.transferred_to_voicemail, c.transferred),
-        "callback_within_24h_rate": _kpi(c.callbacks_in_time, c.callbacks_promised),
-        "helped_rate": _kpi(c.helped, c.calls, norms.helped),
-        "correct_answer_rate": _kpi(c.answers_correct, c.answers_given),
-        "empathy_rate": _kpi(c.empathy_shown, c.connected),
+        "technically_reachable_rate": proportion_kpi(
+            c.connected, c.calls, norms.technically_reachable
+        ),
+        "answered_within_norm_rate": proportion_kpi(
+            c.within_norm, c.connected, norms.answered_within_norm
+        ),
+        "back_to_operator_rate": proportion_kpi(c.transferred_to_operator, c.transferred),
+        "voicemail_rate": proportion_kpi(c.transferred_to_voicemail, c.transferred),
+        "callback_within_24h_rate": proportion_kpi(c.callbacks_in_time, c.callbacks_promised),
+        "helped_rate": proportion_kpi(c.helped, c.calls, norms.helped),
+        "correct_answer_rate": proportion_kpi(c.answers_correct, c.answers_given),
+        "empathy_rate": proportion_kpi(c.empathy_shown, c.connected),
     }
 
 
@@ -188,10 +192,10 @@ def email_kpis(emails: list[MysteryEmail], calendar: object, norm_hours: float =
     complete = [e.complete for e in emails if e.complete is not None]
     tones = [e.tone for e in emails if e.tone is not None]
     return {
-        "answered_within_norm_rate": _kpi(within, len(emails)),
-        "answered_rate": _kpi(len(hours), len(emails)),
+        "answered_within_norm_rate": proportion_kpi(within, len(emails)),
+        "answered_rate": proportion_kpi(len(hours), len(emails)),
         "median_business_hours": {"value": median(hours) if hours else None, "n": len(hours)},
-        "correct_rate": _kpi(sum(correct), len(correct)),
-        "complete_rate": _kpi(sum(complete), len(complete)),
+        "correct_rate": proportion_kpi(sum(correct), len(correct)),
+        "complete_rate": proportion_kpi(sum(complete), len(complete)),
         "mean_tone": {"value": sum(tones) / len(tones) if tones else None, "n": len(tones)},
     }

@@ -15,8 +15,17 @@ from klantpeil.organisations.models import ChannelKind
 PROTOCOLS = [
     ("mystery-phone", _("Mystery call")),
     ("mystery-email", _("Mystery e-mail")),
+    ("mystery-chat", _("Mystery chat")),
+    ("mystery-social", _("Mystery social media")),
+    ("mystery-counter", _("Mystery counter visit")),
 ]
-PROTOCOL_CHANNEL = {"mystery-phone": ChannelKind.PHONE, "mystery-email": ChannelKind.EMAIL}
+PROTOCOL_CHANNEL = {
+    "mystery-phone": ChannelKind.PHONE,
+    "mystery-email": ChannelKind.EMAIL,
+    "mystery-chat": ChannelKind.CHAT,
+    "mystery-social": ChannelKind.SOCIAL,
+    "mystery-counter": ChannelKind.COUNTER,
+}
 
 
 def _lines(text: str, parts: int, what: str) -> list[list[str]]:

@@ -14,6 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from klantpeil.core.tenancy import TenantModel
 from klantpeil.organisations.models import ChannelKind
 
+# What the shopper taps on each channel: the start of the contact and, where it can
+# be timed, the moment a person took it up (None: nothing to time live).
+TAPS = {
+    "mystery-phone": (_("Dialled"), _("A person answered")),
+    "mystery-email": (_("Sent"), None),
+    "mystery-chat": (_("Chat started"), _("An agent replied")),
+    "mystery-social": (_("Posted"), None),
+    "mystery-counter": (_("Arrived"), _("Served")),
+}
+
 
 class Study(TenantModel):
     name = models.CharField(_("name"), max_length=200)
@@ -36,6 +46,10 @@ class Study(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def taps(self) -> tuple:
+        return TAPS.get(self.protocol, TAPS["mystery-phone"])
 
 
 class Target(TenantModel):

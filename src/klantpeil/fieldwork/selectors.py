@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from klantpeil.accounts.models import Membership
 from klantpeil.accounts.permissions import MANAGE_DATA
-from klantpeil.analytics.reachability import Kpi, Norms
+from klantpeil.analytics.reachability import Kpi, Norms, proportion_kpi
 from klantpeil.analytics.selectors import email_kpis_of, organisation_norms, reachability_of
-from klantpeil.collection.models import Measurement
+from klantpeil.collection.models import Answer, Measurement
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.fieldwork.models import Assignment, Study
+from klantpeil.instruments.selectors import latest_version
 from klantpeil.organisations.models import Organisation
 
 
@@ -95,8 +96,34 @@ def study_measurements(study: Study) -> QuerySet[Measurement]:
 
 def study_kpis(study: Study) -> tuple[dict[str, Kpi], Norms]:
     """The study's KPIs: reachability against the organisation's norms for calls,
-    response within two working days, correctness and completeness for e-mails."""
+    response within two working days, correctness and completeness for e-mails, and
+    for the other channels each yes/no measurement point's share and each number's mean."""
     norms = organisation_norms()
+    measurements = study_measurements(study)
     if study.protocol == "mystery-email":
-        return email_kpis_of(study_measurements(study)), norms
-    return reachability_of(study_measurements(study), norms), norms
+        return email_kpis_of(measurements), norms
+    if study.protocol == "mystery-phone":
+        return reachability_of(measurements, norms), norms
+    return protocol_summary(measurements, latest_version(key=study.protocol)), norms
+
+
+def protocol_summary(measurements: QuerySet[Measurement], version: Any) -> dict:
+    """Share yes (Wilson interval) of every yes/no point, mean and n of every number,
+    keyed by question label, in the protocol's order."""
+    questions = [q for q in version.questions.all() if q.type not in ("text", "timestamp")]
+    values: dict[str, list[float]] = {q.key: [] for q in questions}
+    for key, number in Answer.objects.filter(
+        measurement__in=measurements, question__key__in=values, number__isnull=False
+    ).values_list("question__key", "number"):
+        values[key].append(number)
+    summary: dict = {}
+    for q in questions:
+        given = values[q.key]
+        if q.type == "yes_no":
+            summary[q.label] = proportion_kpi(int(sum(given)), len(given))
+        else:
+            summary[q.label] = {
+                "value": sum(given) / len(given) if given else None,
+                "n": len(given),
+            }
+    return summary

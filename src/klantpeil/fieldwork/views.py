@@ -90,6 +90,7 @@ def study_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
             "norms": norms,
             "calls": _contacts(kpis),
             "rates": [(key, kpi) for key, kpi in kpis.items() if isinstance(kpi, Kpi)],
+            "means": [(key, kpi) for key, kpi in kpis.items() if not isinstance(kpi, Kpi)],
             "assignments": assignments,
             "overdue": selectors.overdue_callbacks().filter(study=study),
         },
@@ -140,16 +141,25 @@ def today(request: HttpRequest, org: str) -> HttpResponse:
     )
 
 
+def _from_taps(assignment) -> dict[str, str]:
+    """What the taps measured, as the protocol's answers (the shopper may still change them)."""
+    protocol, seconds = assignment.study.protocol, assignment.seconds_to_answer
+    if protocol in ("mystery-email", "mystery-social") and assignment.dialled_at:
+        moment = timezone.localtime(assignment.dialled_at).strftime("%Y-%m-%dT%H:%M")
+        return {"sent_at" if protocol == "mystery-email" else "posted_at": moment}
+    if seconds is None:
+        return {}
+    if protocol == "mystery-counter":
+        return {"minutes_waiting": str(round(seconds / 60))}
+    reached = "answered" if protocol == "mystery-chat" else "connected"
+    return {reached: "1", "seconds_to_answer": str(seconds)}
+
+
 def _scoring_items(assignment, raw=None, errors=None):
     version = latest_version(key=assignment.study.protocol)
     questions = asked_questions(version, assignment.study.channel_kind)
     if raw is None:
-        raw = {}
-        seconds = assignment.seconds_to_answer
-        if seconds is not None:
-            raw = {"connected": "1", "seconds_to_answer": str(seconds)}
-        if assignment.study.protocol == "mystery-email" and assignment.dialled_at:
-            raw = {"sent_at": timezone.localtime(assignment.dialled_at).strftime("%Y-%m-%dT%H:%M")}
+        raw = _from_taps(assignment)
     return questions, form_items(questions, raw, errors)
 
 

@@ -297,3 +297,30 @@ def test_an_email_study_counts_response_time_in_business_hours(team):
     assert "Answered within two working days" in page.content.decode()
     svg = client.get(f"/app/{org.slug}/fieldwork/{tasks[0].study_id}/infographic.svg?lang=en")
     assert svg.status_code == 200 and "Answered within two working days" in svg.content.decode()
+
+
+def test_a_counter_study_times_the_wait_and_summarises_every_point(team):
+    org, analyst, shoppers, client = team
+    client.force_login(analyst)
+    assert _plan(client, org, shoppers, protocol="mystery-counter", contacts="3").status_code == 302
+    with tenant(org):
+        tasks = list(Assignment.objects.order_by("pk"))
+    for task, greeted in zip(tasks, ("1", "1", "0"), strict=True):
+        client.force_login(task.shopper)
+        base = f"/app/{org.slug}/fieldwork/assignments/{task.pk}/"
+        client.post(base + "tap/", {"event": "dialled"})  # "Arrived"
+        with tenant(org):
+            arrived = Assignment.objects.get(pk=task.pk).dialled_at
+            Assignment.objects.filter(pk=task.pk).update(answered_at=arrived + timedelta(minutes=7))
+        form = client.get(base, HTTP_ACCEPT_LANGUAGE="en")
+        assert "Served" in form.content.decode()
+        assert {i.key: i.value for i in form.context["items"]}["minutes_waiting"] == "7"
+        scores = {"minutes_waiting": "7", "greeted": greeted, "answer_correct": "1"}
+        scores |= {"empathy": "0", "exp_listening": "4", "exp_clarity": "3", "overall_grade": "7"}
+        assert client.post(base, scores).status_code == 302
+    client.force_login(analyst)
+    page = client.get(f"/app/{org.slug}/fieldwork/{tasks[0].study_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    greeted = page.context["kpis"]["Were you greeted and looked at?"]
+    assert (greeted.successes, greeted.n) == (2, 3)
+    assert page.context["kpis"]["Minutes waited until served"] == {"value": 7.0, "n": 3}
+    assert "Measurement points of the protocol" in page.content.decode()

@@ -105,13 +105,16 @@ def _assert_bilingual(text, where):
     assert all(isinstance(v, str) and v.strip() for v in text.values()), where
 
 
-def test_the_five_standard_instruments_ship():
+def test_the_standard_instruments_ship():
     keys = {_load(path)["key"] for path in FILES}
     assert keys == {
         "customer-survey",
         "complaint-survey",
         "mystery-phone",
         "mystery-email",
+        "mystery-chat",
+        "mystery-social",
+        "mystery-counter",
         "employee-survey",
     }
     assert all(path.stem == _load(path)["key"] for path in FILES)

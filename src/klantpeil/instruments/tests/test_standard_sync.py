@@ -33,6 +33,9 @@ def test_migrate_loads_every_standard_instrument():
         "complaint-survey",
         "mystery-phone",
         "mystery-email",
+        "mystery-chat",
+        "mystery-social",
+        "mystery-counter",
         "employee-survey",
     }
 

@@ -47,7 +47,12 @@ def agreement_from_table(table: Table, contact: str, rater: str, levels: dict[st
     unknown = sorted(set(levels) - set(table.columns))
     if unknown:
         raise CalibrationError(f"{table.name}: no column(s) {', '.join(unknown)}")
-    results = item_agreement(scores_from_rows(rows, contact, rater), levels, bootstrap=500, seed=1)
+    try:
+        results = item_agreement(
+            scores_from_rows(rows, contact, rater), levels, bootstrap=500, seed=1
+        )
+    except ValueError as exc:  # text where a number is compared (an ordinal or interval point)
+        raise CalibrationError(f"{table.name}: {exc}") from None
     items = [
         {
             "item": item,

@@ -257,6 +257,9 @@ def test_calibration_upload_shows_which_measurement_point_evaluators_disagree_on
     response = client.post(url, {"file": bad}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "scores.csv: missing column(s) contact, rater" in response.content.decode()
+    text = b"contact;rater;overall_grade\n1;ann;7\n1;bob;zeven\n2;ann;6\n2;bob;6\n"
+    response = client.post(url, {"file": SimpleUploadedFile("grades.csv", text)})
+    assert response.status_code == 400 and "grades.csv: " in response.content.decode()
     client.force_login(shoppers[0])
     assert client.get(url).status_code == 403
 

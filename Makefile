@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test install lint format messages serve check
+.PHONY: demo test install lint format messages serve check assets
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -33,3 +33,7 @@ format: install
 messages: install
 	cd src/klantpeil && ../../$(VENV)/bin/django-admin makemessages -l nl --settings=klantpeil.config.test_settings
 	cd src/klantpeil && ../../$(VENV)/bin/django-admin compilemessages --settings=klantpeil.config.test_settings
+
+assets:
+	npm ci --no-audit --no-fund
+	bash scripts/vendor-assets.sh

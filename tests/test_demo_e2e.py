@@ -50,6 +50,11 @@ def test_a_manager_sees_counts_per_channel_in_dutch_and_english(
     # Grades per channel with their interval, written the Dutch way (7,4 ± 0,1).
     phone = page.locator("table.kpis tbody tr", has_text="Telefoon").locator("td").first
     assert re.fullmatch(r"\d,\d ± \d,\d", phone.inner_text())
+    # The trend chart is drawn by the shipped vega packages, its axis in Dutch.
+    page.wait_for_selector("#grade-trend svg .mark-line path")
+    axis = page.locator("#grade-trend").inner_text()
+    assert re.search(r"\b(jan|feb|mrt|apr|mei|jun|jul|aug|sep|okt|nov|dec) 20\d\d", axis), axis
+    assert re.search(r"\d,\d", axis)  # grades with a decimal comma
     page.screenshot(path=str(screenshot_dir / "overview-nl.png"), full_page=True)
     page.click("button[name=language][value=en]")
     page.wait_for_load_state()

@@ -6,7 +6,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -452,3 +452,48 @@ def email_kpis_of(measurements: QuerySet) -> dict:
     sent = [MysteryEmail(**values) for values in emails.values() if values.get("sent_at")]
     years = {e.sent_at.year for e in sent} | {e.answered_at.year for e in sent if e.answered_at}
     return email_kpis(sent, Calendar.dutch(years or {date.today().year}), EMAIL_NORM_HOURS)
+
+
+@dataclass(frozen=True)
+class MonthlyGrade:
+    month: date
+    kind: str
+    label: str
+    grade: Estimate
+
+
+def monthly_grades(*, since: date) -> list[MonthlyGrade]:
+    """The customer survey's overall grade per channel and calendar month since ``since``,
+    each with n and interval: from the rollups plus what the worker has not folded in."""
+    kinds = dict(Channel.objects.values_list("id", "kind"))
+    sums: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    cells = (
+        AnswerRollup.objects.filter(
+            instrument__key=SURVEY, question_key=TARGET, unit_key=ALL_UNITS, day__gte=since
+        )
+        .annotate(month=TruncMonth("day"))
+        .values_list("channel_key", "month")
+        .annotate(n=Sum("n"), total=Sum("total"), squares=Sum("total_squares"))
+    )
+    for channel, month, n, total, squares in cells:
+        cell = sums[(kinds.get(channel), month)]
+        cell[0], cell[1], cell[2] = cell[0] + n, cell[1] + total, cell[2] + squares
+    measurements = filtered_measurements(MeasurementFilter(since=since, instrument=SURVEY))
+    tail = (
+        _unfolded_answers(measurements)
+        .filter(question__key=TARGET, number__isnull=False)
+        .annotate(month=TruncMonth("measurement__occurred_at"))
+        .values_list("measurement__channel__kind", "month")
+        .annotate(n=Count("id"), total=Sum("number"), squares=Sum(F("number") * F("number")))
+    )
+    for kind, moment, n, total, squares in tail:
+        cell = sums[(kind, moment.date() if isinstance(moment, datetime) else moment)]
+        cell[0], cell[1], cell[2] = cell[0] + n, cell[1] + total, cell[2] + squares
+    labels = dict(ChannelKind.choices)
+    return [
+        MonthlyGrade(month, kind, str(labels[kind]), stats.mean(n, total, squares))
+        for (kind, month), (n, total, squares) in sorted(
+            sums.items(), key=lambda item: (item[0][1], list(labels).index(item[0][0]))
+        )
+        if kind and n
+    ]

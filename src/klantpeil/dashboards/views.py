@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from klantpeil.accounts.selectors import memberships_for
 from klantpeil.analytics.selectors import (
@@ -17,11 +18,13 @@ from klantpeil.analytics.selectors import (
     counts_per_channel_and_month,
     driver_report,
     employee_customer_link,
+    monthly_grades,
     reachability,
     sector_grade_benchmark,
 )
 from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.dashboards import charts
 from klantpeil.instruments.models import Driver
 from klantpeil.organisations.models import ChannelKind
 
@@ -39,10 +42,31 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
     since = (timezone.localdate() - timedelta(days=365)).replace(day=1)
     months, rows = counts_per_channel_and_month(since=since)
     year = MeasurementFilter(since=timezone.localdate() - timedelta(days=365))
+    trend = monthly_grades(since=since)
     return render(
         request,
         "dashboards/overview.html",
         {
+            "trend": trend,
+            "trend_spec": charts.grade_trend(
+                [
+                    {
+                        "month": point.month.isoformat(),
+                        "channel": point.label,
+                        "grade": point.grade.value,
+                        "low": point.grade.ci_low,
+                        "high": point.grade.ci_high,
+                        "n": point.grade.n,
+                    }
+                    for point in trend
+                ],
+                titles={
+                    "channel": _("Channel"),
+                    "grade": _("Grade"),
+                    "low": _("95% interval from"),
+                    "high": _("95% interval to"),
+                },
+            ),
             "kpis": channel_kpis(year),
             "benchmark": sector_grade_benchmark(year),
             "months": months,

@@ -220,3 +220,29 @@ def test_counts_and_the_sector_benchmark_from_rollups_equal_the_raw_figures():
         dataclasses.astuple(benchmark(raw, own=organisation.pk)), rel=1e-12
     )
     assert rolled.organisations == 5
+
+
+def test_monthly_grades_equal_the_raw_monthly_means():
+    generate(seed=10, today=date(2026, 11, 23), scale=0.02)
+    rollups.rebuild_all()
+    organisation = Organisation.objects.order_by("pk").first()
+    with tenant(organisation):
+        trend = analytics_selectors.monthly_grades(since=date(2026, 1, 1))
+        raw: dict = defaultdict(list)
+        for measurement in (
+            Measurement.objects.current()
+            .filter(
+                instrument_version__instrument__key="customer-survey",
+                occurred_at__gte=datetime(2025, 12, 31, 23, tzinfo=UTC),
+            )
+            .select_related("channel")
+        ):
+            grade = Answer.objects.filter(measurement=measurement, question__key="overall_grade")
+            local = measurement.occurred_at.astimezone(rollups.ZONE)
+            for number in grade.values_list("number", flat=True):
+                raw[(local.date().replace(day=1), measurement.channel.kind)].append(number)
+    assert trend and {(p.month, p.kind) for p in trend} == set(raw)
+    for point in trend:
+        values = raw[(point.month, point.kind)]
+        assert point.grade.n == len(values)
+        assert point.grade.value == pytest.approx(np.mean(values))

@@ -1,0 +1,88 @@
+"""Vega-Lite specifications of the dashboards' charts. Plain module (no Django).
+
+The browser renders them with the vega packages that ship in the project's
+static files; numbers and dates are formatted by the page's locale (charts.js).
+Colours are Okabe–Ito, distinguishable with every common colour-vision
+deficiency; each series also has its own point shape, so colour is never the
+only cue, and every chart has a table with the same figures beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000"]
+SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "stroke"]
+
+
+def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> dict:
+    """The overall grade per month and channel, with each month's 95% interval.
+
+    ``points``: ``{"month": "2026-09-01", "channel": .., "grade": .., "low": ..,
+    "high": .., "n": ..}``; ``titles``: the axis and legend words in the page's language.
+    """
+    channel = {
+        "field": "channel",
+        "type": "nominal",
+        "title": titles["channel"],
+        "scale": {"range": OKABE_ITO},
+    }
+    x = {
+        "field": "month",
+        "type": "temporal",
+        "timeUnit": "yearmonth",
+        "title": None,
+        "axis": {"format": "%b %Y", "labelAngle": 0, "tickCount": 6},
+    }
+    tooltip = [
+        {"field": "channel", "title": titles["channel"]},
+        {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "format": "%B %Y"},
+        {"field": "grade", "title": titles["grade"], "format": ".1f"},
+        {"field": "low", "title": titles["low"], "format": ".1f"},
+        {"field": "high", "title": titles["high"], "format": ".1f"},
+        {"field": "n", "title": "n", "format": ",d"},
+    ]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "width": "container",
+        "height": 260,
+        "data": {"values": list(points)},
+        "encoding": {"x": x, "color": channel},
+        "layer": [
+            {
+                "mark": {"type": "rule", "opacity": 0.45},
+                "encoding": {
+                    "y": {"field": "low", "type": "quantitative"},
+                    "y2": {"field": "high"},
+                },
+            },
+            {
+                "mark": {"type": "line", "strokeWidth": 2},
+                "encoding": {
+                    "y": {
+                        "field": "grade",
+                        "type": "quantitative",
+                        "title": titles["grade"],
+                        # Grades run from 1 to 10; a small month's interval is cut off there.
+                        "scale": {"domain": [1, 10], "clamp": True},
+                        "axis": {"format": ".1f"},
+                    }
+                },
+            },
+            {
+                "mark": {"type": "point", "filled": True, "size": 55},
+                "encoding": {
+                    "y": {"field": "grade", "type": "quantitative"},
+                    "shape": {
+                        "field": "channel",
+                        "type": "nominal",
+                        "scale": {"range": SHAPES},
+                        "title": titles["channel"],
+                    },
+                    "tooltip": tooltip,
+                },
+            },
+        ],
+        "config": {"font": "system-ui, sans-serif", "legend": {"orient": "bottom"}},
+    }

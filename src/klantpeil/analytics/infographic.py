@@ -80,6 +80,7 @@ WORDS = {
     },
 }
 FORMATS = ("svg", "png")
+MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 
 def _percent(value: float | None, lang: str) -> str:

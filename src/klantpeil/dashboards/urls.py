@@ -10,6 +10,11 @@ urlpatterns = [
     path("<slug:org>/", views.overview, name="overview"),
     path("<slug:org>/drivers/", views.drivers, name="drivers"),
     path("<slug:org>/reachability/", views.reachability_page, name="reachability"),
+    path(
+        "<slug:org>/reachability/infographic.<str:fmt>",
+        views.reachability_infographic,
+        name="reachability-infographic",
+    ),
     path("<slug:org>/employees/", views.employees, name="employees"),
     path("<slug:org>/measurements/", views.measurement_list, name="measurements"),
     path("<slug:org>/measurements/<int:pk>/", views.measurement_detail, name="measurement"),

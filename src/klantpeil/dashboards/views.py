@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from klantpeil.accounts.selectors import memberships_for
@@ -130,6 +130,34 @@ def drivers(request: HttpRequest, org: str) -> HttpResponse:
             "minimum": MIN_RESPONSES,
         },
     )
+
+
+def reachability_infographic(request: HttpRequest, org: str, fmt: str) -> HttpResponse:
+    """The reachability page's figures as the one-page infographic (SVG or PNG)."""
+    from klantpeil.analytics import infographic
+
+    lang = request.GET.get("lang") or translation.get_language()[:2]
+    if fmt not in infographic.FORMATS or lang not in ("nl", "en"):
+        raise Http404
+    period = request.GET.get("period") or None
+    since = None if period else timezone.localdate() - timedelta(days=365)
+    try:
+        kpis, _norms = reachability(MeasurementFilter(period=period, since=since))
+    except ValueError:
+        raise Http404 from None
+    words = {"nl": "Telefonische bereikbaarheid", "en": "Telephone reachability"}
+    body = infographic.render(
+        kpis,
+        title=f"{request.organisation.name}: {words[lang]}",
+        subtitle=period or {"nl": "afgelopen twaalf maanden", "en": "last twelve months"}[lang],
+        lang=lang,
+        fmt=fmt,
+        calls=kpis["technically_reachable_rate"].n,
+    )
+    response = HttpResponse(body, content_type=infographic.MEDIA_TYPES[fmt])
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="reachability.{fmt}"'
+    return response
 
 
 def reachability_page(request: HttpRequest, org: str) -> HttpResponse:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
 from klantpeil.analytics.calibration import CalibrationError, agreement_from_table
+from klantpeil.analytics.infographic import MEDIA_TYPES
 from klantpeil.analytics.reachability import Kpi
 from klantpeil.collection.respondent import asked_questions, form_items, posted_answers
 from klantpeil.collection.services import MeasurementError
@@ -22,8 +23,6 @@ from klantpeil.dataio.views import MAX_UPLOAD
 from klantpeil.fieldwork import selectors, services
 from klantpeil.fieldwork.forms import PROTOCOL_CHANNEL, CallbackForm, StudyForm
 from klantpeil.instruments.selectors import latest_version
-
-FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 
 
 @role_required(READ_DATA)
@@ -99,7 +98,7 @@ def study_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
 
 @role_required(READ_DATA)
 def study_infographic(request: HttpRequest, org: str, pk: int, fmt: str) -> HttpResponse:
-    if fmt not in FORMATS or request.GET.get("lang", "nl") not in ("nl", "en"):
+    if fmt not in MEDIA_TYPES or request.GET.get("lang", "nl") not in ("nl", "en"):
         raise Http404
     study = selectors.study_by_id(pk)
     from klantpeil.analytics import infographic  # matplotlib loads only when a picture is asked
@@ -115,7 +114,7 @@ def study_infographic(request: HttpRequest, org: str, pk: int, fmt: str) -> Http
         calls=_contacts(kpis),
         protocol=study.protocol,
     )
-    response = HttpResponse(body, content_type=FORMATS[fmt])
+    response = HttpResponse(body, content_type=MEDIA_TYPES[fmt])
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="study-{study.pk}.{fmt}"'
     return response

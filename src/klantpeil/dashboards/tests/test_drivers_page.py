@@ -88,6 +88,13 @@ def test_reachability_from_the_demos_mystery_calls_against_norms(manager_on_demo
     assert kpis["helped_rate"].norm == 0.90
     page = response.content.decode()
     assert "Answered within 15 seconds" in page and "Caller helped" in page
+    picture = client.get(f"/app/{org.slug}/reachability/infographic.svg?lang=en")
+    svg = picture.content.decode()
+    assert picture["Content-Type"] == "image/svg+xml"
+    assert "Gemeente Wadderveen: Telephone reachability" in svg
+    assert f"n = {kpis['helped_rate'].n:,}" in svg and "norm 90%" in svg
+    bad = client.get(f"/app/{org.slug}/reachability/infographic.svg?period=2026-Q9")
+    assert bad.status_code == 404
     org.norms = {"answer_seconds": 25, "helped": 0.6}
     org.save()
     custom = client.get(f"/app/{org.slug}/reachability/", HTTP_ACCEPT_LANGUAGE="en")

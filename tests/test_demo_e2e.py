@@ -164,3 +164,22 @@ def test_the_analyst_sees_a_completed_study_with_its_infographic(served_demo, br
     assert re.fullmatch(r"\d+%", helped.inner_text().strip())
     assert axe_scan(page) == []
     page.close()
+
+
+def test_the_priority_matrix_draws_every_driver(served_demo, browser, screenshot_dir):
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _log_in(page, served_demo, "manager@wadderveen.example")
+    page.wait_for_load_state()
+    page.click("button[name=language][value=en]")
+    page.wait_for_load_state()
+    page.goto(served_demo["url"] + "/app/gemeente-wadderveen/drivers/")
+    page.wait_for_selector("#priority-matrix svg .mark-symbol.role-mark path")
+    drivers = page.locator("table.drivers tbody th").all_inner_texts()
+    chart = page.locator("#priority-matrix").inner_text()
+    assert drivers and all(name in chart for name in drivers)
+    assert page.locator("#priority-matrix svg .mark-symbol.role-mark path").count() == len(drivers)
+    page.locator("figure.chart").screenshot(path=str(screenshot_dir / "priority-matrix-en.png"))
+    assert errors == []
+    page.close()

@@ -86,3 +86,74 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
         ],
         "config": {"font": "system-ui, sans-serif", "legend": {"orient": "bottom"}},
     }
+
+
+def priority_matrix(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> dict:
+    """Importance × performance (Martilla & James): each driver's share of the explained
+    variance against its mean score, cross-hairs at the drivers' means.
+
+    ``points``: ``{"driver": .., "share": 0..1, "performance": .., "position": ..}``;
+    the top-left quadrant (important, scoring low) is where to concentrate.
+    """
+    shares = [p["share"] for p in points] or [0]
+    scores = [p["performance"] for p in points] or [0]
+    lines = {"share": sum(shares) / len(shares), "performance": sum(scores) / len(scores)}
+    x = {
+        "field": "performance",
+        "type": "quantitative",
+        "title": titles["performance"],
+        # Room on the right for the last driver's name; few ticks, one decimal each.
+        "scale": {"zero": False, "nice": True, "padding": 80},
+        "axis": {"format": ".1f", "tickCount": 5, "tickMinStep": 0.1},
+    }
+    y = {
+        "field": "share",
+        "type": "quantitative",
+        "title": titles["share"],
+        "axis": {"format": ".0%"},
+    }
+    position = {
+        "field": "position",
+        "type": "nominal",
+        "title": titles["position"],
+        "scale": {"range": OKABE_ITO},
+    }
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "width": "container",
+        "height": 320,
+        "layer": [
+            {
+                "data": {"values": [lines]},
+                "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#5f6b76"},
+                "encoding": {"x": {"field": "performance", "type": "quantitative"}},
+            },
+            {
+                "data": {"values": [lines]},
+                "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#5f6b76"},
+                "encoding": {"y": {"field": "share", "type": "quantitative"}},
+            },
+            {
+                "data": {"values": list(points)},
+                "mark": {"type": "point", "filled": True, "size": 110},
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "color": position,
+                    "shape": {**position, "scale": {"range": SHAPES}},
+                    "tooltip": [
+                        {"field": "driver", "title": titles["driver"]},
+                        {"field": "share", "title": titles["share"], "format": ".0%"},
+                        {"field": "performance", "title": titles["performance"], "format": ".1f"},
+                        {"field": "position", "title": titles["position"]},
+                    ],
+                },
+            },
+            {
+                "data": {"values": list(points)},
+                "mark": {"type": "text", "align": "left", "dx": 9, "fontSize": 12},
+                "encoding": {"x": x, "y": y, "text": {"field": "driver"}},
+            },
+        ],
+        "config": {"font": "system-ui, sans-serif", "legend": {"orient": "bottom"}},
+    }

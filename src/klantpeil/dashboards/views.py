@@ -117,6 +117,34 @@ def drivers(request: HttpRequest, org: str) -> HttpResponse:
         report = driver_report(MeasurementFilter(period=period, since=since, channel=channel))
     except ValueError as exc:
         error = str(exc)
+    labels = dict(Driver.choices)
+    positions = {
+        "concentrate_here": _("Concentrate here"),
+        "keep_up": _("Keep up the good work"),
+        "low_priority": _("Low priority"),
+        "possible_overkill": _("Possibly more than needed"),
+    }
+    matrix = (
+        charts.priority_matrix(
+            [
+                {
+                    "driver": str(labels[p.name]),
+                    "share": p.share,
+                    "performance": p.performance,
+                    "position": str(positions[p.quadrant]),
+                }
+                for p in report.priorities
+            ],
+            titles={
+                "driver": _("Driver"),
+                "share": _("Weight in the grade"),
+                "performance": _("Score"),
+                "position": _("Position"),
+            },
+        )
+        if report
+        else None
+    )
     return render(
         request,
         "dashboards/drivers.html",
@@ -126,7 +154,8 @@ def drivers(request: HttpRequest, org: str) -> HttpResponse:
             "period": period or "",
             "channel": channel or "",
             "channels": ChannelKind.choices,
-            "labels": dict(Driver.choices),
+            "labels": labels,
+            "matrix": matrix,
             "minimum": MIN_RESPONSES,
         },
     )

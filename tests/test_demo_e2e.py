@@ -56,6 +56,16 @@ def test_a_manager_sees_counts_per_channel_in_dutch_and_english(
     assert re.search(r"\b(jan|feb|mrt|apr|mei|jun|jul|aug|sep|okt|nov|dec) 20\d\d", axis), axis
     assert re.search(r"\d,\d", axis)  # grades with a decimal comma
     page.screenshot(path=str(screenshot_dir / "overview-nl.png"), full_page=True)
+    # Filters swap the page's main part (htmx, no reload) and give the state its own URL.
+    page.evaluate("window.notReloaded = true")
+    page.fill("input[name=period]", "2026-Q3")
+    page.select_option("select[name=channel]", "phone")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/app/gemeente-wadderveen/?period=2026-Q3&channel=phone&unit=")
+    page.wait_for_selector("#kpi-caption:has-text('2026-Q3')")
+    assert page.evaluate("window.notReloaded") is True
+    assert page.locator("table.kpis tbody th").first.inner_text() == "Telefoon"
+    page.wait_for_selector("#grade-trend svg .mark-line path")  # the chart drawn again
     page.click("button[name=language][value=en]")
     page.wait_for_load_state()
     assert page.locator("table.counts caption").inner_text() == "Measurements per channel and month"

@@ -37,6 +37,12 @@ from klantpeil.analytics.reachability import (
     reachability_kpis,
 )
 from klantpeil.analytics.rollups import ALL_UNITS, MEASUREMENTS, folded_up_to
+from klantpeil.analytics.significance import (
+    Difference,
+    mean_difference,
+    nps_difference,
+    proportion_difference,
+)
 from klantpeil.analytics.stats import Estimate
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.collection.selectors import (
@@ -232,6 +238,59 @@ def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
     return sums
 
 
+def _survey_sums(filters: MeasurementFilter, from_rollups: bool = True) -> dict[tuple, dict]:
+    if from_rollups and not filters.method:
+        return _rolled_kpi_sums(filters)
+    measurements = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
+    return _kpi_sums(Answer.objects.filter(measurement__in=measurements))
+
+
+def _difference(metric: str, before: dict, after: dict) -> Difference | None:
+    """The change of one KPI between two periods' sums, or None when it cannot be tested."""
+
+    def counts(row: dict) -> tuple[int, int, int]:
+        promoters = row["v9"] + row["v10"]
+        detractors = sum(row[f"v{i}"] for i in range(7))
+        return promoters, row["n"] - promoters - detractors, detractors
+
+    try:
+        if metric in ("overall_grade", "ces"):
+            return mean_difference(
+                (before["n"], before["total"], before["squares"]),
+                (after["n"], after["total"], after["squares"]),
+            )
+        if metric == "nps":
+            return nps_difference(counts(before), counts(after))
+        share = proportion_difference(before["v1"], before["n"], after["v1"], after["n"])
+        # In percentage points, like the NPS: "+5 pp" reads better than "+0.05".
+        return dataclasses.replace(
+            share,
+            difference=100 * share.difference,
+            standard_error=100 * share.standard_error,
+            ci_low=100 * share.ci_low,
+            ci_high=100 * share.ci_high,
+        )
+    except ValueError:  # too few answers in one of the periods to test at all
+        return None
+
+
+def channel_changes(
+    filters: MeasurementFilter, previous: MeasurementFilter
+) -> dict[str, dict[str, Difference]]:
+    """Per channel and KPI (grade, nps, ces, fcr), the change from ``previous`` to
+    ``filters`` with its test: Welch's t for means, the trinomial z for NPS and the
+    two-proportion z for first-contact resolution. Only where both periods have data."""
+    before, after = _survey_sums(previous), _survey_sums(filters)
+    names = dict(zip(KPI_KEYS, ("grade", "nps", "ces", "fcr"), strict=True))
+    changes: dict[str, dict[str, Difference]] = defaultdict(dict)
+    for (kind, key), row in after.items():
+        if kind and (kind, key) in before:
+            difference = _difference(key, before[(kind, key)], row)
+            if difference is not None:
+                changes[kind][names[key]] = difference
+    return dict(changes)
+
+
 def channel_kpis(filters: MeasurementFilter, *, from_rollups: bool = True) -> list[ChannelKpis]:
     """Grade, NPS, CES and first-contact resolution per channel, each with n and interval.
 
@@ -239,11 +298,7 @@ def channel_kpis(filters: MeasurementFilter, *, from_rollups: bool = True) -> li
     (the collection method), or ``from_rollups`` is False (the raw aggregate the
     tests and the benchmark compare with).
     """
-    if from_rollups and not filters.method:
-        sums = _rolled_kpi_sums(filters)
-    else:
-        measurements = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
-        sums = _kpi_sums(Answer.objects.filter(measurement__in=measurements))
+    sums = _survey_sums(filters, from_rollups)
     labels = dict(ChannelKind.choices)
     kinds = sorted({kind for kind, _ in sums if kind}, key=lambda k: list(labels).index(k))
     return [ChannelKpis(kind, str(labels[kind]), **_kpis(sums, kind)) for kind in kinds]

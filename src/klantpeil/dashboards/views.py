@@ -12,8 +12,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from klantpeil.accounts.selectors import memberships_for
+from klantpeil.analytics.periods import parse_period
 from klantpeil.analytics.selectors import (
     MIN_RESPONSES,
+    channel_changes,
     channel_kpis,
     counts_per_channel_and_month,
     driver_report,
@@ -26,7 +28,7 @@ from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dashboards import charts
 from klantpeil.instruments.models import Driver
-from klantpeil.organisations.models import ChannelKind
+from klantpeil.organisations.models import ChannelKind, Unit
 
 
 @login_required
@@ -38,15 +40,47 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/home.html", {"choices": memberships})
 
 
+def _overview_filters(request: HttpRequest) -> tuple[MeasurementFilter, MeasurementFilter, str]:
+    """The chosen period, channel and unit, the same period before it, and an error if any.
+
+    Without a (valid) period: the last 365 days against the 365 before them.
+    """
+    today = timezone.localdate()
+    narrow = {
+        "channel": request.GET.get("channel") or None,
+        "unit": request.GET.get("unit") or None,
+    }
+    current = MeasurementFilter(since=today - timedelta(days=365), **narrow)
+    previous = MeasurementFilter(
+        since=today - timedelta(days=730), until=today - timedelta(days=366), **narrow
+    )
+    error = ""
+    if period := request.GET.get("period"):
+        try:
+            chosen = parse_period(period)
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            current = MeasurementFilter(period=chosen.label, **narrow)
+            previous = MeasurementFilter(period=chosen.previous().label, **narrow)
+    return current, previous, error
+
+
 def overview(request: HttpRequest, org: str) -> HttpResponse:
     since = (timezone.localdate() - timedelta(days=365)).replace(day=1)
     months, rows = counts_per_channel_and_month(since=since)
-    year = MeasurementFilter(since=timezone.localdate() - timedelta(days=365))
+    year, before, error = _overview_filters(request)
     trend = monthly_grades(since=since)
     return render(
         request,
         "dashboards/overview.html",
         {
+            "filters": year,
+            "error": error,
+            "changes": channel_changes(year, before),
+            "previous": before.period or "",
+            "channels": ChannelKind.choices,
+            "units": Unit.objects.order_by("name"),
             "trend": trend,
             "trend_spec": charts.grade_trend(
                 [

@@ -1,10 +1,14 @@
 """The manager's 'what to improve first' page on generated data with known effects."""
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from django.utils import timezone
+from scipy import stats
 
+from klantpeil.core.tenancy import tenant
 from klantpeil.demo.generate import generate
 from klantpeil.organisations.models import Organisation
 
@@ -120,3 +124,48 @@ def test_employee_results_link_to_customer_results_across_units(make_member, cli
     assert link.correlation.ci_low < link.correlation.r < link.correlation.ci_high
     assert all(p.employee.n >= 5 for p in link.pairs)
     assert "Correlation r = " in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_overview_marks_only_significant_changes_against_the_previous_period(
+    make_member, client
+):
+    generate(seed=2, today=date(2026, 11, 23), scale=0.12)
+    org = Organisation.objects.get(slug="gemeente-wadderveen")
+    client.force_login(make_member("m@wadderveen.example", org, "manager"))
+    response = client.get(
+        f"/app/{org.slug}/?period=2026-Q3&channel=phone", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    assert [k.kind for k in response.context["kpis"]] == ["phone"]
+    assert response.context["previous"] == "2026-Q2"
+    changes = response.context["changes"]["phone"]
+    with tenant(org):
+        before = raw_grades(org, date(2026, 4, 1), date(2026, 7, 1))
+        after = raw_grades(org, date(2026, 7, 1), date(2026, 10, 1))
+    expected = stats.ttest_ind(after, before, equal_var=False)
+    assert changes["grade"].difference == pytest.approx(np.mean(after) - np.mean(before))
+    assert changes["grade"].p_value == pytest.approx(expected.pvalue)
+    page = response.content.decode()
+    shown = sum(d.significant and not d.too_small for d in changes.values())
+    assert page.count('<span class="change') == shown
+    bad = client.get(f"/app/{org.slug}/?period=2026-Q9", HTTP_ACCEPT_LANGUAGE="en")
+    assert "is not a period" in bad.content.decode()
+
+
+AMS = ZoneInfo("Europe/Amsterdam")
+
+
+def raw_grades(org, start, end):
+    from klantpeil.collection.models import Answer
+
+    return list(
+        Answer.objects.filter(
+            question__key="overall_grade",
+            measurement__superseded_at=None,
+            measurement__channel__kind="phone",
+            measurement__instrument_version__instrument__key="customer-survey",
+            measurement__occurred_at__gte=datetime(start.year, start.month, 1, tzinfo=AMS),
+            measurement__occurred_at__lt=datetime(end.year, end.month, 1, tzinfo=AMS),
+        ).values_list("number", flat=True)
+    )

@@ -108,9 +108,17 @@ def test_app_pages_have_no_serious_accessibility_violations(served_demo, browser
     assert axe_scan(page) == []
     _log_in(page, served_demo, "analist@klantpeil.example")
     page.wait_for_url("**/app/")
-    pages = ("", "drivers/", "reachability/", "employees/", "measurements/", "export/", "import/")
+    pages = (
+        "",
+        "drivers/",
+        "reachability/",
+        "benchmark/",
+        "employees/",
+        "measurements/",
+        "export/",
+    )
     fieldwork = ("fieldwork/", "fieldwork/new/", "fieldwork/callbacks/overdue/")
-    for path in (*pages, "tokens/", *fieldwork, "fieldwork/calibration/"):
+    for path in (*pages, "import/", "tokens/", *fieldwork, "fieldwork/calibration/"):
         page.goto(f"{served_demo['url']}/app/gemeente-wadderveen/{path}")
         assert axe_scan(page) == [], path
     page.close()
@@ -191,5 +199,8 @@ def test_the_priority_matrix_draws_every_driver(served_demo, browser, screenshot
     assert drivers and all(name in chart for name in drivers)
     assert page.locator("#priority-matrix svg .mark-symbol.role-mark path").count() == len(drivers)
     page.locator("figure.chart").screenshot(path=str(screenshot_dir / "priority-matrix-en.png"))
+    page.goto(served_demo["url"] + "/app/gemeente-wadderveen/benchmark/")
+    page.wait_for_selector("#sector-position svg .mark-symbol.role-mark path")
+    page.screenshot(path=str(screenshot_dir / "benchmark-en.png"), full_page=True)
     assert errors == []
     page.close()

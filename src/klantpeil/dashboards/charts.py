@@ -157,3 +157,50 @@ def priority_matrix(points: Sequence[dict[str, Any]], *, titles: dict[str, str])
         ],
         "config": {"font": "system-ui, sans-serif", "legend": {"orient": "bottom"}},
     }
+
+
+def sector_position(rows: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> dict:
+    """Per row (a channel), the sector's middle half (quartiles) as a bar, its median as
+    a tick and the organisation's own figure as a point: never a peer's own figure.
+
+    ``rows``: ``{"row": .., "q1": .., "median": .., "q3": .., "own": ..}``.
+    """
+    y = {"field": "row", "type": "nominal", "title": None, "sort": None}
+    x = {
+        "type": "quantitative",
+        "title": titles["grade"],
+        "scale": {"zero": False, "nice": True},
+        "axis": {"format": ".1f"},
+    }
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "width": "container",
+        "height": {"step": 34},
+        "data": {"values": list(rows)},
+        "encoding": {"y": y},
+        "layer": [
+            {
+                "mark": {"type": "bar", "height": 14, "color": "#cfd8e3"},
+                "encoding": {"x": {**x, "field": "q1"}, "x2": {"field": "q3"}},
+            },
+            {
+                "mark": {"type": "tick", "thickness": 3, "size": 20, "color": "#5f6b76"},
+                "encoding": {"x": {**x, "field": "median"}},
+            },
+            {
+                "mark": {"type": "point", "filled": True, "size": 140, "shape": "diamond"},
+                "encoding": {
+                    "x": {**x, "field": "own"},
+                    "color": {"value": "#0072B2"},
+                    "tooltip": [
+                        {"field": "row", "title": titles["row"]},
+                        {"field": "own", "title": titles["own"], "format": ".1f"},
+                        {"field": "median", "title": titles["median"], "format": ".1f"},
+                        {"field": "q1", "title": titles["q1"], "format": ".1f"},
+                        {"field": "q3", "title": titles["q3"], "format": ".1f"},
+                    ],
+                },
+            },
+        ],
+        "config": {"font": "system-ui, sans-serif"},
+    }

@@ -16,6 +16,7 @@ urlpatterns = [
         name="reachability-infographic",
     ),
     path("<slug:org>/employees/", views.employees, name="employees"),
+    path("<slug:org>/benchmark/", views.benchmark_page, name="benchmark"),
     path("<slug:org>/measurements/", views.measurement_list, name="measurements"),
     path("<slug:org>/measurements/<int:pk>/", views.measurement_detail, name="measurement"),
     path("<slug:org>/import/", dataio.import_view, name="import"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from klantpeil.accounts.selectors import memberships_for
+from klantpeil.analytics.benchmarks import MIN_ORGANISATIONS
 from klantpeil.analytics.periods import parse_period
 from klantpeil.analytics.selectors import (
     MIN_RESPONSES,
@@ -28,7 +30,7 @@ from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dashboards import charts
 from klantpeil.instruments.models import Driver
-from klantpeil.organisations.models import ChannelKind, Unit
+from klantpeil.organisations.models import Channel, ChannelKind, Unit
 
 
 @login_required
@@ -127,6 +129,39 @@ def measurement_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
         request,
         "dashboards/measurement_detail.html",
         {"measurement": measurement, "answers": measurements.answers_of(measurement=measurement)},
+    )
+
+
+def benchmark_page(request: HttpRequest, org: str) -> HttpResponse:
+    """The organisation's overall grade within its sector's distribution, per channel."""
+    year = MeasurementFilter(since=timezone.localdate() - timedelta(days=365))
+    kinds = Channel.objects.values_list("kind", flat=True)
+    labels = dict(ChannelKind.choices)
+    rows = [(str(_("All channels")), sector_grade_benchmark(year))]
+    rows += [
+        (str(labels[kind]), sector_grade_benchmark(dataclasses.replace(year, channel=kind)))
+        for kind in ChannelKind.values
+        if kind in kinds
+    ]
+    shown = [(label, b) for label, b in rows if b is not None and b.own is not None]
+    spec = charts.sector_position(
+        [
+            {"row": label, "q1": b.q1, "median": b.median, "q3": b.q3, "own": b.own}
+            for label, b in shown
+        ],
+        titles={
+            "grade": _("Overall grade"),
+            "row": _("Channel"),
+            "own": _("Your grade"),
+            "median": _("Sector median"),
+            "q1": _("Lower quartile"),
+            "q3": _("Upper quartile"),
+        },
+    )
+    return render(
+        request,
+        "dashboards/benchmark.html",
+        {"rows": rows, "shown": shown, "spec": spec, "minimum": MIN_ORGANISATIONS},
     )
 
 

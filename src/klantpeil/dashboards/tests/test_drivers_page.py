@@ -169,3 +169,17 @@ def raw_grades(org, start, end):
             measurement__occurred_at__lt=datetime(end.year, end.month, 1, tzinfo=AMS),
         ).values_list("number", flat=True)
     )
+
+
+@pytest.mark.django_db
+def test_the_benchmark_page_shows_the_sector_spread_and_the_own_place(manager_on_demo):
+    client, org = manager_on_demo
+    response = client.get(f"/app/{org.slug}/benchmark/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    rows = dict(response.context["rows"])
+    overall = rows["All channels"]
+    assert overall.organisations == 5 and overall.q1 <= overall.median <= overall.q3
+    assert 0 <= overall.percentile_rank <= 100
+    spec = response.context["spec"]["data"]["values"]
+    assert {p["row"] for p in spec} == {label for label, _ in response.context["shown"]}
+    assert set(spec[0]) == {"row", "q1", "median", "q3", "own"}  # no peer's own figure

@@ -160,6 +160,15 @@ EMAIL_COLUMNS = ("sent_at", "answered_at", "answer_correct", "complete", "tone",
 
 
 def email_kpis_from_file(path: str, norm_hours: float) -> dict:
+    kpis, emails = mail_kpis_from_file(path, norm_hours)
+    return {
+        "n": emails,
+        "kpis": {k: v.as_dict() if hasattr(v, "as_dict") else v for k, v in kpis.items()},
+    }
+
+
+def mail_kpis_from_file(path: str, norm_hours: float) -> tuple[dict, int]:
+    """The e-mail KPIs (Kpi objects, a median and a mean) and the number of e-mails."""
     from datetime import date
     from zoneinfo import ZoneInfo
 
@@ -197,11 +206,7 @@ def email_kpis_from_file(path: str, norm_hours: float) -> dict:
             raise InputError(f"{table.name}, row {row_number}, column 'sent_at': is required")
         emails.append(MysteryEmail(**values))
     years = {e.sent_at.year for e in emails} | {date.today().year}
-    kpis = email_kpis(emails, Calendar.dutch(years), norm_hours)
-    return {
-        "n": len(emails),
-        "kpis": {k: v.as_dict() if hasattr(v, "as_dict") else v for k, v in kpis.items()},
-    }
+    return email_kpis(emails, Calendar.dutch(years), norm_hours), len(emails)
 
 
 def _read(path: str) -> Table:
@@ -254,14 +259,28 @@ def cmd_infographic(args: argparse.Namespace) -> int:
         print(f"error: {args.output}: the output must end in .svg or .png", file=sys.stderr)
         return 2
     try:
-        kpis, calls = phone_kpis_from_file(args.file, args.norm_seconds)
+        if args.protocol == "mystery-email":
+            kpis, calls = mail_kpis_from_file(args.file, args.norm_hours)
+        else:
+            kpis, calls = phone_kpis_from_file(args.file, args.norm_seconds)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    title = args.title or Path(args.file).stem
-    picture = infographic.render(kpis, title=title, lang=args.lang, fmt=fmt, calls=calls)
-    Path(args.output).write_bytes(picture)
-    print(f"{args.output}: {infographic.headline(kpis, args.lang)}")
+    picture = infographic.render(
+        kpis,
+        protocol=args.protocol,
+        title=args.title or Path(args.file).stem,
+        subtitle=args.subtitle or "",
+        lang=args.lang,
+        fmt=fmt,
+        calls=calls,
+    )
+    try:
+        Path(args.output).write_bytes(picture)
+    except OSError as exc:
+        print(f"error: {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"{args.output}: {infographic.headline(kpis, args.lang, args.protocol)}")
     return 0
 
 
@@ -348,15 +367,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     kpis.set_defaults(handler=cmd_kpis)
     picture = kinds.add_parser(
         "infographic",
-        help="the one-page infographic of mystery calls, as SVG or PNG",
-        description="One page that shows in one look which measurement points miss their "
-        "norm, from a CSV of mystery calls with the columns of 'analyse kpis'.",
+        help="the one-page infographic of mystery calls or e-mails, as SVG or PNG",
+        description="One A4 page that shows in one look which measurement points miss their "
+        "norm, from a CSV with the columns of 'analyse kpis'. The format follows the output's "
+        "extension (.svg or .png). Prints the file written and the headline.",
     )
     picture.add_argument("file")
     picture.add_argument("--output", "-o", required=True, metavar="FILE.svg|FILE.png")
+    picture.add_argument(
+        "--protocol", choices=["mystery-phone", "mystery-email"], default="mystery-phone"
+    )
     picture.add_argument("--lang", choices=["nl", "en"], default="nl")
     picture.add_argument("--title", help="the heading (default: the file name)")
-    picture.add_argument("--norm-seconds", type=float, default=15)
+    picture.add_argument("--subtitle", help="the line under the heading, e.g. the period")
+    picture.add_argument(
+        "--norm-seconds",
+        type=float,
+        default=15,
+        help="answered within this many seconds (NEN 8878: 15)",
+    )
+    picture.add_argument(
+        "--norm-hours",
+        type=float,
+        default=16,
+        help="e-mail answered within this many business hours (16: two working days)",
+    )
     picture.set_defaults(handler=cmd_infographic)
     calibration = kinds.add_parser(
         "agreement",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 import urllib.request
 
 import pytest
@@ -204,3 +206,30 @@ def test_the_priority_matrix_draws_every_driver(served_demo, browser, screenshot
     page.screenshot(path=str(screenshot_dir / "benchmark-en.png"), full_page=True)
     assert errors == []
     page.close()
+
+
+def test_the_served_demo_runs_the_worker_that_folds_new_measurements_in(served_demo):
+    """The demo's studies record calls after the rollups were built; the worker that
+    `klantpeil demo` starts beside the server must fold them in by itself."""
+    database = served_demo["data_dir"] / "klantpeil.sqlite3"
+    deadline = time.monotonic() + 60
+    while True:
+        with sqlite3.connect(database) as connection:
+            waiting = connection.execute(
+                "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'READY'"
+            ).fetchone()[0]
+            behind = connection.execute(
+                "SELECT count(*) FROM organisations_organisation o "
+                "JOIN analytics_rollupwatermark w ON w.name = 'answers:' || o.id "
+                "WHERE w.last_measurement_id < (SELECT max(id) FROM collection_measurement m "
+                "WHERE m.organisation_id = o.id)"
+            ).fetchone()[0]
+            done = connection.execute(
+                "SELECT count(*) FROM django_tasks_database_dbtaskresult "
+                "WHERE status = 'SUCCESSFUL'"
+            ).fetchone()[0]
+        if waiting == 0 and behind == 0:
+            break
+        assert time.monotonic() < deadline, f"{waiting} task(s) waiting, {behind} behind"
+        time.sleep(1)
+    assert done >= 1

@@ -102,7 +102,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     if args.exit_with:
         _exit_with(args.exit_with)
-    call_command("db_worker", batch=args.once, interval=args.interval, startup_delay=False)
+    # No autoreloader (on by default under DEBUG): it would run the worker in a grandchild
+    # whose parent is the reloader, so --exit-with would see the server gone and stop it.
+    call_command(
+        "db_worker", batch=args.once, interval=args.interval, startup_delay=False, reload=False
+    )
     return 0
 
 

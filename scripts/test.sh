@@ -29,6 +29,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+if ! command -v pdftoppm >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Debian's poppler-utils (the report tests read PDF pages with pdftoppm)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+  else
+    echo "== pdftoppm not found and cannot be installed here: PDF page tests will be skipped"
+  fi
+fi
+
 echo "== static checks"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .

@@ -19,6 +19,7 @@ from klantpeil.fieldwork.models import Assignment, Scenario, Study, Target
 from klantpeil.instruments.models import Instrument
 from klantpeil.instruments.services import publish_version
 from klantpeil.organisations.models import Channel
+from klantpeil.reports.models import ReportRun
 
 # Route families that are not the tenant's: the operator's back office (staff
 # only, tested elsewhere), allauth's account pages and Django's i18n switch.
@@ -49,7 +50,12 @@ def _routes(resolvers=None, prefix="", namespace=None, outer=()):
 # URL parameters that name no object of an organisation (a file format).
 NOT_OBJECTS = {"org", "fmt"}
 # Which kind of object a route's ``pk`` names, by route name prefix (default: a measurement).
-PK_KINDS = {"app:fieldwork:study": "study", "app:fieldwork:assignment": "assignment"}
+PK_KINDS = {
+    "app:fieldwork:study": "study",
+    "app:fieldwork:assignment": "assignment",
+    "app:reports:report": "report",
+    "app:reports:download": "report",
+}
 
 
 def _sample_objects(org, shopper) -> dict:
@@ -96,6 +102,9 @@ def _sample_objects(org, shopper) -> dict:
             block="morning",
             scheduled_at=datetime(2026, 5, 4, 10, tzinfo=UTC),
         )
+        report = ReportRun.objects.create(
+            period="2026-Q2", format="xlsx", language="nl", status="done", content=b"PK"
+        )
     token = issue_api_token(organisation=org, name="walk").token
     return {
         "org": org.slug,
@@ -104,6 +113,7 @@ def _sample_objects(org, shopper) -> dict:
         "fmt": "svg",
         "study": study.pk,
         "assignment": assignment.pk,
+        "report": report.pk,
     }
 
 

@@ -120,7 +120,10 @@ def cmd_rollups(args: argparse.Namespace) -> int:
     print(f"Database: {_database_label()}")
     if args.action == "refresh":
         result = rollups.refresh()
-        print(f"Folded {result['measurements']:,} new measurements into {result['rows']:,} cells.")
+        print(
+            f"Folded new measurements of {result['organisations']} organisation(s) into "
+            f"{result['rows']:,} cells ({result['days']:,} days recomputed)."
+        )
         return 0
     total = Organisation.objects.count()
     with tqdm(total=total, desc="Rebuilding rollups", unit="org", file=sys.stderr) as bar:
@@ -343,6 +346,44 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    _setup(args)
+    from tqdm import tqdm
+
+    from klantpeil.analytics.periods import parse_period
+    from klantpeil.core.tenancy import tenant
+    from klantpeil.reports.build import build
+    from klantpeil.reports.content import STEPS
+
+    organisation = _organisation_or_exit(args.org)
+    output = Path(args.output)
+    fmt = args.format or output.suffix.lower().lstrip(".")
+    try:
+        period = parse_period(args.period)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with (
+        tenant(organisation),
+        tqdm(total=len(STEPS), desc="Report", unit="step", file=sys.stderr) as bar,
+    ):
+
+        def step(name: str) -> None:  # called as each step starts
+            bar.n = STEPS.index(name)
+            bar.set_postfix_str(name)
+
+        try:
+            data = build(period, fmt=fmt, lang=args.lang, progress=step)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        bar.n = len(STEPS)
+        bar.set_postfix_str("done")
+    output.write_bytes(data)
+    print(f"Wrote {output} ({fmt}, {len(data):,} bytes): {organisation.name}, {period.label}.")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     _setup(args)
     from klantpeil.collection.selectors import MeasurementFilter
@@ -517,6 +558,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="CSV with commas and decimal points instead of the Dutch ; and ,",
     )
+    p = add(
+        "report",
+        cmd_report,
+        "one organisation's report for a period: PDF (multi-page), PNG (one picture) or "
+        "XLSX (the tables)",
+        [data],
+    )
+    p.add_argument("--org", metavar="SLUG", required=True)
+    p.add_argument("--period", required=True, help="a month 2026-09, quarter 2026-Q3 or year 2026")
+    p.add_argument("--format", choices=["pdf", "png", "xlsx"], help="default: from the file name")
+    p.add_argument("--lang", choices=["nl", "en"], default="nl", help="language (default nl)")
+    p.add_argument("--output", "-o", metavar="FILE", required=True)
     from klantpeil.analytics.cli import add_parser as add_analyse
 
     add_analyse(sub)

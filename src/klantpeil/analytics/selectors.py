@@ -291,6 +291,44 @@ def channel_changes(
     return dict(changes)
 
 
+def _all_channels(sums: dict[tuple, dict]) -> dict[tuple, dict]:
+    """Per-channel sums added up into one "all channels" cell per KPI (kind None)."""
+    fields = ("n", "total", "squares", *(f"v{i}" for i in range(11)))
+    every: dict[tuple, dict] = {}
+    for (kind, key), row in sums.items():
+        if kind is not None:
+            cell = every.setdefault((None, key), dict.fromkeys(fields, 0))
+            for field in fields:
+                cell[field] += row[field] or 0
+    return every
+
+
+def overall_kpis(filters: MeasurementFilter) -> ChannelKpis:
+    """Grade, NPS, CES and first-contact resolution over all channels together."""
+    return ChannelKpis("all", "", **_kpis(_all_channels(_survey_sums(filters)), None))
+
+
+@dataclass(frozen=True)
+class SurveySummary:
+    overall: ChannelKpis
+    channels: list[ChannelKpis]
+    grade_change: Difference | None  # overall grade against the previous period
+
+
+def survey_summary(filters: MeasurementFilter, previous: MeasurementFilter) -> SurveySummary:
+    """All channels and each channel, and the overall grade's change with Welch's test,
+    from one read of each period's sums."""
+    after = _survey_sums(filters)
+    every = _all_channels(after)
+    before = _all_channels(_survey_sums(previous)).get((None, TARGET))
+    now = every.get((None, TARGET))
+    return SurveySummary(
+        overall=ChannelKpis("all", "", **_kpis(every, None)),
+        channels=_channel_rows(after),
+        grade_change=_difference(TARGET, before, now) if before and now else None,
+    )
+
+
 def channel_kpis(filters: MeasurementFilter, *, from_rollups: bool = True) -> list[ChannelKpis]:
     """Grade, NPS, CES and first-contact resolution per channel, each with n and interval.
 
@@ -298,7 +336,10 @@ def channel_kpis(filters: MeasurementFilter, *, from_rollups: bool = True) -> li
     (the collection method), or ``from_rollups`` is False (the raw aggregate the
     tests and the benchmark compare with).
     """
-    sums = _survey_sums(filters, from_rollups)
+    return _channel_rows(_survey_sums(filters, from_rollups))
+
+
+def _channel_rows(sums: dict[tuple, dict]) -> list[ChannelKpis]:
     labels = dict(ChannelKind.choices)
     kinds = sorted({kind for kind, _ in sums if kind}, key=lambda k: list(labels).index(k))
     return [ChannelKpis(kind, str(labels[kind]), **_kpis(sums, kind)) for kind in kinds]
@@ -517,14 +558,19 @@ class MonthlyGrade:
     grade: Estimate
 
 
-def monthly_grades(*, since: date) -> list[MonthlyGrade]:
-    """The customer survey's overall grade per channel and calendar month since ``since``,
-    each with n and interval: from the rollups plus what the worker has not folded in."""
+def monthly_grades(*, since: date, until: date | None = None) -> list[MonthlyGrade]:
+    """The customer survey's overall grade per channel and calendar month from ``since``
+    (to ``until``, inclusive), each with n and interval: from the rollups plus what the
+    worker has not folded in."""
     kinds = dict(Channel.objects.values_list("id", "kind"))
     sums: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
     cells = (
         AnswerRollup.objects.filter(
-            instrument__key=SURVEY, question_key=TARGET, unit_key=ALL_UNITS, day__gte=since
+            instrument__key=SURVEY,
+            question_key=TARGET,
+            unit_key=ALL_UNITS,
+            day__gte=since,
+            **({"day__lte": until} if until else {}),
         )
         .annotate(month=TruncMonth("day"))
         .values_list("channel_key", "month")
@@ -533,7 +579,9 @@ def monthly_grades(*, since: date) -> list[MonthlyGrade]:
     for channel, month, n, total, squares in cells:
         cell = sums[(kinds.get(channel), month)]
         cell[0], cell[1], cell[2] = cell[0] + n, cell[1] + total, cell[2] + squares
-    measurements = filtered_measurements(MeasurementFilter(since=since, instrument=SURVEY))
+    measurements = filtered_measurements(
+        MeasurementFilter(since=since, until=until, instrument=SURVEY)
+    )
     tail = (
         _unfolded_answers(measurements)
         .filter(question__key=TARGET, number__isnull=False)

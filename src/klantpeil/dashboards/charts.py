@@ -13,7 +13,16 @@ from collections.abc import Sequence
 from typing import Any
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000"]
-SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "stroke"]
+SHAPES = [
+    "circle",
+    "square",
+    "triangle-up",
+    "diamond",
+    "cross",
+    "triangle-down",
+    "triangle-right",
+    "triangle-left",
+]
 
 
 def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> dict:
@@ -28,12 +37,18 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
         "title": titles["channel"],
         "scale": {"range": OKABE_ITO},
     }
+    shape = {
+        "field": "channel",
+        "type": "nominal",
+        "scale": {"range": SHAPES},
+        "title": titles["channel"],
+    }
     x = {
         "field": "month",
         "type": "temporal",
         "timeUnit": "yearmonth",
         "title": None,
-        "axis": {"format": "%b %Y", "labelAngle": 0, "tickCount": 6},
+        "axis": {"format": "%b %Y", "labelAngle": 0, "tickCount": 6, "labelOverlap": True},
     }
     tooltip = [
         {"field": "channel", "title": titles["channel"]},
@@ -48,11 +63,14 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
         "width": "container",
         "height": 260,
         "data": {"values": list(points)},
-        "encoding": {"x": x, "color": channel},
+        # The points' fill and shape make one legend with both cues; lines and interval
+        # rules use the same colours through their own stroke scale, without a legend.
+        "encoding": {"x": x},
         "layer": [
             {
                 "mark": {"type": "rule", "opacity": 0.45},
                 "encoding": {
+                    "stroke": {**channel, "legend": None},
                     "y": {"field": "low", "type": "quantitative"},
                     "y2": {"field": "high"},
                 },
@@ -60,6 +78,7 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
             {
                 "mark": {"type": "line", "strokeWidth": 2},
                 "encoding": {
+                    "stroke": {**channel, "legend": None},
                     "y": {
                         "field": "grade",
                         "type": "quantitative",
@@ -67,19 +86,15 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
                         # Grades run from 1 to 10; a small month's interval is cut off there.
                         "scale": {"domain": [1, 10], "clamp": True},
                         "axis": {"format": ".1f"},
-                    }
+                    },
                 },
             },
             {
                 "mark": {"type": "point", "filled": True, "size": 55},
                 "encoding": {
                     "y": {"field": "grade", "type": "quantitative"},
-                    "shape": {
-                        "field": "channel",
-                        "type": "nominal",
-                        "scale": {"range": SHAPES},
-                        "title": titles["channel"],
-                    },
+                    "fill": channel,
+                    "shape": shape,
                     "tooltip": tooltip,
                 },
             },

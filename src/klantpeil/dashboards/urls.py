@@ -24,6 +24,10 @@ urlpatterns = [
     path("<slug:org>/tokens/", dataio.tokens_view, name="tokens"),
     path("<slug:org>/tokens/<int:token_id>/revoke/", dataio.revoke_token_view, name="revoke-token"),
     path(
+        "<slug:org>/reports/",
+        include(("klantpeil.reports.urls", "reports"), namespace="reports"),
+    ),
+    path(
         "<slug:org>/fieldwork/",
         include(("klantpeil.fieldwork.urls", "fieldwork"), namespace="fieldwork"),
     ),

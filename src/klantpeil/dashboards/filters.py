@@ -1,0 +1,50 @@
+"""The filters every dashboard page shares: period, channel and unit from the URL, so
+each filter state has its own address (bookmarkable, and what htmx pushes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from klantpeil.analytics.periods import parse_period
+from klantpeil.collection.selectors import MeasurementFilter
+
+
+@dataclass(frozen=True)
+class PageFilters:
+    current: MeasurementFilter
+    previous: MeasurementFilter  # the same stretch of time just before ``current``
+    error: str  # why the period in the URL was not understood ("" when it was)
+
+    @property
+    def period(self) -> str:
+        return self.current.period or ""
+
+
+def page_filters(request: HttpRequest) -> PageFilters:
+    """The chosen period, channel and unit, and the same period before it.
+
+    Without a (valid) period: the last 365 days against the 365 before them.
+    """
+    today = timezone.localdate()
+    narrow = {
+        "channel": request.GET.get("channel") or None,
+        "unit": request.GET.get("unit") or None,
+    }
+    current = MeasurementFilter(since=today - timedelta(days=365), **narrow)
+    previous = MeasurementFilter(
+        since=today - timedelta(days=730), until=today - timedelta(days=366), **narrow
+    )
+    error = ""
+    if period := request.GET.get("period"):
+        try:
+            chosen = parse_period(period)
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            current = MeasurementFilter(period=chosen.label, **narrow)
+            previous = MeasurementFilter(period=chosen.previous().label, **narrow)
+    return PageFilters(current, previous, error)

@@ -1,0 +1,319 @@
+"""What a report says: one organisation's figures for one period, gathered once and
+shared by the PDF, the PNG and the XLSX (and by the app's report button).
+
+Everything is read through the analytics selectors inside the current tenant, so
+a report can only ever contain the organisation it is made for; the sector
+figures are the anonymised distribution the benchmark page shows too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from klantpeil.analytics import infographic
+from klantpeil.analytics.benchmarks import Benchmark
+from klantpeil.analytics.periods import Period
+from klantpeil.analytics.reachability import Kpi, Norms
+from klantpeil.analytics.selectors import (
+    SURVEY,
+    TARGET,
+    ChannelKpis,
+    DriverReport,
+    EmployeeCustomerLink,
+    MonthlyGrade,
+    channel_changes,
+    channel_kpis,
+    driver_report,
+    employee_customer_link,
+    monthly_grades,
+    overall_kpis,
+    reachability,
+    sector_grade_benchmark,
+)
+from klantpeil.analytics.significance import Difference
+from klantpeil.collection.models import Answer
+from klantpeil.collection.selectors import MeasurementFilter, filtered_measurements
+from klantpeil.core.tenancy import require_organisation
+from klantpeil.instruments.models import Driver
+from klantpeil.organisations.models import Channel, ChannelKind
+
+COMMENT_KEY = "comment"
+COMMENTS_LOW = 6  # comments of unhappy customers (grade 5 or lower) in the sample
+COMMENTS_HIGH = 3  # and of happy ones (8 or higher), so the sample is not all complaint
+
+# The steps a report goes through, for progress bars in the CLI and the app.
+STEPS = ("channels", "drivers", "reachability", "benchmark", "comments", "render")
+
+
+@dataclass(frozen=True)
+class Comment:
+    text: str
+    grade: float | None
+    channel: str
+    day: date
+
+
+@dataclass(frozen=True)
+class ReportData:
+    organisation: str
+    sector: str
+    period: Period
+    previous: Period
+    lang: str
+    made_at: datetime
+    overall: ChannelKpis
+    channels: list[ChannelKpis]
+    changes: dict[str, dict[str, Difference]]
+    trend: list[MonthlyGrade]
+    drivers: DriverReport | None
+    driver_labels: dict[str, str]
+    reachability: dict[str, Kpi]
+    reachability_labels: dict[str, str]
+    norms: Norms
+    benchmarks: list[tuple[str, Benchmark | None]]
+    employees: EmployeeCustomerLink
+    comments: list[Comment]
+    summary: list[str] = field(default_factory=list)
+
+    @property
+    def calls(self) -> int:
+        kpi = self.reachability.get("technically_reachable_rate")
+        return kpi.n if kpi else 0
+
+
+def decimal(value: float | None, digits: int = 1) -> str:
+    """A figure as the report's language writes it (7,4 in Dutch, 7.4 in English)."""
+    if value is None:
+        return "–"
+    return number_format(value, decimal_pos=digits, use_l10n=True, force_grouping=True)
+
+
+def percent(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{decimal(value * 100, digits)}%"
+
+
+def _trend_start(period: Period) -> date:
+    """Twelve months back from the end of the period, so a quarter shows its year."""
+    end = period.end
+    return date(end.year - 1, end.month, 1)
+
+
+def _comment_sample(filters: MeasurementFilter, seed: str) -> list[Comment]:
+    """A reproducible sample of open answers: mostly from unhappy customers, whose words
+    say what to fix, and a few from happy ones."""
+    survey = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
+    texts = dict(
+        Answer.objects.filter(
+            measurement__in=survey, question__key=COMMENT_KEY, text__gt=""
+        ).values_list("measurement_id", "text")
+    )
+    grades = dict(
+        Answer.objects.filter(
+            measurement_id__in=list(texts), question__key=TARGET, number__isnull=False
+        ).values_list("measurement_id", "number")
+    )
+    low = sorted(m for m in texts if grades.get(m, 10) <= 5)
+    high = sorted(m for m in texts if grades.get(m, 0) >= 8)
+    rng = random.Random(seed)
+    chosen = rng.sample(low, min(COMMENTS_LOW, len(low)))
+    chosen += rng.sample(high, min(COMMENTS_HIGH, len(high)))
+    labels = dict(ChannelKind.choices)
+    measurements = survey.filter(pk__in=chosen).values_list("pk", "channel__kind", "occurred_at")
+    found = {pk: (kind, moment) for pk, kind, moment in measurements}
+    comments = [
+        Comment(
+            text=texts[pk],
+            grade=grades.get(pk),
+            channel=str(labels.get(found[pk][0], "")),
+            day=timezone.localtime(found[pk][1]).date(),
+        )
+        for pk in chosen
+    ]
+    return sorted(comments, key=lambda c: (c.grade if c.grade is not None else 99, c.day))
+
+
+def _benchmarks(filters: MeasurementFilter) -> list[tuple[str, Benchmark | None]]:
+    kinds = set(Channel.objects.values_list("kind", flat=True))
+    rows = [(str(_("All channels")), sector_grade_benchmark(filters))]
+    rows += [
+        (str(label), sector_grade_benchmark(dataclasses.replace(filters, channel=kind)))
+        for kind, label in ChannelKind.choices
+        if kind in kinds
+    ]
+    return rows
+
+
+def gather(
+    period: Period, *, lang: str = "nl", progress: Callable[[str], None] | None = None
+) -> ReportData:
+    """Everything the report shows for the current organisation and ``period``."""
+    step = progress or (lambda name: None)
+    organisation = require_organisation()
+    filters = MeasurementFilter(period=period.label)
+    previous = period.previous()
+    with translation.override(lang):
+        step("channels")
+        overall = overall_kpis(filters)
+        channels = channel_kpis(filters)
+        changes = channel_changes(filters, MeasurementFilter(period=previous.label))
+        trend = monthly_grades(
+            since=_trend_start(period), until=date.fromordinal(period.end.toordinal() - 1)
+        )
+        step("drivers")
+        drivers = driver_report(filters)
+        step("reachability")
+        kpis, norms = reachability(filters)
+        step("benchmark")
+        benchmarks = _benchmarks(filters)
+        employees = employee_customer_link(filters)
+        step("comments")
+        comments = _comment_sample(filters, seed=f"{organisation.pk}:{period.label}")
+        which = 0 if lang == "nl" else 1
+        data = ReportData(
+            organisation=organisation.name,
+            sector=str(organisation.sector),
+            period=period,
+            previous=previous,
+            lang=lang,
+            made_at=timezone.localtime(),
+            overall=overall,
+            channels=channels,
+            changes=changes,
+            trend=trend,
+            drivers=drivers,
+            driver_labels={k: str(v) for k, v in Driver.choices},
+            reachability=kpis if kpis["technically_reachable_rate"].n else {},
+            reachability_labels={k: v[which] for k, v in infographic.LABELS.items()},
+            norms=norms,
+            benchmarks=benchmarks,
+            employees=employees,
+            comments=comments,
+        )
+        data.summary.extend(summary(data))
+    return data
+
+
+def summary(data: ReportData) -> list[str]:
+    """The report's first page in words: what a board member reads if nothing else."""
+    lines: list[str] = []
+    grade = data.overall.grade
+    if grade.value is None:
+        return [_("No customer-survey responses in %(period)s.") % {"period": data.period.label}]
+    lines.append(
+        _(
+            "Customers gave an overall grade of %(grade)s in %(period)s "
+            "(95%% interval %(low)s–%(high)s, %(n)s responses)."
+        )
+        % {
+            "grade": decimal(grade.value),
+            "period": data.period.label,
+            "low": decimal(grade.ci_low),
+            "high": decimal(grade.ci_high),
+            "n": decimal(grade.n, 0),
+        }
+    )
+    rated = [c for c in data.channels if c.grade.value is not None and not c.grade.small_sample]
+    if len(rated) >= 2:
+        best = max(rated, key=lambda c: c.grade.value)
+        worst = min(rated, key=lambda c: c.grade.value)
+        lines.append(
+            _("%(best)s scores highest (%(best_grade)s), %(worst)s lowest (%(worst_grade)s).")
+            % {
+                "best": best.label,
+                "best_grade": decimal(best.grade.value),
+                "worst": worst.label.lower() if data.lang == "nl" else worst.label,
+                "worst_grade": decimal(worst.grade.value),
+            }
+        )
+    moved = [
+        (c.label, data.changes[c.kind]["grade"])
+        for c in data.channels
+        if "grade" in data.changes.get(c.kind, {})
+        and data.changes[c.kind]["grade"].significant
+        and not data.changes[c.kind]["grade"].too_small
+    ]
+    for label, change in moved:
+        template = (
+            _("%(channel)s rose significantly against %(previous)s (%(change)s).")
+            if change.difference > 0
+            else _("%(channel)s fell significantly against %(previous)s (%(change)s).")
+        )
+        lines.append(
+            template
+            % {
+                "channel": label,
+                "previous": data.previous.label,
+                "change": ("+" if change.difference > 0 else "") + decimal(change.difference),
+            }
+        )
+    if not moved and data.changes:
+        lines.append(
+            _("No channel's grade changed significantly against %(previous)s.")
+            % {"previous": data.previous.label}
+        )
+    if data.drivers and data.drivers.priorities:
+        top = data.drivers.priorities[0]
+        lines.append(
+            _(
+                "Improve first: %(driver)s. It explains %(share)s of the differences "
+                "in the overall grade and scores %(score)s."
+            )
+            % {
+                "driver": data.driver_labels[top.name].lower()
+                if data.lang == "nl"
+                else data.driver_labels[top.name],
+                "share": percent(top.share),
+                "score": decimal(top.performance),
+            }
+        )
+        dissatisfiers = [
+            data.driver_labels[name]
+            for name, effect in data.drivers.asymmetry.items()
+            if effect.kind == "dissatisfier"
+        ]
+        if dissatisfiers:
+            lines.append(
+                _("%(drivers)s cost points mainly when they are bad (dissatisfiers).")
+                % {"drivers": ", ".join(dissatisfiers)}
+            )
+    if data.reachability:
+        normed = [(k, v) for k, v in data.reachability.items() if v.norm is not None and v.n]
+        missed = [(k, v) for k, v in normed if not v.meets_norm]
+        if normed:
+            text = _("%(met)s of %(total)s telephone norms met in %(calls)s mystery calls.") % {
+                "met": len(normed) - len(missed),
+                "total": len(normed),
+                "calls": decimal(data.calls, 0),
+            }
+            if missed:
+                key, kpi = max(missed, key=lambda item: item[1].norm - item[1].value)
+                text += " " + _("Largest shortfall: %(point)s, %(value)s against %(norm)s.") % {
+                    "point": data.reachability_labels[key].lower()
+                    if data.lang == "nl"
+                    else data.reachability_labels[key],
+                    "value": percent(kpi.value),
+                    "norm": percent(kpi.norm),
+                }
+            lines.append(text)
+    sector = data.benchmarks[0][1] if data.benchmarks else None
+    if sector and sector.percentile_rank is not None:
+        lines.append(
+            _(
+                "Your overall grade is higher than that of %(rank)s of the %(n)s "
+                "organisations in your sector (sector median %(median)s)."
+            )
+            % {
+                "rank": f"{decimal(sector.percentile_rank, 0)}%",
+                "n": sector.organisations,
+                "median": decimal(sector.median),
+            }
+        )
+    return lines

@@ -1,0 +1,59 @@
+"""Writes of the reports: asking for one, and making it (what the task runs)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from klantpeil.analytics.periods import parse_period
+from klantpeil.core.tenancy import tenant
+from klantpeil.reports.build import FORMATS, build
+from klantpeil.reports.content import STEPS
+from klantpeil.reports.models import ReportRun
+
+
+@transaction.atomic
+def request_report(*, period: str, fmt: str, lang: str, user=None) -> ReportRun:
+    """Queue a report of the current organisation; the worker makes it. Raises
+    ValueError (with the accepted forms) for a period, format or language it cannot make."""
+    label = parse_period(period).label
+    if fmt not in FORMATS or lang not in ("nl", "en"):
+        raise ValueError(f"cannot make a {fmt!r} report in {lang!r}")
+    run = ReportRun.objects.create(period=label, format=fmt, language=lang, requested_by=user)
+    from klantpeil.reports.tasks import make_report
+
+    transaction.on_commit(lambda: make_report.enqueue(run_id=run.pk))
+    return run
+
+
+def make(*, run_id: int) -> str:
+    """Make the report of ``run_id``; safe to run twice (a finished run is left alone).
+
+    Progress is written in its own small updates, outside any transaction, so the
+    page that polls it sees each step as it happens.
+    """
+    run = ReportRun.all_tenants.select_related("organisation").get(pk=run_id)
+    if run.finished:
+        return run.status
+    rows = ReportRun.all_tenants.filter(pk=run_id)
+    rows.update(status=ReportRun.Status.RUNNING, step=STEPS[0], progress=0)
+
+    def step(name: str) -> None:
+        rows.update(step=name, progress=round(100 * STEPS.index(name) / len(STEPS)))
+
+    try:
+        with tenant(run.organisation):
+            body = build(parse_period(run.period), fmt=run.format, lang=run.language, progress=step)
+    except Exception as exc:  # the user sees why; the worker goes on with the next task
+        rows.update(
+            status=ReportRun.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    rows.update(
+        status=ReportRun.Status.DONE,
+        content=body,
+        step="",
+        progress=100,
+        finished_at=timezone.now(),
+    )
+    return ReportRun.Status.DONE

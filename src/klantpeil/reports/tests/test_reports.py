@@ -1,0 +1,195 @@
+"""Reports as a board member receives them: the PDF's pages and figures, the workbook's
+tables, the one-picture PNG, and the app's button that makes them in the background."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from datetime import date
+from statistics import mean
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from klantpeil.analytics.rollups import rebuild_all
+from klantpeil.cli import main
+from klantpeil.collection.models import Answer
+from klantpeil.core.tenancy import tenant
+from klantpeil.demo.generate import generate
+from klantpeil.organisations.models import Organisation
+from klantpeil.reports.models import ReportRun
+
+TODAY = date(2026, 11, 23)
+PERIOD = "2026-Q3"
+SLUG = "gemeente-wadderveen"
+
+
+@pytest.fixture
+def demo(db):
+    generate(seed=2, today=TODAY, scale=0.12)
+    rebuild_all()
+    return Organisation.objects.get(slug=SLUG)
+
+
+def _raw_grades(org, kind: str | None = None) -> list[float]:
+    """The overall grades of the period straight from the answers, beside the rollups."""
+    with tenant(org):
+        answers = Answer.objects.filter(
+            question__key="overall_grade",
+            number__isnull=False,
+            measurement__superseded_at__isnull=True,
+            measurement__instrument_version__instrument__key="customer-survey",
+            measurement__occurred_at__date__gte=date(2026, 7, 1),
+            measurement__occurred_at__date__lt=date(2026, 10, 1),
+        )
+        if kind:
+            answers = answers.filter(measurement__channel__kind=kind)
+        return list(answers.values_list("number", flat=True))
+
+
+def _dutch(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_the_pdf_report_has_its_pages_and_the_figures_in_words(demo, tmp_path, capsys):
+    output = tmp_path / "report.pdf"
+    assert main(["report", "--org", SLUG, "--period", PERIOD, "--output", str(output)]) == 0
+    assert output.read_bytes().startswith(b"%PDF")
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", str(output), str(tmp_path / "page")], check=True
+    )
+    pages = sorted(tmp_path.glob("page-*.png"))
+    # cover with summary, channels, drivers, reachability, sector, comments
+    assert 6 <= len(pages) <= 8
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(output), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert text.count("\f") == len(pages)
+    grades = _raw_grades(demo)
+    assert f"overall grade of {_dutch(mean(grades))}" not in text  # Dutch by default
+    assert f"rapportcijfer van {_dutch(mean(grades))} in {PERIOD}" in text
+    assert f"{len(grades):,}".replace(",", ".") + " reacties" in text
+    for heading in ("Gemeente Wadderveen", "Wat eerst verbeteren", "Telefonische bereikbaarheid"):
+        assert heading in text
+    assert "Wrote" in capsys.readouterr().out
+
+
+def test_the_report_speaks_english_when_asked(demo, tmp_path):
+    output = tmp_path / "report.pdf"
+    assert (
+        main(["report", "--org", SLUG, "--period", PERIOD, "--lang", "en", "-o", str(output)]) == 0
+    )
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils not installed")
+    text = subprocess.run(
+        ["pdftotext", str(output), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    grades = _raw_grades(demo)
+    assert f"overall grade of {mean(grades):.1f} in {PERIOD}" in text
+    assert "What to improve first" in text
+
+
+def test_the_workbook_holds_the_tables_with_the_figures_of_the_answers(demo, tmp_path):
+    from openpyxl import load_workbook
+
+    output = tmp_path / "report.xlsx"
+    assert (
+        main(["report", "--org", SLUG, "--period", PERIOD, "--lang", "en", "-o", str(output)]) == 0
+    )
+    book = load_workbook(output)
+    assert book.sheetnames[:3] == ["Summary", "Channels", "Trend"]
+    assert {"Drivers", "Reachability", "Benchmark", "Comments"} <= set(book.sheetnames)
+    channels = {row[0]: row for row in book["Channels"].iter_rows(min_row=2, values_only=True)}
+    phone = _raw_grades(demo, "phone")
+    assert channels["Phone"][1] == pytest.approx(mean(phone), abs=1e-9)
+    assert channels["Phone"][4] == len(phone)
+    assert book["Channels"]["B2"].number_format == "0.0"
+    drivers = list(book["Drivers"].iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in drivers] == list(range(1, len(drivers) + 1))
+    # Shapley shares divide the explained variance among the drivers: they add up to 1.
+    assert sum(row[2] for row in drivers) == pytest.approx(1, abs=1e-9)
+
+
+def test_the_png_is_one_picture_of_the_key_charts(demo, tmp_path):
+    output = tmp_path / "report.png"
+    assert main(["report", "--org", SLUG, "--period", PERIOD, "-o", str(output)]) == 0
+    data = output.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width >= 1800 and height > width  # drawn at twice 900 px, charts stacked
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--period", "2026-Q5"], "is not a period"),
+        (["--period", PERIOD, "--format", "docx"], "invalid choice"),
+        (["--period", PERIOD, "--org", "nobody"], "nobody"),
+    ],
+)
+def test_a_report_that_cannot_be_made_says_why(demo, tmp_path, capsys, arguments, message):
+    output = tmp_path / "report.pdf"
+    base = ["report", "--org", SLUG, "-o", str(output)]
+    try:
+        code = main(base + arguments)
+    except SystemExit as exit_:
+        code = exit_.code
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not output.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_report_button_makes_it_in_the_background_and_hands_it_out(
+    make_org, make_member, client
+):
+    generate(seed=2, today=TODAY, scale=0.05)
+    org = Organisation.objects.get(slug=SLUG)
+    client.force_login(make_member("manager@wadderveen.example", org))
+    url = reverse("app:reports:reports", kwargs={"org": SLUG})
+    response = client.post(url, {"period": PERIOD, "format": "xlsx", "language": "en"})
+    with tenant(org):
+        run = ReportRun.objects.get()
+    assert response.url == reverse("app:reports:report", kwargs={"org": SLUG, "pk": run.pk})
+    status = client.get(response.url, headers={"HX-Request": "true"})
+    assert "Wacht op de achtergrondverwerking" in status.content.decode()  # Dutch by default
+    assert status.headers.get("HX-Trigger") is None  # still polling
+    call_command("db_worker", batch=True, reload=False, startup_delay=False)
+    with tenant(org):
+        run.refresh_from_db()
+    assert run.status == ReportRun.Status.DONE and run.progress == 100
+    status = client.get(response.url, headers={"HX-Request": "true"})
+    assert status.headers["HX-Trigger"] == "report-finished"
+    assert "hx-trigger" not in status.content.decode()  # polling stops
+    download = client.get(reverse("app:reports:download", kwargs={"org": SLUG, "pk": run.pk}))
+    assert download["Content-Disposition"] == (
+        f'attachment; filename="klantpeil-{SLUG}-{PERIOD}-en.xlsx"'
+    )
+    from openpyxl import load_workbook
+
+    assert "Channels" in load_workbook(io.BytesIO(download.content)).sheetnames
+    # Making it again (a retried task) changes nothing.
+    from klantpeil.reports.services import make
+
+    assert make(run_id=run.pk) == ReportRun.Status.DONE
+
+
+def test_a_bad_period_in_the_form_is_an_error_at_the_field(make_org, make_member, client):
+    org = make_org("wadderveen")
+    client.force_login(make_member("manager@wadderveen.example", org))
+    url = reverse("app:reports:reports", kwargs={"org": org.slug})
+    response = client.post(url, {"period": "Q3", "format": "pdf", "language": "nl"})
+    assert response.status_code == 200
+    assert "2026-Q3" in response.content.decode()  # the accepted forms
+    with tenant(org):
+        assert not ReportRun.objects.exists()
+
+
+def test_a_shopper_gets_no_reports(make_org, make_member, client):
+    org = make_org("wadderveen")
+    client.force_login(make_member("shopper@example.org", org, role="shopper"))
+    response = client.get(reverse("app:reports:reports", kwargs={"org": org.slug}))
+    assert response.status_code == 403

@@ -1,0 +1,147 @@
+"""The report's tables as an Excel workbook: one sheet per section, numbers stored as
+numbers (with formats, so Excel shows 7,4 to a Dutch reader), for analysts who chart
+or combine them further."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from klantpeil.dashboards import figures
+from klantpeil.reports.content import ReportData
+
+GRADE, SHARE, COUNT = "0.0", "0%", "#,##0"
+
+
+def _sheet(book, title: str, header: Sequence[str], rows: Iterable[Sequence], formats: dict):
+    from openpyxl.styles import Font
+
+    sheet = book.create_sheet(title[:31])
+    sheet.append(list(header))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(list(row))
+    for column, number_format in formats.items():
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+            cell.number_format = number_format
+    for index, name in enumerate(header, start=1):
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(12, len(name) + 2)
+    sheet.freeze_panes = "A2"
+    return sheet
+
+
+def _effect(kind: str) -> str:
+    return {
+        "dissatisfier": _("Costs points when it is bad"),
+        "satisfier": _("Earns points when it is good"),
+        "hybrid": _("Costs when bad, earns when good"),
+    }.get(kind, _("No clear effect either way"))
+
+
+def render(data: ReportData) -> bytes:
+    """The workbook of ``data`` in ``data.lang``."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    with translation.override(data.lang):
+        summary = book.active
+        summary.title = _("Summary")[:31]
+        summary.append([data.organisation])
+        summary.append([_("Period"), data.period.label])
+        summary.append([_("Sector"), data.sector])
+        summary.append([])
+        for line in data.summary:
+            summary.append([line])
+        summary.column_dimensions["A"].width = 110
+
+        interval = _("95% interval")
+        _sheet(
+            book,
+            _("Channels"),
+            [_("Channel"), _("Grade"), f"{interval} −", f"{interval} +", "n", "NPS", "n (NPS)",
+             _("Ease (CES 1–7)"), _("Solved in one contact"), _("Change in grade"), "p"],
+            (
+                [
+                    k.label, k.grade.value, k.grade.ci_low, k.grade.ci_high, k.grade.n,
+                    k.nps.value, k.nps.n, k.ces.value, k.fcr.value,
+                    change.difference if change else None,
+                    change.p_value if change else None,
+                ]
+                for k in [*data.channels]
+                for change in [data.changes.get(k.kind, {}).get("grade")]
+            ),
+            {2: GRADE, 3: GRADE, 4: GRADE, 5: COUNT, 6: "0", 7: COUNT, 8: GRADE, 9: SHARE,
+             10: "+0.0;-0.0", 11: "0.000"},
+        )  # fmt: skip
+        _sheet(
+            book,
+            _("Trend"),
+            [_("Month"), _("Channel"), _("Grade"), f"{interval} −", f"{interval} +", "n"],
+            (
+                [p.month, p.label, p.grade.value, p.grade.ci_low, p.grade.ci_high, p.grade.n]
+                for p in data.trend
+            ),
+            {1: "yyyy-mm", 3: GRADE, 4: GRADE, 5: GRADE, 6: COUNT},
+        )
+        if data.drivers:
+            _sheet(
+                book,
+                _("Drivers"),
+                ["#", _("Driver"), _("Weight in the grade"), f"{interval} −", f"{interval} +",
+                 _("Score"), _("Position"), _("How it works")],
+                (
+                    [
+                        p.rank, data.driver_labels[p.name], p.share,
+                        *data.drivers.intervals.get(p.name, (None, None)), p.performance,
+                        figures.position_label(p.quadrant),
+                        _effect(data.drivers.asymmetry[p.name].kind)
+                        if p.name in data.drivers.asymmetry
+                        else "",
+                    ]
+                    for p in data.drivers.priorities
+                ),
+                {3: SHARE, 4: SHARE, 5: SHARE, 6: GRADE},
+            )  # fmt: skip
+        if data.reachability:
+            _sheet(
+                book,
+                _("Reachability"),
+                [_("Measurement point"), _("Result"), f"{interval} −", f"{interval} +", "n",
+                 _("Norm"), _("Norm met")],
+                (
+                    [
+                        data.reachability_labels.get(key, key), k.value, k.ci_low, k.ci_high,
+                        k.n, k.norm,
+                        None if k.meets_norm is None else (_("yes") if k.meets_norm else _("no")),
+                    ]
+                    for key, k in data.reachability.items()
+                ),
+                {2: SHARE, 3: SHARE, 4: SHARE, 5: COUNT, 6: SHARE},
+            )  # fmt: skip
+        _sheet(
+            book,
+            _("Benchmark"),
+            [_("Channel"), _("Your grade"), _("Sector median"), _("Lower quartile"),
+             _("Upper quartile"), _("You score higher than"), _("Organisations")],
+            (
+                [label, b.own, b.median, b.q1, b.q3,
+                 None if b.percentile_rank is None else b.percentile_rank / 100, b.organisations]
+                for label, b in data.benchmarks
+                if b is not None
+            ),
+            {2: GRADE, 3: GRADE, 4: GRADE, 5: GRADE, 6: SHARE},
+        )  # fmt: skip
+        _sheet(
+            book,
+            _("Comments"),
+            [_("Date"), _("Channel"), _("Grade"), _("Comment")],
+            ([c.day, c.channel, c.grade, c.text] for c in data.comments),
+            {1: "yyyy-mm-dd", 3: "0"},
+        )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

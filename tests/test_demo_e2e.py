@@ -84,8 +84,12 @@ def test_the_analyst_switches_between_organisations(served_demo, browser):
     page = browser.new_page()
     _log_in(page, served_demo, "analist@klantpeil.example")
     page.wait_for_url("**/app/")
-    assert page.locator(".cards li").count() == 20
-    page.click(".cards >> text=Woonstichting De Linde")
+    # The analyst's own view: every organisation served, side by side, with its figures.
+    rows = page.locator("table.portfolio tbody tr")
+    assert rows.count() == 20
+    grade = rows.filter(has_text="Woonstichting De Linde").locator("td").first.inner_text()
+    assert re.fullmatch(r"\d\.\d ± \d\.\d", grade), grade  # English browser
+    page.click("table.portfolio >> text=Woonstichting De Linde")
     page.wait_for_url("**/app/woonstichting-de-linde/")
     page.click(".orgs summary")
     page.click(".orgs >> text=Groenvolt")
@@ -120,7 +124,8 @@ def test_app_pages_have_no_serious_accessibility_violations(served_demo, browser
         "export/",
     )
     fieldwork = ("fieldwork/", "fieldwork/new/", "fieldwork/callbacks/overdue/")
-    for path in (*pages, "import/", "tokens/", *fieldwork, "fieldwork/calibration/"):
+    assert axe_scan(page) == []  # the analyst's view across organisations
+    for path in (*pages, "import/", "tokens/", *fieldwork, "fieldwork/calibration/", "reports/"):
         page.goto(f"{served_demo['url']}/app/gemeente-wadderveen/{path}")
         assert axe_scan(page) == [], path
     page.close()
@@ -233,3 +238,63 @@ def test_the_served_demo_runs_the_worker_that_folds_new_measurements_in(served_d
         assert time.monotonic() < deadline, f"{waiting} task(s) waiting, {behind} behind"
         time.sleep(1)
     assert done >= 1
+
+
+def test_every_dashboard_page_filters_in_place(served_demo, browser):
+    """Each page's filter bar swaps the figures without a reload and gives the state a URL."""
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _log_in(page, served_demo, "manager@wadderveen.example")
+    page.wait_for_url("**/app/gemeente-wadderveen/")
+    base = served_demo["url"] + "/app/gemeente-wadderveen/"
+    page.goto(base + "drivers/")
+    before = page.locator("#main").inner_text()
+    page.evaluate("window.notReloaded = true")
+    page.select_option("select[name=channel]", "phone")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/drivers/?period=&channel=phone&unit=")
+    page.wait_for_function("b => document.querySelector('#main').innerText !== b", arg=before)
+    assert page.locator("select[name=channel]").input_value() == "phone"
+    assert page.evaluate("window.notReloaded") is True
+    for path, shown in (
+        ("reachability/", "table.reach"),
+        ("benchmark/", "#bench-table"),
+        ("employees/", "p.hint"),
+    ):
+        page.goto(base + path)
+        page.evaluate("window.notReloaded = true")
+        page.fill("input[name=period]", "2026")
+        page.click("form.filters button[type=submit]")
+        page.wait_for_url(f"**/{path}?period=2026*")
+        page.wait_for_selector(shown)
+        assert page.evaluate("window.notReloaded") is True, path
+    assert page.locator("input[name=period]").input_value() == "2026"
+    page.goto(base + "benchmark/?period=2026-Q9")
+    assert "2026-Q9" in page.locator("p.error").inner_text()  # said, not a server error
+    assert errors == []
+    page.close()
+
+
+def test_a_manager_makes_a_pdf_report_with_the_button(served_demo, browser, screenshot_dir):
+    """The button queues the report, the page shows the worker's progress, then the file."""
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _log_in(page, served_demo, "manager@wadderveen.example")
+    page.wait_for_url("**/app/gemeente-wadderveen/")
+    page.click("nav.tabs >> text=Rapporten")
+    page.fill("#id_period", "2026-Q3")
+    page.select_option("#id_format", "pdf")
+    page.click("button[type=submit] >> text=Maak het rapport")
+    page.wait_for_url("**/reports/*/")
+    page.wait_for_selector("#report-status >> text=Het rapport is klaar.", timeout=60_000)
+    page.screenshot(path=str(screenshot_dir / "report-ready-nl.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("#report-status a")
+    path = download.value.path()
+    assert download.value.suggested_filename == "klantpeil-gemeente-wadderveen-2026-Q3-nl.pdf"
+    with open(path, "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+    assert errors == []
+    page.close()

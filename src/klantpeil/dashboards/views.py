@@ -73,6 +73,12 @@ def _trend_start(filters: MeasurementFilter) -> tuple[date, date | None]:
     return (timezone.localdate() - timedelta(days=365)).replace(day=1), None
 
 
+def _improve_first(filters: MeasurementFilter):
+    """The driver to improve first, for the overview's headline (None with too few answers)."""
+    report = driver_report(filters)
+    return report.priorities[0] if report and report.priorities else None
+
+
 def overview(request: HttpRequest, org: str) -> HttpResponse:
     since = (timezone.localdate() - timedelta(days=365)).replace(day=1)
     months, rows = counts_per_channel_and_month(since=since)
@@ -90,6 +96,8 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
             "trend": trend,
             "trend_spec": figures.grade_trend(trend),
             "kpis": channel_kpis(filters.current),
+            "first": _improve_first(filters.current),
+            "driver_labels": dict(Driver.choices),
             "benchmark": sector_grade_benchmark(filters.current),
             "months": months,
             "rows": rows,

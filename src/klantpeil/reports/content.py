@@ -179,7 +179,7 @@ def gather(
         which = 0 if lang == "nl" else 1
         data = ReportData(
             organisation=organisation.name,
-            sector=str(organisation.sector),
+            sector=organisation.sector.name_nl if lang == "nl" else organisation.sector.name_en,
             period=period,
             previous=previous,
             lang=lang,
@@ -279,10 +279,21 @@ def summary(data: ReportData) -> list[str]:
             for name, effect in data.drivers.asymmetry.items()
             if effect.kind == "dissatisfier"
         ]
-        if dissatisfiers:
+        if len(dissatisfiers) == 1:
             lines.append(
-                _("%(drivers)s cost points mainly when they are bad (dissatisfiers).")
-                % {"drivers": ", ".join(dissatisfiers)}
+                _("%(driver)s costs points mainly when it is bad (a dissatisfier).")
+                % {"driver": dissatisfiers[0]}
+            )
+        elif dissatisfiers:
+            lines.append(
+                _("%(drivers)s and %(last)s cost points mainly when they are bad (dissatisfiers).")
+                % {
+                    "drivers": ", ".join(
+                        [dissatisfiers[0]]
+                        + [d.lower() if data.lang == "nl" else d for d in dissatisfiers[1:-1]]
+                    ),
+                    "last": dissatisfiers[-1].lower() if data.lang == "nl" else dissatisfiers[-1],
+                }
             )
     if data.reachability:
         normed = [(k, v) for k, v in data.reachability.items() if v.norm is not None and v.n]

@@ -57,6 +57,11 @@ def test_a_manager_sees_counts_per_channel_in_dutch_and_english(
     axis = page.locator("#grade-trend").inner_text()
     assert re.search(r"\b(jan|feb|mrt|apr|mei|jun|jul|aug|sep|okt|nov|dec) 20\d\d", axis), axis
     assert re.search(r"\d,\d", axis)  # grades with a decimal comma
+    # One legend giving each channel its colour and its shape (never colour alone).
+    assert page.locator("#grade-trend svg .role-legend").count() == 1
+    shown = set(page.locator("figure.chart details tbody td:nth-child(2)").all_text_contents())
+    symbols = page.locator("#grade-trend svg .role-legend .role-legend-symbol path")
+    assert symbols.count() == len(shown) > 2
     page.screenshot(path=str(screenshot_dir / "overview-nl.png"), full_page=True)
     # Filters swap the page's main part (htmx, no reload) and give the state its own URL.
     page.evaluate("window.notReloaded = true")

@@ -63,22 +63,20 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
         "width": "container",
         "height": 260,
         "data": {"values": list(points)},
-        # The points' fill and shape make one legend with both cues; lines and interval
-        # rules use the same colours through their own stroke scale, without a legend.
-        "encoding": {"x": x},
+        # Colour at the top and shape on the line's point markers: Vega-Lite draws one
+        # legend with both cues, so a channel never depends on colour alone.
+        "encoding": {"x": x, "color": channel},
         "layer": [
             {
                 "mark": {"type": "rule", "opacity": 0.45},
                 "encoding": {
-                    "stroke": {**channel, "legend": None},
-                    "y": {"field": "low", "type": "quantitative"},
+                    "y": {"field": "low", "type": "quantitative", "title": titles["grade"]},
                     "y2": {"field": "high"},
                 },
             },
             {
-                "mark": {"type": "line", "strokeWidth": 2},
+                "mark": {"type": "line", "strokeWidth": 2, "point": {"filled": True, "size": 55}},
                 "encoding": {
-                    "stroke": {**channel, "legend": None},
                     "y": {
                         "field": "grade",
                         "type": "quantitative",
@@ -87,13 +85,6 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
                         "scale": {"domain": [1, 10], "clamp": True},
                         "axis": {"format": ".1f"},
                     },
-                },
-            },
-            {
-                "mark": {"type": "point", "filled": True, "size": 55},
-                "encoding": {
-                    "y": {"field": "grade", "type": "quantitative"},
-                    "fill": channel,
                     "shape": shape,
                     "tooltip": tooltip,
                 },

@@ -193,3 +193,19 @@ def test_a_shopper_gets_no_reports(make_org, make_member, client):
     client.force_login(make_member("shopper@example.org", org, role="shopper"))
     response = client.get(reverse("app:reports:reports", kwargs={"org": org.slug}))
     assert response.status_code == 403
+
+
+def test_a_chart_on_paper_has_one_legend_with_colour_and_shape():
+    """Colour-blind readers tell the channels apart by shape: both cues in one legend."""
+    from klantpeil.dashboards import charts as specs
+    from klantpeil.reports import charts
+
+    points = [
+        {"month": f"2026-0{m}-01", "channel": c, "grade": 7, "low": 6, "high": 8, "n": 40}
+        for m in (1, 2, 3)
+        for c in ("Telefoon", "E-mail")
+    ]
+    titles = {"channel": "Kanaal", "grade": "Cijfer", "low": "van", "high": "tot"}
+    svg = charts.svg(specs.grade_trend(points, titles=titles), lang="nl")
+    assert svg.count('class="mark-group role-legend"') == 1
+    assert "7,0" in svg  # the axis in Dutch

@@ -27,6 +27,7 @@ class OrganisationToken(HttpBearer):
         # API messages are for developers: English, whatever the browser prefers.
         translation.activate("en")
         if api_token.scope == TokenScope.READ and request.method not in READ_METHODS:
+            request.auth = api_token  # the refused attempt still goes to the audit log
             raise ApiError(403, "read_only_token", "This token may only read.")
         request.organisation = api_token.organisation
         # TenantMiddleware resets this when the response leaves.

@@ -14,7 +14,6 @@ def _organisation(slug: str):
     organisation = Organisation.objects.filter(slug=slug).first()
     if organisation is None:
         print(f"error: no organisation with slug {slug!r} (see `klantpeil orgs`)", file=sys.stderr)
-        raise SystemExit(2)
     return organisation
 
 
@@ -26,7 +25,10 @@ def cmd_forget(args: argparse.Namespace) -> int:
     if not (args.email or args.phone or args.contact_id):
         print("error: name the respondent with --email, --phone or --contact-id", file=sys.stderr)
         return 2
-    with tenant(_organisation(args.org)):
+    organisation = _organisation(args.org)
+    if organisation is None:
+        return 2
+    with tenant(organisation):
         result = forget_respondent(
             email=args.email or "",
             phone=args.phone or "",

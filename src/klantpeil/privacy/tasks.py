@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from klantpeil.collection.models import Invitation
@@ -43,7 +43,10 @@ def schedule_contact_purge() -> None:
     """Queue the daily purge once the current transaction commits, unless one waits already."""
 
     def enqueue() -> None:
-        waiting = DBTaskResult.objects.ready().filter(task_path=purge_contact_data.module_path)
+        # Not .ready(): that leaves out a task whose time has not come yet.
+        waiting = DBTaskResult.objects.filter(
+            status=TaskResultStatus.READY, task_path=purge_contact_data.module_path
+        )
         if not waiting.exists():
             purge_contact_data.using(run_after=timezone.now() + INTERVAL).enqueue()
 

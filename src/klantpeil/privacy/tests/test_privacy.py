@@ -94,9 +94,7 @@ def test_invitations_with_contact_data_queue_one_daily_purge_that_requeues_itsel
     with tenant(alpha), django_capture_on_commit_callbacks(execute=True):
         _invite("a@example.nl")
         _invite("b@example.nl")
-    waiting = DBTaskResult.objects.filter(
-        status="READY", task_path=purge_contact_data.module_path
-    )
+    waiting = DBTaskResult.objects.filter(status="READY", task_path=purge_contact_data.module_path)
     assert waiting.count() == 1
     run_after = waiting.get().run_after
     assert timedelta(hours=23) < run_after - timezone.now() <= timedelta(days=1)

@@ -187,7 +187,6 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 # Content-Security-Policy and Permissions-Policy: core/security.py. Scripts only from
 # our own origin (no inline script, no eval: charts use vega's expression interpreter).

@@ -160,23 +160,39 @@ def _operator(make_org, make_member):
     return make_member("op@klantpeil.example", org, "operator")
 
 
-@override_settings(KLANTPEIL_OPERATOR_MFA_REQUIRED=True)
-def test_an_operator_without_totp_is_sent_to_set_it_up_in_production(make_org, make_member, client):
-    from allauth.mfa.models import Authenticator
+def _current_code(secret: str) -> str:
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
 
+    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+
+
+@override_settings(KLANTPEIL_OPERATOR_MFA_REQUIRED=True)
+def test_an_operator_without_totp_sets_it_up_before_reaching_admin_or_app(
+    make_org, make_member, client
+):
     operator = _operator(make_org, make_member)
     analyst = make_member("a@alpha.example", operator.memberships.get().organisation, "analyst")
-    client.force_login(operator)
+    assert _log_in(client, "op@klantpeil.example").status_code == 302
     for url in ("/admin/", "/app/alpha/", "/app/"):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"] == reverse("mfa_activate_totp")
-    # The set-up page is reachable (allauth first asks for the password again).
-    setup = client.get(reverse("mfa_activate_totp"), follow=True)
+    # allauth asks for the password once more before showing the secret.
+    asked = client.get(reverse("mfa_activate_totp"))
+    assert asked["Location"].startswith("/accounts/reauthenticate/")
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    setup = client.get(reverse("mfa_activate_totp"), HTTP_ACCEPT_LANGUAGE="en")
     assert setup.status_code == 200
-    assert setup.redirect_chain[-1][0].startswith("/accounts/reauthenticate/")
-    Authenticator.objects.create(user=operator, type=Authenticator.Type.TOTP, data={})
+    assert 'src="data:image/svg+xml;base64,' in setup.content.decode()  # the QR code
+    secret = client.session["mfa.totp.secret"]
+    done = client.post(reverse("mfa_activate_totp"), {"code": _current_code(secret)})
+    assert done.status_code == 302
     assert client.get("/admin/").status_code == 200
+    assert client.get("/app/alpha/").status_code == 200
     client.force_login(analyst)  # two-factor stays optional for everyone else
     assert client.get("/app/alpha/").status_code == 200
 
@@ -187,13 +203,7 @@ def test_outside_production_an_operator_may_work_without_totp(make_org, make_mem
 
 
 def test_a_user_with_totp_must_give_the_code_at_login(make_org, make_member, client):
-    from allauth.mfa.totp.internal.auth import (
-        TOTP,
-        format_hotp_value,
-        generate_totp_secret,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     operator = _operator(make_org, make_member)
     secret = generate_totp_secret()
@@ -204,7 +214,6 @@ def test_a_user_with_totp_must_give_the_code_at_login(make_org, make_member, cli
     assert "_auth_user_id" not in client.session  # not in yet
     wrong = client.post(reverse("mfa_authenticate"), {"code": "000000"})
     assert wrong.status_code == 200 and "_auth_user_id" not in client.session
-    code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
-    right = client.post(reverse("mfa_authenticate"), {"code": code})
+    right = client.post(reverse("mfa_authenticate"), {"code": _current_code(secret)})
     assert right.status_code == 302
     assert client.session["_auth_user_id"] == str(operator.pk)

@@ -58,6 +58,7 @@ PAGE_POLICY: dict[str, frozenset[str]] = {
     "app:fieldwork:overdue-callbacks": READ_DATA,
     "app:fieldwork:study-new": MANAGE_DATA,
     "app:fieldwork:calibration": MANAGE_DATA,
+    "privacy:forget": MANAGE_DATA,
     # Shoppers' screens: any member may open their own day; an assignment is its
     # shopper's alone (another member gets 404, see below).
     "app:fieldwork:shopper-today": EVERYONE,

@@ -188,6 +188,27 @@ def test_the_privacy_command_forgets_and_purges(alpha, capsys):
     assert json.loads(capsys.readouterr().out) == {"invitations_purged": {"alpha": 0}}
 
 
+def test_an_analyst_forgets_a_respondent_after_seeing_what_would_go(make_member, client, alpha):
+    analyst = make_member("analyst@alpha.example", alpha, "analyst")
+    with tenant(alpha):
+        _respond(_invite("ask@example.nl"), 4)
+        _respond(_invite("stay@example.nl"), 8)
+    client.force_login(analyst)
+    url = "/app/alpha/privacy/forget/"
+    assert client.get(url).status_code == 200
+    empty = client.post(url, {"email": "", "phone": "", "contact_id": ""})
+    assert "e-mailadres, telefoonnummer of contact-id" in empty.content.decode()
+    preview = client.post(url, {"email": "ask@example.nl"})
+    assert "1 uitnodiging(en) en 1 meting(en)" in preview.content.decode()
+    assert Measurement.all_tenants.count() == 2
+    done = client.post(url, {"email": "ask@example.nl", "confirm": "on"}, follow=True)
+    assert "1 uitnodiging(en) en 1 meting(en) verwijderd" in done.content.decode()
+    assert list(Invitation.all_tenants.values_list("respondent_email", flat=True)) == [
+        "stay@example.nl"
+    ]
+    assert AuditEvent.objects.get(action=AuditAction.FORGET).user == analyst
+
+
 # --- the audit log ---------------------------------------------------------------
 
 

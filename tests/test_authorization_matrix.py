@@ -13,11 +13,13 @@ error message.
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 from django.utils import timezone
 
 from klantpeil.accounts.models import ApiToken
@@ -370,3 +372,20 @@ def test_a_foreign_token_counts_only_its_own_measurements(world):
     nonexistent = client.get("/api/v1/measurements/999999999", **beta_headers)
     assert missing.status_code == nonexistent.status_code == 404
     assert missing.content == nonexistent.content
+
+
+def test_exports_hold_only_the_own_organisations_rows(world):
+    _instrument(world["alpha"], "shared", "alpha-shared-row")
+    _instrument(world["beta"], "shared", "beta-shared-row")
+    client, _headers = _as(world, "viewer")
+    for fmt in ("csv", "xlsx"):
+        response = client.get(
+            "/app/alphaorg/export/", {"instrument": "shared", "format": fmt, "period": ""}
+        )
+        assert response.status_code == 200
+        body = response.content
+        if fmt == "xlsx":
+            sheet = load_workbook(io.BytesIO(body)).active
+            body = repr([row for row in sheet.iter_rows(values_only=True)]).encode()
+        assert b"alpha-shared-row" in body
+        assert b"beta-shared-row" not in body and BETA_SECRET.encode() not in body

@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
-from openpyxl import load_workbook
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from klantpeil.accounts.models import ApiToken
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, SHOPPER_ROUTES

@@ -24,3 +24,16 @@ def test_vendored_copies_equal_the_locked_npm_packages(package):
         f"{package}: run scripts/vendor-assets.sh after changing package.json"
     )
     assert (VENDOR / f"{package}.LICENSE.txt").is_file()
+
+
+def test_the_vega_expression_interpreter_is_vendored_as_a_plain_script():
+    installed = ROOT / "node_modules" / "vega-interpreter"
+    if not installed.is_dir():
+        pytest.skip("node_modules missing: run npm ci (scripts/test.sh does)")
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    locked = lock["packages"]["node_modules/vega-interpreter"]["version"]
+    shipped = (VENDOR / "vega-interpreter.js").read_text()
+    assert shipped.startswith(f"// vega-interpreter {locked}, wrapped over window.vega")
+    assert "import " not in shipped and "export " not in shipped
+    assert "vega.expressionInterpreter = expression;" in shipped
+    assert (VENDOR / "vega-interpreter.LICENSE.txt").is_file()

@@ -573,6 +573,9 @@ def build_parser() -> argparse.ArgumentParser:
     from klantpeil.analytics.cli import add_parser as add_analyse
 
     add_analyse(sub)
+    from klantpeil.privacy.cli import add_parser as add_privacy
+
+    add_privacy(sub, parents=[data], setup=_setup)
     p = add("manage", cmd_manage, "run a Django management command (for operators)", [data])
     p.add_argument("arguments", nargs=argparse.REMAINDER)
     return parser

@@ -78,13 +78,20 @@ class Membership(models.Model):
         return f"{self.user} · {self.organisation} · {self.role}"
 
 
+class TokenScope(models.TextChoices):
+    READ = "read", _("Read only")
+    WRITE = "write", _("Read and write")
+
+
 class ApiToken(TenantModel):
     """A secret that lets a system act for one organisation through the API.
 
-    Only a SHA-256 hash is stored; the token itself is shown once when made.
+    Only a SHA-256 hash is stored; the token itself is shown once when made. A
+    read-only token may only read; each use is recorded in the audit log.
     """
 
     name = models.CharField(max_length=120)
+    scope = models.CharField(max_length=10, choices=TokenScope.choices, default=TokenScope.WRITE)
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
     created_by = models.ForeignKey(

@@ -11,6 +11,21 @@ from django.http import HttpRequest, HttpResponse
 
 MANAGE_DATA = frozenset({"operator", "analyst", "manager"})  # import, tokens
 READ_DATA = frozenset({"operator", "analyst", "manager", "viewer"})  # export, dashboards
+# A mystery shopper works from these screens only: their own contacts, never the results.
+SHOPPER_ROUTES = frozenset(
+    {
+        "app:fieldwork:shopper-today",
+        "app:fieldwork:assignment",
+        "app:fieldwork:assignment-tap",
+        "app:fieldwork:assignment-callback",
+    }
+)
+
+
+def may_open(role: str, route: str) -> bool:
+    """Whether a member with ``role`` may open the app's page named ``route`` at all
+    (views narrow this further with :func:`role_required`)."""
+    return role != "shopper" or route in SHOPPER_ROUTES
 
 
 def role_required(roles: frozenset[str]) -> Callable:

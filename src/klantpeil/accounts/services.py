@@ -12,7 +12,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
-from klantpeil.accounts.models import ApiToken, Membership, Role, User
+from klantpeil.accounts.models import ApiToken, Membership, Role, TokenScope, User
 from klantpeil.organisations.models import Organisation
 
 
@@ -72,11 +72,18 @@ def _hash(secret: str) -> str:
 
 @transaction.atomic
 def issue_api_token(
-    *, organisation: Organisation, name: str, days: int = 365, created_by: User | None = None
+    *,
+    organisation: Organisation,
+    name: str,
+    days: int = 365,
+    created_by: User | None = None,
+    scope: str = TokenScope.WRITE,
 ) -> IssuedToken:
     """Make a token for ``organisation``; the returned secret is the only copy."""
     if days < 1 or days > 3660:
         raise ValueError("A token lives between 1 and 3,660 days")
+    if scope not in TokenScope.values:
+        raise ValueError(f"Unknown scope {scope!r}; choose from {', '.join(TokenScope.values)}")
     prefix = secrets.token_hex(6)
     secret = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.all_tenants.create(
@@ -84,6 +91,7 @@ def issue_api_token(
         name=name,
         prefix=prefix,
         key_hash=_hash(secret),
+        scope=scope,
         created_by=created_by,
         expires_at=timezone.now() + timedelta(days=days),
     )

@@ -279,7 +279,9 @@ def folded_up_to(organisation_ids: Iterable[int]) -> dict[int, int]:
     return {o: marks.get(watermark_name(o), 0) for o in ids}
 
 
-def _refresh_organisation(organisation_id: int, newest: int) -> tuple[int, int]:
+def _refresh_organisation(
+    organisation_id: int, newest: int, extra_days: Iterable[date] = ()
+) -> tuple[int, int]:
     # Cells and watermark move together in one short transaction per organisation:
     # a worker killed halfway leaves both as they were, and readers (which add the
     # measurements above the watermark to the cells) never count one twice.
@@ -292,11 +294,18 @@ def _refresh_organisation(organisation_id: int, newest: int) -> tuple[int, int]:
         )
         days = {
             moment.astimezone(ZONE).date() for moment in fresh.values_list("occurred_at", flat=True)
-        }
+        } | set(extra_days)
         rows = rebuild_days(organisation_id, days)
         mark.last_measurement_id = max(newest, mark.last_measurement_id)
         mark.save(update_fields=["last_measurement_id", "updated_at"])
     return len(days), rows
+
+
+def refold_after_deletion(organisation_id: int, days: Iterable[date]) -> int:
+    """Recompute these local days after measurements on them were deleted (a respondent
+    forgotten), folding in whatever is new at the same time so the watermark stays true."""
+    newest = Measurement.all_tenants.filter(organisation_id=organisation_id).aggregate(m=Max("id"))
+    return _refresh_organisation(organisation_id, newest["m"] or 0, extra_days=days)[1]
 
 
 def refresh() -> dict[str, int]:

@@ -17,6 +17,7 @@ from klantpeil.collection.models import Measurement, Source
 
 router = Router(tags=["measurements"])
 ERRORS = {401: Error, 404: Error, 422: Error}
+WRITE_ERRORS = {**ERRORS, 403: Error}  # 403: a read-only token
 
 
 class Filters(Schema):
@@ -123,12 +124,15 @@ def _out(measurement: Measurement) -> dict[str, Any]:
     "/measurements",
     response={200: MeasurementPage, **ERRORS},
     summary="Measurements, newest first, filtered and paginated",
+    description="Anonymous employee-survey responses are never listed one by one.",
 )
 def list_measurements(request: HttpRequest, filters: Query[Filters]) -> dict:
     data = filters.dict()
     limit, offset = data.pop("limit"), data.pop("offset")
     try:
-        queryset = selectors.filtered_measurements(selectors.MeasurementFilter(**data))
+        queryset = selectors.filtered_measurements(
+            selectors.MeasurementFilter(**data), base=selectors.individual_measurements()
+        )
     except ValueError as exc:
         raise ApiError(422, "invalid", str(exc), "period") from None
     page = selectors.with_answers(queryset)[offset : offset + limit]
@@ -147,14 +151,14 @@ def list_measurements(request: HttpRequest, filters: Query[Filters]) -> dict:
 )
 def get_measurement(request: HttpRequest, measurement_id: int) -> dict:
     measurement = get_object_or_404(
-        selectors.with_answers(selectors.current_measurements()), pk=measurement_id
+        selectors.with_answers(selectors.individual_measurements()), pk=measurement_id
     )
     return _out(measurement)
 
 
 @router.post(
     "/measurements",
-    response={201: IngestOut, 200: IngestOut, **ERRORS},
+    response={201: IngestOut, 200: IngestOut, **WRITE_ERRORS},
     summary="Store up to 10,000 measurements at once (all or nothing)",
 )
 def create_measurements(request: HttpRequest, payload: MeasurementBatch) -> Status:
@@ -172,7 +176,7 @@ def create_measurements(request: HttpRequest, payload: MeasurementBatch) -> Stat
 
 @router.post(
     "/invitations",
-    response={201: list[InvitationOut], **ERRORS},
+    response={201: list[InvitationOut], **WRITE_ERRORS},
     tags=["invitations"],
     summary="Make single-use survey links from contact events (up to 10,000)",
 )

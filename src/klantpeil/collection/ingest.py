@@ -288,6 +288,10 @@ def create_invitations(
         )
     if problems:
         raise BatchError(problems)
+    from klantpeil.privacy.tasks import schedule_contact_purge
+
     with transaction.atomic():
         Invitation.objects.bulk_create([invitation for invitation, _ in rows], batch_size=2_000)
+        # Contact data now held must go when its retention period is over.
+        schedule_contact_purge()
     return rows

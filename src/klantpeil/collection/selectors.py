@@ -13,11 +13,21 @@ from django.utils import timezone
 
 from klantpeil.analytics.periods import parse_period
 from klantpeil.collection.models import Answer, Measurement
+from klantpeil.instruments.models import Method
 from klantpeil.organisations.models import ChannelKind
+
+# Methods whose single responses are never shown, exported or served by the API:
+# employees answer anonymously, so only aggregates of at least five are shown.
+ANONYMOUS_METHODS = (Method.EMPLOYEE_SURVEY,)
 
 
 def current_measurements() -> QuerySet[Measurement]:
     return Measurement.objects.current()
+
+
+def individual_measurements() -> QuerySet[Measurement]:
+    """Current measurements that may be shown one by one (not the anonymous surveys)."""
+    return current_measurements().exclude(method__in=ANONYMOUS_METHODS)
 
 
 def counts_per_channel_and_month(*, since: date) -> tuple[list[date], list[dict]]:
@@ -58,9 +68,10 @@ def channel_month_table(rows) -> tuple[list[date], list[dict]]:
 
 
 def measurement_by_id(*, pk: int) -> Measurement:
-    """One measurement of the current organisation, or 404 (a foreign id is 'not found')."""
+    """One measurement of the current organisation, or 404 (a foreign id is 'not found',
+    and so is an anonymous employee's response)."""
     return get_object_or_404(
-        Measurement.objects.select_related(
+        Measurement.objects.exclude(method__in=ANONYMOUS_METHODS).select_related(
             "channel", "unit", "instrument_version__instrument", "correction", "corrects"
         ),
         pk=pk,

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "ninja",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
     "klantpeil.core",
@@ -42,10 +43,12 @@ INSTALLED_APPS = [
     "klantpeil.analytics",
     "klantpeil.fieldwork",
     "klantpeil.reports",
+    "klantpeil.privacy",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "klantpeil.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -54,9 +57,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "klantpeil.core.security.SessionExpiryMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "klantpeil.core.security.OperatorTwoFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "klantpeil.core.middleware.TenantMiddleware",
+    "klantpeil.privacy.middleware.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "klantpeil.config.urls"
@@ -128,6 +134,21 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
+# Login throttling and lockout (allauth's rate limits, kept in the cache): at most
+# 10 failed logins a minute from one address, and an account is locked for
+# 15 minutes after 5 failed attempts. Reset requests are limited the same way.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/15m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+}
+# Two-factor authentication with an authenticator app (TOTP) and recovery codes.
+# Optional for everyone; required for operators in production (see core/security.py).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Klantpeil"
+KLANTPEIL_OPERATOR_MFA_REQUIRED = ENV.production
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/app/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -152,7 +173,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# A session ends after 30 minutes without a request and 12 hours after the login,
+# whichever comes first (core/security.py SessionExpiryMiddleware), and with the browser.
 SESSION_COOKIE_AGE = 60 * 60 * 12
+SESSION_IDLE_SECONDS = 60 * 30
+SESSION_ABSOLUTE_SECONDS = 60 * 60 * 12
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = ENV.secure_cookies
@@ -162,6 +188,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Content-Security-Policy and Permissions-Policy: core/security.py. Scripts only from
+# our own origin (no inline script, no eval: charts use vega's expression interpreter).
 
 if ENV.production:
     SECURE_SSL_REDIRECT = True
@@ -173,6 +202,10 @@ if ENV.production:
 if ENV.name == "test":
     # Argon2 at full cost makes a suite of hundreds of logins crawl.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Privacy: respondents' contact data (e-mail, phone on invitations) is removed this
+# many days after the invitation was made, unless the organisation sets its own period.
+KLANTPEIL_CONTACT_RETENTION_DAYS = 90
 
 # Background work (rollup refreshes) queues in the database the product already
 # has: no broker to run, and a task is written in the same transaction as the data.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("app/", include("klantpeil.dashboards.urls")),
+    path("app/<slug:org>/privacy/", include("klantpeil.privacy.urls")),
     path("api/v1/", api.urls),
     path("s/<str:token>", collection_views.respond, name="respond"),
     path("s/<str:token>/done", collection_views.thanks, name="respond-done"),

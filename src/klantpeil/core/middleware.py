@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
+from klantpeil.accounts.permissions import may_open
 from klantpeil.accounts.selectors import membership_in
 from klantpeil.core import tenancy
 
@@ -51,4 +54,9 @@ class TenantMiddleware:
         request.organisation = membership.organisation
         request.membership = membership
         request._tenant_token = tenancy.activate(membership.organisation)
+        route = request.resolver_match.view_name if request.resolver_match else ""
+        if not may_open(membership.role, route):
+            if route == "app:overview":  # where a login lands: the shopper's day instead
+                return redirect("app:fieldwork:shopper-today", org=slug)
+            raise PermissionDenied
         return None

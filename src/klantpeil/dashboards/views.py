@@ -110,7 +110,7 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
 
 
 def measurement_list(request: HttpRequest, org: str) -> HttpResponse:
-    queryset = measurements.current_measurements().select_related(
+    queryset = measurements.individual_measurements().select_related(
         "channel", "unit", "instrument_version__instrument"
     )
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))

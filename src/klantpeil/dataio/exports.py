@@ -15,10 +15,16 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from klantpeil.collection import selectors
 from klantpeil.collection.models import Measurement
 from klantpeil.instruments.selectors import latest_version
+
+
+class AnonymousExportError(ValueError):
+    """The instrument's responses are anonymous and never leave one by one."""
+
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FIXED_COLUMNS = [
@@ -48,8 +54,16 @@ def _local(moment: datetime) -> datetime:
 def export_rows(
     filters: selectors.MeasurementFilter, instrument: str
 ) -> tuple[list[str], Iterator[list[Any]]]:
-    """The header and the rows (typed values) of the current organisation's measurements."""
+    """The header and the rows (typed values) of the current organisation's measurements.
+
+    Anonymous surveys (the employee survey) are refused: one row per response would
+    show single employees' answers, which are only ever shown as aggregates of five.
+    """
     version = latest_version(key=instrument)
+    if version.instrument.method in selectors.ANONYMOUS_METHODS:
+        raise AnonymousExportError(
+            _("Employee survey answers are anonymous and cannot be exported one by one.")
+        )
     keys = [q.key for q in version.questions.all()]
     queryset = selectors.with_answers(
         selectors.filtered_measurements(dataclasses.replace(filters, instrument=instrument))

@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from klantpeil.accounts.models import ApiToken
+from klantpeil.accounts.models import ApiToken, TokenScope
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
 from klantpeil.accounts.services import issue_api_token, revoke_api_token
 from klantpeil.collection.selectors import MeasurementFilter
-from klantpeil.dataio.exports import export_rows, write_csv, write_xlsx
+from klantpeil.dataio.exports import AnonymousExportError, export_rows, write_csv, write_xlsx
 from klantpeil.dataio.imports import Mapping, import_measurements
 from klantpeil.dataio.reading import FileProblem
 from klantpeil.instruments.selectors import instruments
@@ -58,6 +58,9 @@ class ExportForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("What is the token for?"), max_length=120)
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Access"), choices=TokenScope.choices, initial=TokenScope.READ
+    )
     days = forms.IntegerField(
         label=gettext_lazy("Valid for (days)"), min_value=1, max_value=3660, initial=365
     )
@@ -110,6 +113,8 @@ def export_view(request: HttpRequest, org: str) -> HttpResponse:
             else:
                 content = write_csv(header, rows)
                 kind = "text/csv; charset=utf-8"
+        except AnonymousExportError as exc:
+            form.add_error("instrument", str(exc))
         except ValueError as exc:
             form.add_error("period", str(exc))
         else:
@@ -131,6 +136,7 @@ def tokens_view(request: HttpRequest, org: str) -> HttpResponse:
             organisation=request.organisation,
             name=form.cleaned_data["name"],
             days=form.cleaned_data["days"],
+            scope=form.cleaned_data["scope"],
             created_by=request.user,
         )
         secret = issued.secret

@@ -1,3 +1,4 @@
+import json
 import secrets
 import subprocess
 import sys
@@ -75,3 +76,46 @@ def test_production_settings_pass_the_deploy_checks_that_do_not_need_tls_infrast
         cwd=Path(__file__).parent,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_settings_harden_accounts_and_responses(tmp_path):
+    env = {
+        "KLANTPEIL_ENV": "production",
+        "KLANTPEIL_SECRET_KEY": secrets.token_urlsafe(64),
+        "KLANTPEIL_ALLOWED_HOSTS": "klantpeil.example.org",
+        "KLANTPEIL_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "klantpeil.config.settings",
+        "PATH": "/usr/bin:/bin",
+    }
+    script = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'hashers': s.PASSWORD_HASHERS[0], 'mfa': s.KLANTPEIL_OPERATOR_MFA_REQUIRED, "
+        "'middleware': s.MIDDLEWARE, 'secure': [s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.LANGUAGE_COOKIE_SECURE, s.SECURE_SSL_REDIRECT], "
+        "'hsts': s.SECURE_HSTS_SECONDS, 'idle': s.SESSION_IDLE_SECONDS, "
+        "'absolute': s.SESSION_ABSOLUTE_SECONDS, 'lockout': s.ACCOUNT_RATE_LIMITS['login_failed'], "
+        "'mfa_types': s.MFA_SUPPORTED_TYPES}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {script}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent,
+    )
+    assert result.returncode == 0, result.stderr
+    settings = json.loads(result.stdout)
+    assert settings["hashers"] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert settings["mfa"] is True
+    assert settings["mfa_types"] == ["totp", "recovery_codes"]
+    assert settings["secure"] == [True, True, True, True]
+    assert settings["hsts"] == 60 * 60 * 24 * 365
+    assert (settings["idle"], settings["absolute"]) == (30 * 60, 12 * 60 * 60)
+    assert settings["lockout"] == "10/m/ip,5/15m/key"
+    for middleware in (
+        "klantpeil.core.security.SecurityHeadersMiddleware",
+        "klantpeil.core.security.SessionExpiryMiddleware",
+        "klantpeil.core.security.OperatorTwoFactorMiddleware",
+        "klantpeil.privacy.middleware.AuditMiddleware",
+    ):
+        assert middleware in settings["middleware"]

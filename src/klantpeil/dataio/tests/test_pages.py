@@ -66,8 +66,11 @@ def test_export_downloads_an_excel_file(manager):
 
 def test_a_token_is_shown_once_and_can_be_revoked(manager):
     client, _ = manager
-    made = client.post("/app/alpha/tokens/", {"name": "CRM", "days": 30}).content.decode()
+    made = client.post(
+        "/app/alpha/tokens/", {"name": "CRM", "days": 30, "scope": "read"}
+    ).content.decode()
     token = ApiToken.all_tenants.get()
+    assert token.scope == "read"
     assert f"kp_{token.prefix}_" in made
     listing = client.get("/app/alpha/tokens/").content.decode()
     assert f"kp_{token.prefix}_" not in listing.replace(f"kp_{token.prefix}</code>", "")

@@ -22,7 +22,11 @@
       var source = document.getElementById(target.dataset.spec);
       if (!source || target.dataset.rendered) return;
       target.dataset.rendered = "1";
-      var options = { actions: false, renderer: "svg" };
+      // The expression interpreter instead of vega's code generation: no eval, so the
+      // Content-Security-Policy needs no 'unsafe-eval'.
+      var options = {
+        actions: false, renderer: "svg", ast: true, expr: vega.expressionInterpreter
+      };
       if (dutchPage) {
         options.formatLocale = dutch.number;
         options.timeFormatLocale = dutch.time;

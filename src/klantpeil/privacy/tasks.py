@@ -1,0 +1,53 @@
+"""Background work of privacy: removing contact data once its retention period is over.
+
+The purge task runs daily while any contact data is held: creating invitations
+makes sure one is queued (:func:`schedule_contact_purge`), and each run queues
+the next one. It is idempotent, so a run twice or after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
+
+from klantpeil.collection.models import Invitation
+from klantpeil.core.tenancy import tenant
+from klantpeil.organisations.models import Organisation
+from klantpeil.privacy import services
+
+INTERVAL = timedelta(days=1)
+
+
+def purge_all() -> dict[str, int]:
+    """Purge every organisation's expired contact data; the changed invitations per slug."""
+    changed = {}
+    for organisation in Organisation.objects.order_by("pk"):
+        with tenant(organisation):
+            changed[organisation.slug] = services.purge_contact_data()
+    return changed
+
+
+@task()
+def purge_contact_data() -> dict[str, int]:
+    changed = purge_all()
+    if Invitation.all_tenants.filter(services.holding_contact_data()).exists():
+        schedule_contact_purge()
+    return changed
+
+
+def schedule_contact_purge() -> None:
+    """Queue the daily purge once the current transaction commits, unless one waits already."""
+
+    def enqueue() -> None:
+        # Not .ready(): that leaves out a task whose time has not come yet.
+        waiting = DBTaskResult.objects.filter(
+            status=TaskResultStatus.READY, task_path=purge_contact_data.module_path
+        )
+        if not waiting.exists():
+            purge_contact_data.using(run_after=timezone.now() + INTERVAL).enqueue()
+
+    transaction.on_commit(enqueue)

@@ -61,6 +61,9 @@ PAGE_POLICY: dict[str, frozenset[str]] = {
     "app:fieldwork:study-new": MANAGE_DATA,
     "app:fieldwork:calibration": MANAGE_DATA,
     "privacy:forget": MANAGE_DATA,
+    "app:reports:reports": READ_DATA,
+    "app:reports:report": READ_DATA,
+    "app:reports:download": READ_DATA,
     # Shoppers' screens: any member may open their own day; an assignment is its
     # shopper's alone (another member gets 404, see below).
     "app:fieldwork:shopper-today": EVERYONE,

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.utils import timezone, translation
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from klantpeil.analytics import infographic
@@ -41,6 +40,7 @@ from klantpeil.analytics.selectors import (
 from klantpeil.analytics.significance import Difference
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import MeasurementFilter, filtered_measurements
+from klantpeil.core.numbers import decimal, percent
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Driver
 from klantpeil.organisations.models import Channel, ChannelKind
@@ -87,17 +87,6 @@ class ReportData:
     def calls(self) -> int:
         kpi = self.reachability.get("technically_reachable_rate")
         return kpi.n if kpi else 0
-
-
-def decimal(value: float | None, digits: int = 1) -> str:
-    """A figure as the report's language writes it (7,4 in Dutch, 7.4 in English)."""
-    if value is None:
-        return "–"
-    return number_format(value, decimal_pos=digits, use_l10n=True, force_grouping=True)
-
-
-def percent(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{decimal(value * 100, digits)}%"
 
 
 def _trend_start(period: Period) -> date:

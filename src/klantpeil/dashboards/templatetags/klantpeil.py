@@ -1,7 +1,8 @@
 """Small template filters for figures people read."""
 
 from django import template
-from django.utils.formats import number_format
+
+from klantpeil.core import numbers
 
 register = template.Library()
 
@@ -14,6 +15,4 @@ def get_item(mapping: dict, key: str):
 @register.filter
 def percent(value: float | None, digits: int = 0) -> str:
     """0.368 → "37%" (and "36,8%" in Dutch with one digit)."""
-    if value is None:
-        return "–"
-    return f"{number_format(value * 100, decimal_pos=digits)}%"
+    return numbers.percent(value, digits)

@@ -7,6 +7,7 @@ import io
 import shutil
 import subprocess
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from statistics import mean
 
 import pytest
@@ -49,8 +50,13 @@ def _raw_grades(org, kind: str | None = None) -> list[float]:
         return list(answers.values_list("number", flat=True))
 
 
-def _dutch(value: float, digits: int = 1) -> str:
-    return f"{value:.{digits}f}".replace(".", ",")
+def _by_hand(value: float) -> str:
+    """One decimal, rounded half up as a reader does."""
+    return str(Decimal(repr(value)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def _dutch(value: float) -> str:
+    return _by_hand(value).replace(".", ",")
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
@@ -88,7 +94,7 @@ def test_the_report_speaks_english_when_asked(demo, tmp_path):
         ["pdftotext", str(output), "-"], capture_output=True, text=True, check=True
     ).stdout
     grades = _raw_grades(demo)
-    assert f"overall grade of {mean(grades):.1f} in {PERIOD}" in text
+    assert f"overall grade of {_by_hand(mean(grades))} in {PERIOD}" in text
     assert "What to improve first" in text
 
 

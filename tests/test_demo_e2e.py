@@ -19,6 +19,15 @@ def _log_in(page, served_demo, email: str) -> None:
     page.click("button[type=submit].primary")
 
 
+def _watched_page(browser, served_demo, email: str, *, locale: str, width: int = 1280):
+    """A logged-in page and the list its console errors are collected in."""
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": width, "height": 900}, locale=locale)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _log_in(page, served_demo, email)
+    return page, errors
+
+
 def test_healthz_answers_200_on_the_served_demo(served_demo):
     with urllib.request.urlopen(served_demo["url"] + "/healthz") as response:
         assert response.status == 200
@@ -40,10 +49,7 @@ def test_every_printed_login_works(served_demo, browser):
 def test_a_manager_sees_counts_per_channel_in_dutch_and_english(
     served_demo, browser, screenshot_dir
 ):
-    errors: list[str] = []
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nl-NL")
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _log_in(page, served_demo, "manager@wadderveen.example")
+    page, errors = _watched_page(browser, served_demo, "manager@wadderveen.example", locale="nl-NL")
     page.wait_for_url("**/app/gemeente-wadderveen/")
     assert page.locator("h1").inner_text() == "Gemeente Wadderveen"
     assert page.locator("table.counts caption").inner_text() == "Metingen per kanaal en maand"
@@ -197,10 +203,7 @@ def test_the_analyst_sees_a_completed_study_with_its_infographic(served_demo, br
 
 
 def test_the_priority_matrix_draws_every_driver(served_demo, browser, screenshot_dir):
-    errors: list[str] = []
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _log_in(page, served_demo, "manager@wadderveen.example")
+    page, errors = _watched_page(browser, served_demo, "manager@wadderveen.example", locale="en-GB")
     page.wait_for_load_state()
     page.click("button[name=language][value=en]")
     page.wait_for_load_state()
@@ -247,10 +250,7 @@ def test_the_served_demo_runs_the_worker_that_folds_new_measurements_in(served_d
 
 def test_every_dashboard_page_filters_in_place(served_demo, browser):
     """Each page's filter bar swaps the figures without a reload and gives the state a URL."""
-    errors: list[str] = []
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nl-NL")
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _log_in(page, served_demo, "manager@wadderveen.example")
+    page, errors = _watched_page(browser, served_demo, "manager@wadderveen.example", locale="nl-NL")
     page.wait_for_url("**/app/gemeente-wadderveen/")
     base = served_demo["url"] + "/app/gemeente-wadderveen/"
     page.goto(base + "drivers/")
@@ -283,10 +283,7 @@ def test_every_dashboard_page_filters_in_place(served_demo, browser):
 
 def test_a_manager_makes_a_pdf_report_with_the_button(served_demo, browser, screenshot_dir):
     """The button queues the report, the page shows the worker's progress, then the file."""
-    errors: list[str] = []
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nl-NL")
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _log_in(page, served_demo, "manager@wadderveen.example")
+    page, errors = _watched_page(browser, served_demo, "manager@wadderveen.example", locale="nl-NL")
     page.wait_for_url("**/app/gemeente-wadderveen/")
     page.click("nav.tabs >> text=Rapporten")
     page.fill("#id_period", "2026-Q3")

@@ -67,13 +67,17 @@ def reports(request: HttpRequest, org: str) -> HttpResponse:
     )
 
 
+def _run_or_404(pk: int) -> ReportRun:
+    try:
+        return selectors.report_by_id(pk=pk)
+    except ReportRun.DoesNotExist:
+        raise Http404 from None
+
+
 @role_required(READ_DATA)
 def report(request: HttpRequest, org: str, pk: int) -> HttpResponse:
     """The report's state; htmx polls it every second until it is finished."""
-    try:
-        run = selectors.report_by_id(pk=pk)
-    except ReportRun.DoesNotExist:
-        raise Http404 from None
+    run = _run_or_404(pk)
     template = "reports/_status.html" if request.htmx else "reports/detail.html"
     response = render(request, template, {"run": run})
     if request.htmx and run.finished:
@@ -83,10 +87,7 @@ def report(request: HttpRequest, org: str, pk: int) -> HttpResponse:
 
 @role_required(READ_DATA)
 def download(request: HttpRequest, org: str, pk: int) -> HttpResponse:
-    try:
-        run = selectors.report_by_id(pk=pk)
-    except ReportRun.DoesNotExist:
-        raise Http404 from None
+    run = _run_or_404(pk)
     if run.status != ReportRun.Status.DONE:
         raise Http404
     response = HttpResponse(bytes(run.content), content_type=FORMATS[run.format])

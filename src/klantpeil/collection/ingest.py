@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from klantpeil.analytics.tasks import schedule_refresh
-from klantpeil.textanalysis.tasks import schedule_annotation
 from klantpeil.collection.models import Invitation, Measurement
 from klantpeil.collection.rows import insert_answer_rows
 from klantpeil.collection.services import MeasurementError, build_answers
@@ -27,6 +26,7 @@ from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Instrument, InstrumentVersion
 from klantpeil.instruments.selectors import latest_version
 from klantpeil.organisations.models import Channel, Unit
+from klantpeil.textanalysis.tasks import has_comment, schedule_annotation
 
 MAX_BATCH = 10_000
 LANGUAGES = ("nl", "en")
@@ -225,7 +225,8 @@ def _write(organisation: Any, prepared: list, existing: dict[str, int], source: 
     )
     if fresh:
         schedule_refresh()
-        schedule_annotation()
+        if has_comment(pair for *_, answers in fresh for pair in answers):
+            schedule_annotation()
     return {p[0]: m.pk for p, m in zip(fresh, measurements, strict=True)}
 
 

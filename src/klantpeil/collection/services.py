@@ -12,7 +12,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from klantpeil.analytics.tasks import schedule_refresh
-from klantpeil.textanalysis.tasks import schedule_annotation
 from klantpeil.collection.models import (
     Correction,
     Invitation,
@@ -25,6 +24,7 @@ from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.answers import AnswerError, StoredValue, is_asked, to_stored
 from klantpeil.instruments.models import InstrumentVersion
 from klantpeil.organisations.models import Channel, Unit
+from klantpeil.textanalysis.tasks import has_comment, schedule_annotation
 
 
 class MeasurementError(ValueError):
@@ -102,7 +102,8 @@ def record_measurement(
         ]
     )
     schedule_refresh()
-    schedule_annotation()
+    if has_comment(built):
+        schedule_annotation()
     return measurement
 
 

@@ -2,8 +2,9 @@
 
 - accuracy with its Wilson 95% interval (Wilson 1927), overall and per hard-case
   category and language;
-- per class precision, recall and F1; macro-F1 = the unweighted mean of the three
-  classes' F1, with a percentile bootstrap 95% interval over items (seeded);
+- per class precision, recall and F1; macro-F1 = the unweighted mean of the
+  classes' F1 (those that occur in the gold or the predicted labels), with a
+  percentile bootstrap 95% interval over items (seeded);
 - the labelled set itself: ``data/labelled_comments.csv`` (see ``data/README.md``
   for how it was written and annotated) and the agreement of its two passes as
   Cohen's kappa (``analytics.agreement``).
@@ -87,9 +88,11 @@ def _f1_per_class(gold: np.ndarray, predicted: np.ndarray) -> dict[str, tuple[fl
 
 
 def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
-    """Unweighted mean F1 over negative, neutral and positive (a class never seen counts 0)."""
-    per_class = _f1_per_class(np.asarray(gold), np.asarray(predicted))
-    return float(np.mean([f1 for _, _, f1 in per_class.values()]))
+    """Unweighted mean F1 over the classes that occur in ``gold`` or ``predicted``."""
+    gold_, predicted_ = np.asarray(gold), np.asarray(predicted)
+    present = set(gold_.tolist()) | set(predicted_.tolist())
+    per_class = _f1_per_class(gold_, predicted_)
+    return float(np.mean([per_class[c][2] for c in LABELS if c in present]))
 
 
 def report(

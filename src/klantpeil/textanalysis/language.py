@@ -44,14 +44,34 @@ def language_scores(text: str) -> dict[str, int]:
     return {lang: sum(word in _LEXICON[lang] for word in words) for lang in LANGUAGES}
 
 
+# Letter groups typical of each language, to break a tie of function words
+# ("Veertig minuten in de wacht." holds no function word only Dutch uses).
+_SPELLING = {
+    "nl": re.compile(r"ij|aa|oe|uu|ee|sch|cht"),
+    "en": re.compile(r"th|wh|ing\b|ould|ea"),
+    "de": re.compile(r"[äöüß]|ei|tz|ch\b"),
+    "fr": re.compile(r"[éèêàçù]|eau|oux|qu"),
+}
+
+
 def detect_language(text: str) -> str:
     """``nl``, ``en``, ``de``, ``fr``, or ``und`` when no language clearly leads.
 
     A language leads when it has the most function-word hits and at least one
-    more than the runner-up (a tie is undetermined, not a guess).
+    more than the runner-up; a tie between languages that have hits is broken by
+    their typical letter groups (still a tie: undetermined, not a guess). A text
+    without any function word is undetermined.
     """
-    scores = sorted(language_scores(text).items(), key=lambda item: -item[1])
+    counts = language_scores(text)
+    scores = sorted(counts.items(), key=lambda item: -item[1])
     (best, hits), (_, runner_up) = scores[0], scores[1]
-    if hits == 0 or hits == runner_up:
+    if hits == 0:
         return UNDETERMINED
-    return best
+    if hits > runner_up:
+        return best
+    lowered = text.lower()
+    tied = {lang: len(_SPELLING[lang].findall(lowered)) for lang, n in scores if n == hits}
+    ranked = sorted(tied.items(), key=lambda item: -item[1])
+    if ranked[0][1] > ranked[1][1]:
+        return ranked[0][0]
+    return UNDETERMINED

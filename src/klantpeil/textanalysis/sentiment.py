@@ -28,7 +28,7 @@ import numpy as np
 from klantpeil.textanalysis import embedding, lexicon
 from klantpeil.textanalysis.drivers import tag_drivers
 from klantpeil.textanalysis.head import Head
-from klantpeil.textanalysis.language import detect_language
+from klantpeil.textanalysis.language import UNDETERMINED, detect_language
 
 METHODS = ("lexicon", "embedding", "hybrid")
 LABELS = ("negative", "neutral", "positive")
@@ -100,7 +100,8 @@ def annotate(texts: Sequence[str], *, method: str | None = None) -> list[Annotat
     chosen = method or default_method()
     if chosen not in METHODS:
         raise ValueError(f"unknown method {chosen!r}; use one of {', '.join(METHODS)}")
-    unique = [t for t in dict.fromkeys(texts) if (t, chosen) not in _memory]
+    empty = Annotation("neutral", 0.0, UNDETERMINED, (), (), chosen)
+    unique = [t for t in dict.fromkeys(texts) if t.strip() and (t, chosen) not in _memory]
     languages = [detect_language(t) for t in unique]
     results = [lexicon.score(t, lang) for t, lang in zip(unique, languages, strict=True)]
     if chosen == "lexicon":
@@ -121,7 +122,7 @@ def annotate(texts: Sequence[str], *, method: str | None = None) -> list[Annotat
             unique, labels, scores, languages, results, strict=True
         )
     }
-    out = [fresh[t] if t in fresh else _memory[(t, chosen)] for t in texts]
+    out = [fresh[t] if t in fresh else _memory[(t, chosen)] if t.strip() else empty for t in texts]
     if len(_memory) > MEMORY:
         _memory.clear()
     _memory.update({(text, chosen): a for text, a in fresh.items()})

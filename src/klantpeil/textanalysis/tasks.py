@@ -1,12 +1,16 @@
 """Background work of the text analysis: annotating comments as they arrive.
 
 Every write path that stores measurements (respondent form, API, import) calls
-:func:`schedule_annotation` beside the rollup refresh. One pending task is enough
-however many writes arrive before it runs; the task annotates whatever has no
-annotation yet, organisation by organisation, so running it twice changes nothing.
+:func:`schedule_annotation` beside the rollup refresh when an open comment was
+stored. One pending task is enough however many writes arrive before it runs;
+the task annotates whatever has no annotation yet, organisation by organisation,
+so running it twice changes nothing.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django_tasks import task
@@ -31,6 +35,14 @@ def annotate_new_comments() -> dict[str, int]:
         with tenant(organisation):
             done[organisation.slug] = services.annotate_comments()
     return done
+
+
+def has_comment(answers: Iterable[tuple[Any, Any]]) -> bool:
+    """Whether (question, stored value) pairs hold a non-empty open comment."""
+    return any(
+        question.indicator == selectors.COMMENT_INDICATOR and value.text
+        for question, value in answers
+    )
 
 
 def schedule_annotation() -> None:

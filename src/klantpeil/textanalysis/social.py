@@ -5,7 +5,7 @@ Definitions (the monitor's, written down):
 - volume: posts by customers that start a thread (a reply by a customer in a
   thread is part of that conversation, not a new post);
 - mood: the mean of those posts' sentiment on the 1–3 scale (negative 1,
-  neutral 2, positive 3), with its 95% t-interval;
+  neutral 2, positive 3), with its 95% t-interval (cut off at 1 and 3);
 - answered: the share of those posts with at least one reply from the
   organisation's own account (Wilson 95% interval);
 - response time: the median, over answered posts, of the business hours between
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from klantpeil.analytics.business_hours import Calendar, business_seconds_between
@@ -64,9 +64,13 @@ def social_figures(posts: Sequence[Post], calendar: Calendar | None = None) -> S
     hours = [
         business_seconds_between(p.posted_at, first_answer[p.id], calendar) / 3600 for p in answered
     ]
+    mood = mean_ci_from_values([MOOD[p.label] for p in started])
+    if mood.ci_low is not None and mood.ci_high is not None:
+        # The t-interval of a small month can reach past the scale's ends.
+        mood = replace(mood, ci_low=max(1.0, mood.ci_low), ci_high=min(3.0, mood.ci_high))
     return SocialFigures(
         volume=len(started),
-        mood=mean_ci_from_values([MOOD[p.label] for p in started]),
+        mood=mood,
         answered=proportion(len(answered), len(started)),
         median_response_hours=round(statistics.median(hours), 2) if hours else None,
         answered_count=len(answered),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
@@ -98,7 +99,8 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
         )
         for a in page
     ]
-    trend = selectors.sentiment_trend(filters)
+    # The trend shows the mix of sentiments, so it ignores the sentiment filter.
+    trend = selectors.sentiment_trend(dataclasses.replace(filters, sentiment=""))
     labels = dict(Sentiment.choices)
     spec = charts.mood_trend(
         [

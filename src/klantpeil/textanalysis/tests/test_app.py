@@ -190,6 +190,11 @@ def test_comments_trend_gives_the_mood_per_channel_and_month(member):
     trend = {p.channel: p for p in response.context["trend"]}
     assert (trend["phone"].n, trend["phone"].mood) == (2, 2.0)
     assert trend["email"].mood == 3.0
+    # The trend shows the mix, so the sentiment filter does not narrow it.
+    positive_only = client.get(
+        reverse("app:text:comments", kwargs={"org": org.slug}), {"sentiment": "positive"}
+    )
+    assert {p.channel: p.n for p in positive_only.context["trend"]} == {"phone": 2, "email": 1}
     spec = response.context["trend_spec"]
     assert {v["channel"] for v in spec["data"]["values"]} == {"Telefoon", "E-mail"}  # Dutch page
 

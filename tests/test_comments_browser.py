@@ -11,14 +11,20 @@ pytestmark = pytest.mark.browser
 ORG = "gemeente-wadderveen"
 
 
-def test_the_manager_filters_comments_and_each_state_has_its_url(
-    served_demo, browser, axe_scan, screenshot_dir
-):
+def _manager_page(served_demo, browser, locale: str):
+    """A signed-in manager's page in ``locale``, collecting console errors."""
     errors: list[str] = []
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale=locale)
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     _log_in(page, served_demo, "manager@wadderveen.example")
     page.wait_for_load_state()
+    return page, errors
+
+
+def test_the_manager_filters_comments_and_each_state_has_its_url(
+    served_demo, browser, axe_scan, screenshot_dir
+):
+    page, errors = _manager_page(served_demo, browser, "nl-NL")
     page.click("nav.tabs >> text=Opmerkingen")
     page.wait_for_selector("#mood-trend svg .mark-symbol.role-mark path")
     total = page.locator("#comment-count").inner_text()
@@ -65,11 +71,7 @@ def test_the_manager_filters_comments_and_each_state_has_its_url(
 def test_the_social_page_shows_volume_mood_answers_and_response_time(
     served_demo, browser, axe_scan, screenshot_dir
 ):
-    errors: list[str] = []
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _log_in(page, served_demo, "manager@wadderveen.example")
-    page.wait_for_load_state()
+    page, errors = _manager_page(served_demo, browser, "en-GB")
     page.click("button[name=language][value=en]")
     page.wait_for_load_state()
     page.goto(f"{served_demo['url']}/app/{ORG}/social/")

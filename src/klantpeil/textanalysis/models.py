@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from klantpeil.core.tenancy import TenantModel
+from klantpeil.instruments.models import Driver
 
 
 class Sentiment(models.TextChoices):
@@ -20,15 +21,8 @@ class Sentiment(models.TextChoices):
     POSITIVE = "positive", _("Positive")
 
 
-class CommentDriver(models.TextChoices):
-    RELIABILITY = "reliability", _("Reliability")
-    EMPATHY = "empathy", _("Empathy")
-    CUSTOMER_FOCUS = "customer_focus", _("Customer focus")
-    CUSTOMER_KNOWLEDGE = "customer_knowledge", _("Customer knowledge")
-    WAITING_TIME = "waiting_time", _("Waiting time")
-    ACCESSIBILITY = "accessibility", _("Accessibility")
-    IVR_MENU = "ivr_menu", _("IVR menu")
-    OTHER = "other", _("Other")
+# The seven drivers of the customer survey, and "other" for a comment about none of them.
+COMMENT_DRIVERS = [*Driver.choices, ("other", _("Other"))]
 
 
 class Annotated(TenantModel):

@@ -23,7 +23,7 @@ from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.organisations.models import ChannelKind, Unit
 from klantpeil.textanalysis import charts, selectors, services
 from klantpeil.textanalysis.highlight import segments
-from klantpeil.textanalysis.models import CommentDriver, Sentiment
+from klantpeil.textanalysis.models import COMMENT_DRIVERS, Sentiment
 from klantpeil.textanalysis.social_import import SocialImportError
 
 PAGE_SIZE = 25
@@ -67,7 +67,7 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
     get = request.GET
     values = {key: (get.get(key) or "").strip() for key in FILTER_KEYS}
     values["sentiment"] = _choice(values["sentiment"], set(Sentiment.values))
-    values["driver"] = _choice(values["driver"], set(CommentDriver.values))
+    values["driver"] = _choice(values["driver"], {value for value, _label in COMMENT_DRIVERS})
     values["channel"] = _choice(values["channel"], set(ChannelKind.values))
     error = ""
     if values["period"]:
@@ -137,8 +137,8 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
             "channels": ChannelKind.choices,
             "units": Unit.objects.order_by("name"),
             "sentiments": Sentiment.choices,
-            "drivers": CommentDriver.choices,
-            "driver_labels": dict(CommentDriver.choices),
+            "drivers": COMMENT_DRIVERS,
+            "driver_labels": dict(COMMENT_DRIVERS),
             "languages": [
                 (code, LANGUAGE_NAMES.get(code, code)) for code in selectors.languages_present()
             ],

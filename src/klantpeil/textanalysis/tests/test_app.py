@@ -319,3 +319,14 @@ def test_the_comments_page_costs_the_same_queries_for_few_or_many_comments(membe
             _comment(f"Prima geholpen {i}.", kind=("phone", "email", "counter")[i % 3])
         services.annotate_comments(method=METHOD)
     assert queries() == few
+
+
+def test_the_social_page_names_a_bad_period_and_shows_an_empty_one(member):
+    client, org = member
+    url = reverse("app:text:social", kwargs={"org": org.slug})
+    bad = client.get(url, {"period": "soon"})
+    assert bad.status_code == 200
+    assert "is not a period" in bad.content.decode()
+    empty = client.get(url, {"period": "2001-Q1"})
+    assert empty.context["total"].volume == 0
+    assert empty.context["months"] == []

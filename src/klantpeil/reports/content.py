@@ -44,6 +44,9 @@ from klantpeil.core.numbers import decimal, percent
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Driver
 from klantpeil.organisations.models import Channel, ChannelKind
+from klantpeil.textanalysis.models import CommentAnnotation
+from klantpeil.textanalysis.selectors import social_figures
+from klantpeil.textanalysis.social import SocialFigures
 
 COMMENT_KEY = "comment"
 COMMENTS_LOW = 6  # comments of unhappy customers (grade 5 or lower) in the sample
@@ -59,6 +62,7 @@ class Comment:
     grade: float | None
     channel: str
     day: date
+    sentiment: str = ""  # negative, neutral or positive once the comment is annotated
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class ReportData:
     benchmarks: list[tuple[str, Benchmark | None]]
     employees: EmployeeCustomerLink
     comments: list[Comment]
+    social: SocialFigures | None = None  # None: no social posts in the period
     summary: list[str] = field(default_factory=list)
 
     @property
@@ -117,12 +122,18 @@ def _comment_sample(filters: MeasurementFilter, seed: str) -> list[Comment]:
     labels = dict(ChannelKind.choices)
     measurements = survey.filter(pk__in=chosen).values_list("pk", "channel__kind", "occurred_at")
     found = {pk: (kind, moment) for pk, kind, moment in measurements}
+    moods = dict(
+        CommentAnnotation.objects.filter(
+            measurement_id__in=chosen, answer__question__key=COMMENT_KEY
+        ).values_list("measurement_id", "label")
+    )
     comments = [
         Comment(
             text=texts[pk],
             grade=grades.get(pk),
             channel=str(labels.get(found[pk][0], "")),
             day=timezone.localtime(found[pk][1]).date(),
+            sentiment=moods.get(pk, ""),
         )
         for pk in chosen
     ]
@@ -165,6 +176,7 @@ def gather(
         employees = employee_customer_link(filters)
         step("comments")
         comments = _comment_sample(filters, seed=f"{organisation.pk}:{period.label}")
+        social = social_figures(period.start, period.end)
         which = 0 if lang == "nl" else 1
         data = ReportData(
             organisation=organisation.name,
@@ -185,6 +197,7 @@ def gather(
             benchmarks=benchmarks,
             employees=employees,
             comments=comments,
+            social=social if social.volume else None,
         )
         data.summary.extend(summary(data))
     return data
@@ -303,6 +316,18 @@ def summary(data: ReportData) -> list[str]:
                     "norm": percent(kpi.norm),
                 }
             lines.append(text)
+    if data.social and data.social.answered.value is not None:
+        lines.append(
+            _(
+                "On social media %(volume)s customer posts: %(answered)s answered by the "
+                "organisation, mood %(mood)s on the 1–3 scale."
+            )
+            % {
+                "volume": decimal(data.social.volume, 0),
+                "answered": percent(data.social.answered.value),
+                "mood": decimal(data.social.mood.value),
+            }
+        )
     sector = data.benchmarks[0][1] if data.benchmarks else None
     if sector and sector.percentile_rank is not None:
         lines.append(

@@ -17,6 +17,7 @@ from klantpeil.analytics.selectors import MIN_RESPONSES
 from klantpeil.dashboards import figures
 from klantpeil.reports import charts
 from klantpeil.reports.content import ReportData
+from klantpeil.textanalysis.models import Sentiment
 
 PRINT_SCALE = 2.5  # 620 px across 17 cm of paper: about 230 dpi
 
@@ -40,6 +41,7 @@ def render(data: ReportData) -> bytes:
             "minimum": MIN_RESPONSES,
             "organisations": MIN_ORGANISATIONS,
             "positions": {q: figures.position_label(q) for q in figures.QUADRANTS},
+            "sentiments": dict(Sentiment.choices),
             "trend_chart": _chart(figures.grade_trend(data.trend), data.lang)
             if data.trend
             else None,

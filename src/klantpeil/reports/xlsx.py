@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from klantpeil.dashboards import figures
 from klantpeil.reports.content import ReportData
+from klantpeil.textanalysis.models import Sentiment
 
 GRADE, SHARE, COUNT = "0.0", "0%", "#,##0"
 
@@ -48,6 +49,7 @@ def render(data: ReportData) -> bytes:
 
     book = Workbook()
     with translation.override(data.lang):
+        moods = dict(Sentiment.choices)
         summary = book.active
         summary.title = _("Summary")[:31]
         summary.append([data.organisation])
@@ -138,10 +140,25 @@ def render(data: ReportData) -> bytes:
         _sheet(
             book,
             _("Comments"),
-            [_("Date"), _("Channel"), _("Grade"), _("Comment")],
-            ([c.day, c.channel, c.grade, c.text] for c in data.comments),
+            [_("Date"), _("Channel"), _("Grade"), _("Sentiment"), _("Comment")],
+            (
+                [c.day, c.channel, c.grade, str(moods.get(c.sentiment, "")), c.text]
+                for c in data.comments
+            ),
             {1: "yyyy-mm-dd", 3: "0"},
         )
+        if data.social:
+            s = data.social
+            _sheet(
+                book,
+                _("Social media"),
+                [_("Customer posts"), _("Mood (1–3)"), f"{interval} −", f"{interval} +",
+                 _("Answered by the organisation"), f"{interval} −", f"{interval} +",
+                 _("Median business hours to the answer")],
+                [[s.volume, s.mood.value, s.mood.ci_low, s.mood.ci_high, s.answered.value,
+                  s.answered.ci_low, s.answered.ci_high, s.median_response_hours]],
+                {1: COUNT, 2: GRADE, 3: GRADE, 4: GRADE, 5: SHARE, 6: SHARE, 7: SHARE, 8: GRADE},
+            )  # fmt: skip
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

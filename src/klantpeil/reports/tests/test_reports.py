@@ -21,6 +21,7 @@ from klantpeil.core.tenancy import tenant
 from klantpeil.demo.generate import generate
 from klantpeil.organisations.models import Organisation
 from klantpeil.reports.models import ReportRun
+from klantpeil.textanalysis.models import SocialPost
 
 TODAY = date(2026, 11, 23)
 PERIOD = "2026-Q3"
@@ -117,6 +118,26 @@ def test_the_workbook_holds_the_tables_with_the_figures_of_the_answers(demo, tmp
     assert [row[0] for row in drivers] == list(range(1, len(drivers) + 1))
     # Shapley shares divide the explained variance among the drivers: they add up to 1.
     assert sum(row[2] for row in drivers) == pytest.approx(1, abs=1e-9)
+    # Social media: the customers' own posts started in the quarter, and how many of them
+    # the organisation answered, counted straight from the stored posts.
+    with tenant(demo):
+        started = SocialPost.objects.filter(
+            in_reply_to__isnull=True,
+            from_organisation=False,
+            posted_at__date__gte=date(2026, 7, 1),
+            posted_at__date__lt=date(2026, 10, 1),
+        )
+        answered = started.filter(replies__from_organisation=True).distinct().count()
+        volume = started.count()
+    social = next(book["Social media"].iter_rows(min_row=2, values_only=True))
+    assert volume > 0
+    assert social[0] == volume
+    assert social[4] == pytest.approx(answered / volume, abs=1e-12)
+    assert {row[3] for row in book["Comments"].iter_rows(min_row=2, values_only=True)} <= {
+        "Negative",
+        "Neutral",
+        "Positive",
+    }
 
 
 def test_the_png_is_one_picture_of_the_key_charts(demo, tmp_path):

@@ -169,6 +169,10 @@ def test_list_filters_and_pagination(api):
     assert (page["count"], len(page["items"])) == (4, 2)
     bad = api("get", "/measurements?period=Q3")
     assert bad.status_code == 422 and bad.json()["field"] == "period"
+    # Found by fuzzing: a bare number was read as a timestamp (0 = 1 January 1970).
+    for day in ("0", "1700000000", "14-09-2026"):
+        bad = api("get", f"/measurements?since={day}")
+        assert bad.status_code == 422 and bad.json()["field"] == "since", day
 
 
 def test_another_organisations_measurements_do_not_exist(api, make_org):

@@ -102,6 +102,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     if args.exit_with:
         _exit_with(args.exit_with)
+    from klantpeil.analytics.tasks import resume_after_crash
+
+    resume_after_crash()
     call_command("db_worker", batch=args.once, interval=args.interval, startup_delay=False)
     return 0
 
@@ -122,6 +125,41 @@ def cmd_rollups(args: argparse.Namespace) -> int:
     with tqdm(total=total, desc="Rebuilding rollups", unit="org", file=sys.stderr) as bar:
         result = rollups.rebuild_all(progress=bar.update)
     print(f"Rebuilt {result['rows']:,} cells for {result['organisations']} organisations.")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    _setup(args)
+    from klantpeil.core.backup import BackupError, backup
+
+    print(f"Database: {_database_label()}")
+    try:
+        summary = backup(path=Path(args.file))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"Backed up {summary.organisations} organisations and {summary.measurements:,} "
+        f"measurements to {summary.path} ({summary.size:,} bytes)."
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    _setup(args)
+    from klantpeil.core.backup import BackupError, restore
+
+    print(f"Database: {_database_label()}")
+    try:
+        summary = restore(path=Path(args.file), replace=args.replace)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"Restored {summary.organisations} organisations and {summary.measurements:,} "
+        f"measurements from {summary.path}. Run 'klantpeil migrate' if the backup comes "
+        "from an older version."
+    )
     return 0
 
 
@@ -455,6 +493,27 @@ def build_parser() -> argparse.ArgumentParser:
         [data],
     )
     p.add_argument("action", choices=["refresh", "rebuild"])
+    p = add(
+        "backup",
+        cmd_backup,
+        "copy the whole database to FILE while the server keeps running "
+        "(SQLite: online backup; PostgreSQL: pg_dump)",
+        [data],
+    )
+    p.add_argument("file", metavar="FILE")
+    p = add(
+        "restore",
+        cmd_restore,
+        "replace the database's contents with a backup made by 'klantpeil backup' "
+        "(stop the server first)",
+        [data],
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="go ahead when the database already holds organisations",
+    )
     add(
         "migrate", cmd_migrate, "create or upgrade the database tables and standard content", [data]
     )

@@ -28,12 +28,22 @@ sector, _ = Sector.objects.get_or_create(
     key="municipalities", defaults={"name_nl": "Gemeenten", "name_en": "Municipalities"}
 )
 org, made = Organisation.objects.get_or_create(
-    slug="%(slug)s", defaults={"name": "Gemeente Belastbaar", "sector": sector}
+    slug="%(slug)s", defaults={"name": "%(slug)s".title(), "sector": sector}
 )
 if made:
     Unit.all_tenants.create(organisation=org, code="front", name="Front office")
     for kind in ("phone", "email", "counter"):
         Channel.all_tenants.create(organisation=org, kind=kind)
+"""
+
+
+TOKENS = """
+import json
+from klantpeil.accounts.services import issue_api_token
+print(json.dumps([
+    issue_api_token(organisation=Organisation.objects.get(slug=slug), name="load").secret
+    for slug in %(slugs)r
+]))
 """
 
 
@@ -57,6 +67,36 @@ def environment(database_url: str | None = None, data_dir: str | None = None) ->
     return env
 
 
+def fresh_postgres(url: str, suffix: str) -> str:
+    """A new, empty database beside the one ``url`` names (e.g. kp_x_faults for kp_x)."""
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    name = f"{name.split('?')[0]}_{suffix}"
+    admin = base.replace("postgres://", "postgresql://", 1) + "/postgres"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
+def query(env: dict[str, str], sql: str) -> list[tuple]:
+    """Rows of a read-only query, straight from the served instance's database."""
+    url = env.get("DATABASE_URL")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+            return conn.execute(sql).fetchall()
+    import sqlite3
+
+    db = sqlite3.connect(Path(env["KLANTPEIL_DATA_DIR"]) / "klantpeil.sqlite3", timeout=20)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
 def klantpeil(env: dict[str, str], *args: str, timeout: float = 300) -> str:
     """Run the ``klantpeil`` command; its standard output, or an error with what it said."""
     result = subprocess.run(
@@ -71,11 +111,14 @@ def klantpeil(env: dict[str, str], *args: str, timeout: float = 300) -> str:
     return result.stdout
 
 
-def prepare(env: dict[str, str]) -> str:
-    """Migrate, make the organisation and return a fresh API token for it."""
-    klantpeil(env, "migrate")
-    klantpeil(env, "manage", "shell", "-c", SETUP % {"slug": ORG})
-    return klantpeil(env, "token", "--org", ORG, "--name", "load").strip().splitlines()[0]
+def prepare(env: dict[str, str], *slugs: str, migrate: bool = True) -> list[str]:
+    """Migrate, make the organisations (default: one) and return an API token for each."""
+    if migrate:
+        klantpeil(env, "migrate")
+    script = "\n".join(SETUP % {"slug": slug} for slug in slugs or (ORG,)) + TOKENS % {
+        "slugs": list(slugs or (ORG,))
+    }
+    return json.loads(klantpeil(env, "manage", "shell", "-c", script).strip().splitlines()[-1])
 
 
 class Process:

@@ -87,7 +87,7 @@ def test_sqlite_round_trip_gives_identical_kpis(tmp_path):
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="runs in the SQLite pass")
 def test_sqlite_backups_taken_while_the_server_writes_hold_whole_batches(tmp_path):
     env = _served.environment(data_dir=str(tmp_path / "live"))
-    token = _served.prepare(env)
+    [token] = _served.prepare(env)
     server = _served.Server(env)
     server.start()
     batch, stored, stop = 100, [], threading.Event()
@@ -141,17 +141,7 @@ def _measurement(external_id: str) -> dict:
 
 
 def _pg_database(suffix: str) -> str:
-    """A fresh database named after the one the suite was given, e.g. kp_x_backup_source."""
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    base, name = url.rsplit("/", 1)
-    name = f"{name.split('?')[0]}_{suffix}"
-    admin = base.replace("postgres://", "postgresql://") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{base}/{name}"
+    return _served.fresh_postgres(os.environ["DATABASE_URL"], suffix)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="runs in the PostgreSQL pass")

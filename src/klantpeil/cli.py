@@ -119,7 +119,10 @@ def cmd_rollups(args: argparse.Namespace) -> int:
     print(f"Database: {_database_label()}")
     if args.action == "refresh":
         result = rollups.refresh()
-        print(f"Folded {result['measurements']:,} new measurements into {result['rows']:,} cells.")
+        print(
+            f"Folded what was new for {result['organisations']} organisations "
+            f"({result['days']:,} days) into {result['rows']:,} cells."
+        )
         return 0
     total = Organisation.objects.count()
     with tqdm(total=total, desc="Rebuilding rollups", unit="org", file=sys.stderr) as bar:

@@ -160,9 +160,9 @@ def _latency(entry) -> dict:
 def run_phase(server: _served.Server, env: dict, api_token: str, users: int, seconds: float):
     global PHASE
     count_before = _count(server.port, api_token)
-    # More links than the run can use (one respondent answers ~25 forms a second on
+    # More links than the run can use (one respondent answers ~30 forms a second on
     # this machine, the server takes at most a few hundred); each takes a fresh one.
-    links = int(seconds * min(25 * users, 250)) + 100
+    links = int(seconds * min(60 * users, 250)) + 100
     PHASE = Phase(_invitations(server.port, api_token, links))
     tokens = list(PHASE.tokens)
     environment = Environment(user_classes=[Respondent], host=server.base, stop_timeout=60)

@@ -38,6 +38,7 @@ def test_ten_respondents_for_ten_seconds_without_errors_and_nothing_stored_twice
         assert phase["measurements_stored"] == phase["submissions_acknowledged"]
         assert phase["answered_invitations"] == phase["submissions_acknowledged"]
         assert phase["answered_twice"] == 0 and phase["acknowledged_but_not_stored"] == 0
+        assert not phase["links_ran_out"]
         # Every tenth respondent tapped twice; the second tap stored nothing.
         assert phase["double_taps_refused"] == phase["submissions_acknowledged"] // 10
     assert figures["load"]["users"] == 10

@@ -132,37 +132,25 @@ def cmd_rollups(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    """``backup`` and ``restore``: the same database, copied in either direction."""
     _setup(args)
-    from klantpeil.core.backup import BackupError, backup
+    from klantpeil.core import backup as backups
 
     print(f"Database: {_database_label()}")
     try:
-        summary = backup(path=Path(args.file))
-    except BackupError as exc:
+        if args.command == "backup":
+            summary = backups.backup(path=Path(args.file))
+        else:
+            summary = backups.restore(path=Path(args.file), replace=args.replace)
+    except backups.BackupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(
-        f"Backed up {summary.organisations} organisations and {summary.measurements:,} "
-        f"measurements to {summary.path} ({summary.size:,} bytes)."
-    )
-    return 0
-
-
-def cmd_restore(args: argparse.Namespace) -> int:
-    _setup(args)
-    from klantpeil.core.backup import BackupError, restore
-
-    print(f"Database: {_database_label()}")
-    try:
-        summary = restore(path=Path(args.file), replace=args.replace)
-    except BackupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(
-        f"Restored {summary.organisations} organisations and {summary.measurements:,} "
-        f"measurements from {summary.path}. Run 'klantpeil migrate' if the backup comes "
-        "from an older version."
-    )
+    what = f"{summary.organisations} organisations and {summary.measurements:,} measurements"
+    if args.command == "backup":
+        print(f"Backed up {what} to {summary.path} ({summary.size:,} bytes).")
+    else:
+        print(f"Restored {what} from {summary.path}.")
+        print("Run 'klantpeil migrate' if the backup comes from an older version.")
     return 0
 
 
@@ -506,7 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p = add(
         "restore",
-        cmd_restore,
+        cmd_backup,
         "replace the database's contents with a backup made by 'klantpeil backup' "
         "(stop the server first)",
         [data],

@@ -3,7 +3,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
-from klantpeil.api.errors import Error
+from klantpeil.api.errors import Error, storable
 from klantpeil.instruments.models import Instrument
 from klantpeil.instruments.selectors import instruments, latest_version
 
@@ -70,6 +70,8 @@ def list_instruments(request: HttpRequest) -> list[dict]:
     summary="An instrument's newest version with its questions",
 )
 def get_instrument(request: HttpRequest, key: str) -> dict:
+    if not storable(key):  # no key has a NUL in it, and PostgreSQL cannot even look
+        raise Http404
     try:
         version = latest_version(key=key)
     except Instrument.DoesNotExist:

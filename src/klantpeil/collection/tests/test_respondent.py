@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from klantpeil.collection.ingest import create_invitations
@@ -114,3 +115,24 @@ def test_open_link_dedups_a_double_tap_and_throttles_floods(make_org, client, se
     ]
     assert 429 in statuses
     assert Measurement.all_tenants.count() < 25
+
+
+def test_nul_characters_in_a_form_are_dropped_not_a_server_error(link, make_org, client):
+    # PostgreSQL cannot store NUL; a crafted post once made it answer 500.
+    org, _, url = link
+    response = client.post(url, {**GOOD, "comment": "Prima\x00 geholpen", "lang": "nl"})
+    assert response.status_code == 302
+    with tenant(org):
+        measurement = Measurement.objects.get()
+        texts = {a.text for a in measurement.answers.all() if a.text}
+    assert "Prima geholpen" in texts
+    with tenant(org):
+        OpenLink.objects.create(
+            slug="balie",
+            name="Balie",
+            channel=Channel.objects.get(kind="counter"),
+            instrument_version=latest_version(key="customer-survey"),
+        )
+    cache.clear()  # the throttle of another test's link with the same id
+    assert client.post("/o/balie", {**GOOD, "submission_id": "\x00\x00"}).status_code == 302
+    assert Measurement.all_tenants.count() == 2

@@ -22,7 +22,7 @@ from klantpeil.collection.models import Measurement
 from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_FORM
 from klantpeil.core.tenancy import tenant
 from klantpeil.dataio.exports import write_csv
-from klantpeil.dataio.imports import import_measurements
+from klantpeil.dataio.imports import Mapping, import_measurements
 from klantpeil.dataio.reading import cell_text, parse_moment, read_table
 from klantpeil.instruments.answers import to_stored
 
@@ -179,7 +179,6 @@ def _csv(rows: list[dict]) -> bytes:
 )
 @given(case=files_with_one_bad_row())
 def test_one_bad_row_anywhere_means_nothing_is_written_and_that_row_is_named(make_org, case):
-    from klantpeil.dataio.imports import Mapping
     from klantpeil.organisations.models import Organisation
 
     rows, bad_index, column, value, reason = case
@@ -201,3 +200,24 @@ def test_one_bad_row_anywhere_means_nothing_is_written_and_that_row_is_named(mak
         [problem] = report.problems
         assert (problem.row, problem.column, problem.value) == (bad_index + 2, column, value)
         assert problem.reason.startswith(reason), problem.reason
+
+
+@pytest.mark.django_db
+def test_nul_characters_in_cells_never_reach_the_database(make_org):
+    rows = [
+        {
+            "Datum": "14-09-2026 10:30",
+            "Kanaal": "Telefoon",
+            "Cijfer": "8\x00",
+            "Aanbevelen": "9",
+            "Opgelost": "ja",
+            "Id": "R-\x001",
+        }
+    ]
+    mapping = Mapping(columns={**COLUMNS, "Id": "external_id"})
+    with tenant(make_org("alpha")):
+        report = import_measurements(
+            data=_csv(rows), name="upload.csv", instrument="customer-survey", mapping=mapping
+        )
+        assert report.ok, report.problems
+        assert Measurement.objects.get().external_id == "R-1"

@@ -55,7 +55,8 @@ def storable(value: Any) -> bool:
 
 class StorableTextParser(Parser):
     """JSON bodies and query strings with text the database cannot store are refused
-    (found by fuzzing: they gave server errors on PostgreSQL)."""
+    (found by fuzzing: they gave server errors on PostgreSQL), and so is a query
+    parameter given twice."""
 
     def parse_body(self, request: HttpRequest) -> dict:
         data = super().parse_body(request)
@@ -70,6 +71,9 @@ class StorableTextParser(Parser):
         for key, value in result.items():
             if not (storable(key) and storable(value)):
                 raise ApiError(422, "invalid", UNSTORABLE, key)
+            if key not in list_fields and len(data.getlist(key)) > 1:
+                # ?period=2025&period=2026: which one was meant? (Django takes the last.)
+                raise ApiError(422, "invalid", "A parameter may be given only once.", key)
         return result
 
 

@@ -177,7 +177,7 @@ def test_list_filters_and_pagination(api):
     # Also found by fuzzing: a filter given twice silently meant the last one.
     twice = api("get", "/measurements?period=2026-Q3&period=2026-05")
     assert twice.status_code == 422 and twice.json()["field"] == "period"
-    assert twice.json()["message"] == "A filter may be given only once."
+    assert twice.json()["message"] == "A parameter may be given only once."
 
 
 def test_another_organisations_measurements_do_not_exist(api, make_org):

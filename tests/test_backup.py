@@ -76,6 +76,8 @@ def test_sqlite_round_trip_gives_identical_kpis(tmp_path):
     out = _served.klantpeil(target, "restore", str(backup))
     assert f"Restored 20 organisations and {before['measurements']:,} measurements" in out
     assert kpis(target) == before
+    itself = _run(target, "backup", str(tmp_path / "target" / "klantpeil.sqlite3"))
+    assert itself.returncode == 2 and "is the database itself" in itself.stderr
 
     again = _run(target, "restore", str(backup))
     assert again.returncode == 2

@@ -60,6 +60,11 @@ def _summary(path: Path) -> Summary:
 def backup(*, path: Path) -> Summary:
     """Copy the whole database to ``path`` (overwritten when it exists)."""
     path = Path(path)
+    if (
+        connection.vendor == "sqlite"
+        and path.resolve() == Path(connection.settings_dict["NAME"]).resolve()
+    ):
+        raise BackupError(f"{path} is the database itself; choose another file")
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
     if connection.vendor == "sqlite":

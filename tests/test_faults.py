@@ -133,6 +133,7 @@ def test_sigkill_of_server_and_worker_mid_ingestion_loses_and_duplicates_nothing
     worker_kills = set(rng.sample(range(1, batches), 3))
     acknowledged: dict[str, int] = {}
     figures = {"server_kills": 0, "worker_kills": 0, "unacknowledged": 0, "retries": 0}
+    took = 0.1  # seconds the last batch took: a kill is aimed inside the next one
     try:
         for number in range(batches):
             # Contacts of the last day or two, as a system sends them day by day.
@@ -143,10 +144,11 @@ def test_sigkill_of_server_and_worker_mid_ingestion_loses_and_duplicates_nothing
                 worker.start()
             killer = None
             if number in server_kills:
-                killer = threading.Timer(rng.uniform(0.02, 0.3), server.kill)
+                killer = threading.Timer(rng.uniform(0.1, 0.7) * took, server.kill)
                 killer.start()
                 figures["server_kills"] += 1
             while True:
+                sent = time.monotonic()
                 try:
                     status, body = _served.request(
                         server.port,
@@ -165,6 +167,7 @@ def test_sigkill_of_server_and_worker_mid_ingestion_loses_and_duplicates_nothing
                     figures["retries"] += 1
                     continue
                 assert status in (200, 201), body
+                took = time.monotonic() - sent
                 for item, result in zip(items, body["items"], strict=True):
                     acknowledged[item["external_id"]] = result["id"]
                 break

@@ -5,6 +5,13 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests and the API fuzzing are reproducible by default: the same examples
+# on every run, nothing stored between runs. HYPOTHESIS_PROFILE=explore for fresh ones.
+hypothesis_settings.register_profile("klantpeil", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", max_examples=1000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "klantpeil"))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

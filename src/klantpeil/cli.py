@@ -102,6 +102,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     if args.exit_with:
         _exit_with(args.exit_with)
+    from klantpeil.analytics.tasks import resume_after_crash
+
+    resume_after_crash()
     # No autoreloader (on by default under DEBUG): it would run the worker in a grandchild
     # whose parent is the reloader, so --exit-with would see the server gone and stop it.
     call_command(
@@ -129,6 +132,29 @@ def cmd_rollups(args: argparse.Namespace) -> int:
     with tqdm(total=total, desc="Rebuilding rollups", unit="org", file=sys.stderr) as bar:
         result = rollups.rebuild_all(progress=bar.update)
     print(f"Rebuilt {result['rows']:,} cells for {result['organisations']} organisations.")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """``backup`` and ``restore``: the same database, copied in either direction."""
+    _setup(args)
+    from klantpeil.core import backup as backups
+
+    print(f"Database: {_database_label()}")
+    try:
+        if args.command == "backup":
+            summary = backups.backup(path=Path(args.file))
+        else:
+            summary = backups.restore(path=Path(args.file), replace=args.replace)
+    except backups.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    what = f"{summary.organisations} organisations and {summary.measurements:,} measurements"
+    if args.command == "backup":
+        print(f"Backed up {what} to {summary.path} ({summary.size:,} bytes).")
+    else:
+        print(f"Restored {what} from {summary.path}.")
+        print("Run 'klantpeil migrate' if the backup comes from an older version.")
     return 0
 
 
@@ -500,6 +526,27 @@ def build_parser() -> argparse.ArgumentParser:
         [data],
     )
     p.add_argument("action", choices=["refresh", "rebuild"])
+    p = add(
+        "backup",
+        cmd_backup,
+        "copy the whole database to FILE while the server keeps running "
+        "(SQLite: online backup; PostgreSQL: pg_dump)",
+        [data],
+    )
+    p.add_argument("file", metavar="FILE")
+    p = add(
+        "restore",
+        cmd_backup,
+        "replace the database's contents with a backup made by 'klantpeil backup' "
+        "(stop the server first)",
+        [data],
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="go ahead when the database already holds organisations",
+    )
     add(
         "migrate", cmd_migrate, "create or upgrade the database tables and standard content", [data]
     )

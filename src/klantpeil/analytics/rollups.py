@@ -32,6 +32,7 @@ from klantpeil.instruments.models import Question
 ZONE = ZoneInfo("Europe/Amsterdam")
 WATERMARK = "answers"
 TARGET = "overall_grade"
+ANALYSE_AFTER = 1_000  # new measurements since the watermarks that call for fresh statistics
 
 
 def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
@@ -320,10 +321,20 @@ def refresh() -> dict[str, int]:
         )
     )
     newest = Measurement.all_tenants.values_list("organisation_id").annotate(m=Max("id"))
+    pending = [
+        (organisation_id, last_id)
+        for organisation_id, last_id in newest.order_by("organisation_id")
+        if last_id > marks.get(watermark_name(organisation_id), 0)
+    ]
+    if pending and connection.vendor == "postgresql":
+        # After a bulk load the planner's statistics are stale (autovacuum comes later)
+        # and the fold walks the answers once per measurement: 17 s instead of 1 s for
+        # 3,000 measurements in the fault tests. Fresh statistics cost a sample.
+        lowest = min(marks.get(watermark_name(o), 0) for o, _ in pending)
+        if Measurement.all_tenants.filter(id__gt=lowest).count() >= ANALYSE_AFTER:
+            _analyse(Measurement, Answer)
     result = {"organisations": 0, "days": 0, "rows": 0}
-    for organisation_id, last_id in newest.order_by("organisation_id"):
-        if last_id <= marks.get(watermark_name(organisation_id), 0):
-            continue
+    for organisation_id, last_id in pending:
         days, rows = _refresh_organisation(organisation_id, last_id)
         result["organisations"] += 1
         result["days"] += days

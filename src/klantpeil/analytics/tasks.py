@@ -29,3 +29,10 @@ def schedule_refresh() -> None:
             refresh_rollups.enqueue()
 
     transaction.on_commit(enqueue)
+
+
+def resume_after_crash() -> None:
+    """Queue a refresh as a worker starts. A worker killed mid-refresh leaves its task
+    marked running for good, and a server killed between a commit and the enqueue leaves
+    none: either way, what lies above the watermark would wait for the next write."""
+    schedule_refresh()

@@ -20,6 +20,7 @@ api = NinjaAPI(
     ),
     auth=OrganisationToken(),
     urls_namespace="api-v1",
+    parser=errors.StorableTextParser(),
 )
 errors.install(api)
 api.add_router("", instruments_router)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from klantpeil.collection.ingest import BatchError
 
@@ -30,6 +32,49 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+
+
+UNSTORABLE = "text may not contain NUL characters or unpaired surrogates"
+
+
+def storable(value: Any) -> bool:
+    """Whether every text in ``value`` can be stored: PostgreSQL refuses NUL characters,
+    and no database takes an unpaired surrogate (``"\\udab0"`` is valid JSON)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in value
+    if isinstance(value, dict):
+        return all(storable(k) and storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(storable(v) for v in value)
+    return True
+
+
+class StorableTextParser(Parser):
+    """JSON bodies and query strings with text the database cannot store are refused
+    (found by fuzzing: they gave server errors on PostgreSQL), and so is a query
+    parameter given twice."""
+
+    def parse_body(self, request: HttpRequest) -> dict:
+        data = super().parse_body(request)
+        if not storable(data):
+            raise ValueError(UNSTORABLE)  # answered 400, "Cannot parse request body"
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> dict:
+        result = super().parse_querydict(data, list_fields, request)
+        for key, value in result.items():
+            if not (storable(key) and storable(value)):
+                raise ApiError(422, "invalid", UNSTORABLE, key)
+            if key not in list_fields and len(data.getlist(key)) > 1:
+                # ?period=2025&period=2026: which one was meant? (Django takes the last.)
+                raise ApiError(422, "invalid", "A parameter may be given only once.", key)
+        return result
 
 
 def _respond(

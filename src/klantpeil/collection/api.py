@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import BeforeValidator
 
 from klantpeil.api.errors import ApiError, Error
 from klantpeil.collection import selectors
@@ -16,14 +18,24 @@ from klantpeil.collection.ingest import MAX_BATCH, create_invitations, ingest_me
 from klantpeil.collection.models import Measurement, Source
 
 router = Router(tags=["measurements"])
-ERRORS = {401: Error, 404: Error, 422: Error}
+ERRORS = {400: Error, 401: Error, 404: Error, 422: Error}
 WRITE_ERRORS = {**ERRORS, 403: Error}  # 403: a read-only token
+
+
+def _iso_date(value: Any) -> Any:
+    """Only ``YYYY-MM-DD``: pydantic would also read ``0`` as a timestamp (1 January 1970)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date written as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class Filters(Schema):
     period: str | None = Field(None, description="2026-09, 2026-Q3 or 2026", examples=["2026-Q3"])
-    since: date | None = Field(None, description="first day (inclusive)")
-    until: date | None = Field(None, description="last day (inclusive)")
+    since: IsoDate | None = Field(None, description="first day (inclusive)")
+    until: IsoDate | None = Field(None, description="last day (inclusive)")
     channel: str | None = Field(None, description="channel kind, e.g. phone")
     unit: str | None = Field(None, description="unit code")
     instrument: str | None = Field(None, description="instrument key")

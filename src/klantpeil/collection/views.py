@@ -125,7 +125,9 @@ def respond_open(request: HttpRequest, slug: str) -> HttpResponse:
             return _page(request, "respond/thanks.html", {**context, "open_link": link})
         questions = asked_questions(link.instrument_version, link.channel.kind)
         raw, errors = {}, {}
-        submission_id = request.POST.get("submission_id") or uuid.uuid4().hex
+        # NUL has no place in an id (and PostgreSQL cannot store it).
+        submission_id = request.POST.get("submission_id", "").replace("\x00", "")
+        submission_id = submission_id or uuid.uuid4().hex
         if request.method == "POST":
             if _throttled(request, link):
                 return _page(request, "respond/busy.html", context, status=429)

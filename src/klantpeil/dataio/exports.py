@@ -118,7 +118,9 @@ def _csv_value(value: Any, dutch: bool) -> str:
     if isinstance(value, datetime):
         return value.strftime("%d-%m-%Y %H:%M" if dutch else "%Y-%m-%dT%H:%M")
     if isinstance(value, float):
-        text = f"{value:g}"
+        # Every digit (repr is the shortest text that reads back exactly; ":g" kept
+        # six, so 12345.678 came back as 12345.7), without a needless ".0".
+        text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
         return text.replace(".", ",") if dutch else text
     return str(value)
 

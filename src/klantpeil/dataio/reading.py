@@ -164,9 +164,10 @@ def parse_moment(value: Any, zone: Any) -> datetime:
 
 
 def cell_text(value: Any) -> str:
-    """A cell as text: 8.0 from XLSX becomes "8", None becomes ""."""
+    """A cell as text: 8.0 from XLSX becomes "8", None becomes "", NUL characters go."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    # A NUL character (some exports pad with them) means nothing; PostgreSQL cannot store it.
+    return str(value).replace("\x00", "").strip()

@@ -141,7 +141,8 @@ def to_stored(question: QuestionLike, value: Any) -> StoredValue | None:
     if kind == "timestamp":
         return StoredValue(moment=_as_moment(question, value))
     if kind == "text":
-        text = str(value).strip()
+        # A NUL character means nothing in a comment, and PostgreSQL cannot store it.
+        text = str(value).replace("\x00", "").strip()
         if len(text) > 5000:
             raise AnswerError(question.key, value[:40], _("is longer than 5,000 characters"))
         return StoredValue(text=text)

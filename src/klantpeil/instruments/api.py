@@ -3,6 +3,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
+from klantpeil.api.errors import Error, storable
 from klantpeil.instruments.models import Instrument
 from klantpeil.instruments.selectors import instruments, latest_version
 
@@ -50,7 +51,11 @@ def _summary(instrument: Instrument, version_number: int) -> dict[str, Any]:
     }
 
 
-@router.get("/instruments", response=list[InstrumentOut], summary="Instruments you can use")
+@router.get(
+    "/instruments",
+    response={200: list[InstrumentOut], 401: Error},
+    summary="Instruments you can use",
+)
 def list_instruments(request: HttpRequest) -> list[dict]:
     result = []
     for instrument in instruments().prefetch_related("versions"):
@@ -61,10 +66,12 @@ def list_instruments(request: HttpRequest) -> list[dict]:
 
 @router.get(
     "/instruments/{key}",
-    response={200: InstrumentDetail},
+    response={200: InstrumentDetail, 401: Error, 404: Error},
     summary="An instrument's newest version with its questions",
 )
 def get_instrument(request: HttpRequest, key: str) -> dict:
+    if not storable(key):  # no key has a NUL in it, and PostgreSQL cannot even look
+        raise Http404
     try:
         version = latest_version(key=key)
     except Instrument.DoesNotExist:

@@ -35,6 +35,7 @@ def api(make_org, client):
 
     call.org = org
     call.secret = secret
+    call.client = client
     return call
 
 
@@ -169,6 +170,14 @@ def test_list_filters_and_pagination(api):
     assert (page["count"], len(page["items"])) == (4, 2)
     bad = api("get", "/measurements?period=Q3")
     assert bad.status_code == 422 and bad.json()["field"] == "period"
+    # Found by fuzzing: a bare number was read as a timestamp (0 = 1 January 1970).
+    for day in ("0", "1700000000", "14-09-2026"):
+        bad = api("get", f"/measurements?since={day}")
+        assert bad.status_code == 422 and bad.json()["field"] == "since", day
+    # Also found by fuzzing: a filter given twice silently meant the last one.
+    twice = api("get", "/measurements?period=2026-Q3&period=2026-05")
+    assert twice.status_code == 422 and twice.json()["field"] == "period"
+    assert twice.json()["message"] == "A parameter may be given only once."
 
 
 def test_another_organisations_measurements_do_not_exist(api, make_org):
@@ -206,3 +215,28 @@ def test_datetimes_without_time_zone_are_refused(api):
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "occurred_at"
     assert datetime(2026, 9, 14, tzinfo=UTC)  # keep the import honest
+
+
+def test_text_no_database_can_store_is_refused_not_a_server_error(api):
+    # Found by fuzzing on PostgreSQL (NUL) and on both (unpaired surrogates): once 500s.
+    for path in ("/measurements?instrument=%00", "/kpis?channel=a%00"):
+        response = api("get", path)
+        assert response.status_code == 422, path
+        assert response.json()["message"] == (
+            "text may not contain NUL characters or unpaired surrogates"
+        )
+    assert api("get", "/instruments/customer%00survey").status_code == 404
+    for text in ("\\u0000", "\\udab0"):
+        body = (
+            '{"measurements": [{"instrument": "customer-survey", "occurred_at": '
+            f'"2026-09-14T10:30:00+02:00", "external_id": "x{text}", "answers": {{}}}}]}}'
+        )
+        response = api.client.post(
+            "/api/v1/measurements",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {api.secret}",
+        )
+        assert response.status_code == 400, text
+        assert response.json()["code"] == "error"
+    assert Measurement.all_tenants.count() == 0

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from klantpeil.collection.ingest import create_invitations
@@ -93,15 +94,18 @@ def test_an_unknown_token_is_404(client, db):
     assert client.get("/s/" + "A" * 32).status_code == 404
 
 
-def test_open_link_dedups_a_double_tap_and_throttles_floods(make_org, client, settings):
-    org = make_org("alpha")
+def _open_link(org, slug: str) -> None:
     with tenant(org):
         OpenLink.objects.create(
-            slug="balie-centrum",
+            slug=slug,
             name="Balie",
             channel=Channel.objects.get(kind="counter"),
             instrument_version=latest_version(key="customer-survey"),
         )
+
+
+def test_open_link_dedups_a_double_tap_and_throttles_floods(make_org, client, settings):
+    _open_link(make_org("alpha"), "balie-centrum")
     page = client.get("/o/balie-centrum").content.decode()
     submission = re.search(r'name="submission_id" value="([0-9a-f]+)"', page).group(1)
     for _ in range(2):  # the same form sent twice
@@ -114,3 +118,18 @@ def test_open_link_dedups_a_double_tap_and_throttles_floods(make_org, client, se
     ]
     assert 429 in statuses
     assert Measurement.all_tenants.count() < 25
+
+
+def test_nul_characters_in_a_form_are_dropped_not_a_server_error(link, client):
+    # PostgreSQL cannot store NUL; a crafted post once made it answer 500.
+    org, _, url = link
+    response = client.post(url, {**GOOD, "comment": "Prima\x00 geholpen", "lang": "nl"})
+    assert response.status_code == 302
+    with tenant(org):
+        measurement = Measurement.objects.get()
+        texts = {a.text for a in measurement.answers.all() if a.text}
+    assert "Prima geholpen" in texts
+    _open_link(org, "balie")
+    cache.clear()  # the throttle of another test's link with the same id
+    assert client.post("/o/balie", {**GOOD, "submission_id": "\x00\x00"}).status_code == 302
+    assert Measurement.all_tenants.count() == 2

@@ -18,14 +18,21 @@ def _action(request: HttpRequest, response: HttpResponse) -> AuditAction:
     return AuditAction.VIEW if request.method in SAFE_METHODS else AuditAction.CHANGE
 
 
+def _text(value: object, limit: int = 200) -> str:
+    """What was asked, in a form every database stores: a NUL (PostgreSQL refuses it even
+    in JSON) or an unpaired surrogate becomes a replacement mark, not a lost audit entry."""
+    text = str(value)[:limit].replace("\x00", "\ufffd")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _detail(request: HttpRequest) -> dict:
     match = request.resolver_match
     detail: dict = {}
-    objects = {k: str(v) for k, v in match.kwargs.items() if k != "org"} if match else {}
+    objects = {k: _text(v) for k, v in match.kwargs.items() if k != "org"} if match else {}
     if objects:
         detail["object"] = objects
     if request.GET:
-        detail["query"] = {k: v[:200] for k, v in list(request.GET.items())[:20]}
+        detail["query"] = {_text(k): _text(v) for k, v in list(request.GET.items())[:20]}
     return detail
 
 
@@ -67,7 +74,7 @@ class AuditMiddleware:
             api_token=token if isinstance(token, ApiToken) else None,
             organisation=organisation,
             method=request.method or "",
-            path=request.path[:500],
+            path=_text(request.path, 500),
             route=(match.view_name or "")[:200],
             status=response.status_code,
             detail=_detail(request),

@@ -11,6 +11,7 @@ from klantpeil.accounts.models import ApiToken
 from klantpeil.accounts.services import issue_api_token, revoke_api_token
 from klantpeil.collection.models import Measurement
 from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
+from klantpeil.privacy.models import AuditEvent
 
 WHEN = "2026-09-14T10:30:00+02:00"
 ANSWERS = {
@@ -240,3 +241,6 @@ def test_text_no_database_can_store_is_refused_not_a_server_error(api):
         assert response.status_code == 400, text
         assert response.json()["code"] == "error"
     assert Measurement.all_tenants.count() == 0
+    # The audit log still records what was asked, with the unstorable character marked.
+    asked = AuditEvent.objects.filter(path="/api/v1/measurements", status=422).first()
+    assert asked.detail["query"] == {"instrument": "\ufffd"}

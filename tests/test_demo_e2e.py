@@ -91,8 +91,8 @@ def test_a_manager_sees_counts_per_channel_in_dutch_and_english(
     page.close()
 
 
-def test_the_analyst_switches_between_organisations(served_demo, browser):
-    page = browser.new_page()
+def test_the_analyst_switches_between_organisations(served_demo, browser, screenshot_dir):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
     _log_in(page, served_demo, "analist@klantpeil.example")
     page.wait_for_url("**/app/")
     # The analyst's own view: every organisation served, side by side, with its figures.
@@ -100,6 +100,7 @@ def test_the_analyst_switches_between_organisations(served_demo, browser):
     assert rows.count() == 20
     grade = rows.filter(has_text="Woonstichting De Linde").locator("td").first.inner_text()
     assert re.fullmatch(r"\d\.\d ± \d\.\d", grade), grade  # English browser
+    page.screenshot(path=str(screenshot_dir / "analyst-organisations-en.png"), full_page=True)
     page.click("table.portfolio >> text=Woonstichting De Linde")
     page.wait_for_url("**/app/woonstichting-de-linde/")
     page.click(".orgs summary")

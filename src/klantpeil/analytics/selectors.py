@@ -422,6 +422,20 @@ def sector_grade_benchmark(filters: MeasurementFilter) -> Benchmark | None:
     return benchmark(means, own=organisation.pk)
 
 
+def sector_grade_benchmarks(filters: MeasurementFilter) -> list[tuple[str, Benchmark | None]]:
+    """The sector position over all channels, then per channel the organisation has."""
+    from django.utils.translation import gettext
+
+    kinds = set(Channel.objects.values_list("kind", flat=True))
+    rows = [(gettext("All channels"), sector_grade_benchmark(filters))]
+    rows += [
+        (str(label), sector_grade_benchmark(dataclasses.replace(filters, channel=kind)))
+        for kind, label in ChannelKind.choices
+        if kind in kinds
+    ]
+    return rows
+
+
 PHONE_PROTOCOL = "mystery-phone"
 _CALL_FIELDS = (
     "connected",

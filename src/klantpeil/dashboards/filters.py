@@ -4,7 +4,7 @@ each filter state has its own address (bookmarkable, and what htmx pushes)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -48,3 +48,12 @@ def page_filters(request: HttpRequest) -> PageFilters:
             current = MeasurementFilter(period=chosen.label, **narrow)
             previous = MeasurementFilter(period=chosen.previous().label, **narrow)
     return PageFilters(current, previous, error)
+
+
+def trend_window(period: str | None) -> tuple[date, date | None]:
+    """Twelve calendar months of trend ending with ``period`` (or today): first day, and
+    the last day included (None: up to today)."""
+    if period:
+        end = parse_period(period).end
+        return date(end.year - 1, end.month, 1), end - timedelta(days=1)
+    return (timezone.localdate() - timedelta(days=365)).replace(day=1), None

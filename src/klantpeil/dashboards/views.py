@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -11,11 +10,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from klantpeil.accounts.selectors import memberships_for
 from klantpeil.analytics.benchmarks import MIN_ORGANISATIONS
-from klantpeil.analytics.periods import parse_period
 from klantpeil.analytics.selectors import (
     MIN_RESPONSES,
     channel_changes,
@@ -26,13 +23,14 @@ from klantpeil.analytics.selectors import (
     monthly_grades,
     reachability,
     sector_grade_benchmark,
+    sector_grade_benchmarks,
 )
 from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dashboards import figures, selectors
-from klantpeil.dashboards.filters import PageFilters, page_filters
+from klantpeil.dashboards.filters import PageFilters, page_filters, trend_window
 from klantpeil.instruments.models import Driver
-from klantpeil.organisations.models import Channel, ChannelKind, Unit
+from klantpeil.organisations.models import ChannelKind, Unit
 
 
 @login_required
@@ -65,14 +63,6 @@ def _filter_context(request: HttpRequest, *, channel: bool = False, unit: bool =
     }
 
 
-def _trend_start(filters: MeasurementFilter) -> tuple[date, date | None]:
-    """Twelve months of trend, ending with the chosen period (or today)."""
-    if filters.period:
-        end = parse_period(filters.period).end
-        return date(end.year - 1, end.month, 1), end - timedelta(days=1)
-    return (timezone.localdate() - timedelta(days=365)).replace(day=1), None
-
-
 def _improve_first(filters: MeasurementFilter):
     """The driver to improve first, for the overview's headline (None with too few answers)."""
     report = driver_report(filters)
@@ -84,7 +74,7 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
     months, rows = counts_per_channel_and_month(since=since)
     context = _filter_context(request, channel=True, unit=True)
     filters: PageFilters = context["filters"]
-    start, end = _trend_start(filters.current)
+    start, end = trend_window(filters.current.period)
     trend = monthly_grades(since=start, until=end)
     return render(
         request,
@@ -130,14 +120,7 @@ def benchmark_page(request: HttpRequest, org: str) -> HttpResponse:
     """The organisation's overall grade within its sector's distribution, per channel."""
     context = _filter_context(request)
     current = context["filters"].current
-    kinds = Channel.objects.values_list("kind", flat=True)
-    labels = dict(ChannelKind.choices)
-    rows = [(str(_("All channels")), sector_grade_benchmark(current))]
-    rows += [
-        (str(labels[kind]), sector_grade_benchmark(dataclasses.replace(current, channel=kind)))
-        for kind in ChannelKind.values
-        if kind in kinds
-    ]
+    rows = sector_grade_benchmarks(current)
     shown = [(label, b) for label, b in rows if b is not None and b.own is not None]
     return render(
         request,

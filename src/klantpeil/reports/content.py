@@ -35,15 +35,16 @@ from klantpeil.analytics.selectors import (
     monthly_grades,
     overall_kpis,
     reachability,
-    sector_grade_benchmark,
+    sector_grade_benchmarks,
 )
 from klantpeil.analytics.significance import Difference
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import MeasurementFilter, filtered_measurements
 from klantpeil.core.numbers import decimal, percent
 from klantpeil.core.tenancy import require_organisation
+from klantpeil.dashboards.filters import trend_window
 from klantpeil.instruments.models import Driver
-from klantpeil.organisations.models import Channel, ChannelKind
+from klantpeil.organisations.models import ChannelKind
 from klantpeil.textanalysis.models import CommentAnnotation
 from klantpeil.textanalysis.selectors import social_figures
 from klantpeil.textanalysis.social import SocialFigures
@@ -94,12 +95,6 @@ class ReportData:
         return kpi.n if kpi else 0
 
 
-def _trend_start(period: Period) -> date:
-    """Twelve months back from the end of the period, so a quarter shows its year."""
-    end = period.end
-    return date(end.year - 1, end.month, 1)
-
-
 def _comment_sample(filters: MeasurementFilter, seed: str) -> list[Comment]:
     """A reproducible sample of open answers: mostly from unhappy customers, whose words
     say what to fix, and a few from happy ones."""
@@ -140,17 +135,6 @@ def _comment_sample(filters: MeasurementFilter, seed: str) -> list[Comment]:
     return sorted(comments, key=lambda c: (c.grade if c.grade is not None else 99, c.day))
 
 
-def _benchmarks(filters: MeasurementFilter) -> list[tuple[str, Benchmark | None]]:
-    kinds = set(Channel.objects.values_list("kind", flat=True))
-    rows = [(str(_("All channels")), sector_grade_benchmark(filters))]
-    rows += [
-        (str(label), sector_grade_benchmark(dataclasses.replace(filters, channel=kind)))
-        for kind, label in ChannelKind.choices
-        if kind in kinds
-    ]
-    return rows
-
-
 def gather(
     period: Period, *, lang: str = "nl", progress: Callable[[str], None] | None = None
 ) -> ReportData:
@@ -164,15 +148,14 @@ def gather(
         overall = overall_kpis(filters)
         channels = channel_kpis(filters)
         changes = channel_changes(filters, MeasurementFilter(period=previous.label))
-        trend = monthly_grades(
-            since=_trend_start(period), until=date.fromordinal(period.end.toordinal() - 1)
-        )
+        since, until = trend_window(period.label)
+        trend = monthly_grades(since=since, until=until)
         step("drivers")
         drivers = driver_report(filters)
         step("reachability")
         kpis, norms = reachability(filters)
         step("benchmark")
-        benchmarks = _benchmarks(filters)
+        benchmarks = sector_grade_benchmarks(filters)
         employees = employee_customer_link(filters)
         step("comments")
         comments = _comment_sample(filters, seed=f"{organisation.pk}:{period.label}")

@@ -25,34 +25,36 @@ SHAPES = [
 ]
 
 
+def channel_scales(title: str) -> tuple[dict, dict]:
+    """Colour and shape for a series per channel: given both with the same title, Vega-Lite
+    draws one legend with both cues, so a channel never depends on colour alone."""
+    colour = {"field": "channel", "type": "nominal", "title": title, "scale": {"range": OKABE_ITO}}
+    shape = {"field": "channel", "type": "nominal", "title": title, "scale": {"range": SHAPES}}
+    return colour, shape
+
+
+MONTHS = {
+    "field": "month",
+    "type": "temporal",
+    "timeUnit": "yearmonth",
+    "title": None,
+    "axis": {"format": "%b %Y", "labelAngle": 0, "tickCount": 6, "labelOverlap": True},
+}
+MONTH_TOOLTIP = {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "format": "%B %Y"}
+LINE_WITH_POINTS = {"type": "line", "strokeWidth": 2, "point": {"filled": True, "size": 55}}
+
+
 def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> dict:
     """The overall grade per month and channel, with each month's 95% interval.
 
     ``points``: ``{"month": "2026-09-01", "channel": .., "grade": .., "low": ..,
     "high": .., "n": ..}``; ``titles``: the axis and legend words in the page's language.
     """
-    channel = {
-        "field": "channel",
-        "type": "nominal",
-        "title": titles["channel"],
-        "scale": {"range": OKABE_ITO},
-    }
-    shape = {
-        "field": "channel",
-        "type": "nominal",
-        "scale": {"range": SHAPES},
-        "title": titles["channel"],
-    }
-    x = {
-        "field": "month",
-        "type": "temporal",
-        "timeUnit": "yearmonth",
-        "title": None,
-        "axis": {"format": "%b %Y", "labelAngle": 0, "tickCount": 6, "labelOverlap": True},
-    }
+    channel, shape = channel_scales(titles["channel"])
+    x = MONTHS
     tooltip = [
         {"field": "channel", "title": titles["channel"]},
-        {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "format": "%B %Y"},
+        MONTH_TOOLTIP,
         {"field": "grade", "title": titles["grade"], "format": ".1f"},
         {"field": "low", "title": titles["low"], "format": ".1f"},
         {"field": "high", "title": titles["high"], "format": ".1f"},
@@ -75,7 +77,7 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
                 },
             },
             {
-                "mark": {"type": "line", "strokeWidth": 2, "point": {"filled": True, "size": 55}},
+                "mark": LINE_WITH_POINTS,
                 "encoding": {
                     "y": {
                         "field": "grade",

@@ -37,18 +37,10 @@ from klantpeil.demo.social import generate_social_posts
 from klantpeil.demo.universe import SECTORS, SectorSpec
 from klantpeil.instruments.models import Instrument, InstrumentVersion
 from klantpeil.organisations.models import Channel, Organisation, Sector, Unit
+from klantpeil.textanalysis.drivers import DRIVERS
 from klantpeil.textanalysis.services import annotate_comments_of_all_organisations
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-DRIVERS = (
-    "reliability",
-    "empathy",
-    "customer_focus",
-    "customer_knowledge",
-    "waiting_time",
-    "accessibility",
-    "ivr_menu",
-)
 # Driver performance relative to the channel's grade: e-mail is slow, counters are personal.
 DRIVER_OFFSETS = {
     "email": {"waiting_time": -1.3, "empathy": -0.4},

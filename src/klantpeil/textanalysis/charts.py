@@ -1,7 +1,7 @@
 """Vega-Lite specification of the comments' sentiment trend. Plain module (no Django).
 
 Drawn by the same vega packages and ``charts.js`` as the dashboards' charts,
-with their Okabe–Ito colours and a shape per channel.
+with their Okabe–Ito colours and a shape per channel, in one legend.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from klantpeil.dashboards.charts import OKABE_ITO, SHAPES
+from klantpeil.dashboards.charts import LINE_WITH_POINTS, MONTH_TOOLTIP, MONTHS, channel_scales
 
 
 def mood_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> dict:
@@ -18,19 +18,7 @@ def mood_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> d
     ``points``: ``{"month": "2026-09-01", "channel": .., "mood": .., "n": ..,
     "negative": .., "positive": ..}``; ``titles``: axis and legend words.
     """
-    channel = {
-        "field": "channel",
-        "type": "nominal",
-        "title": titles["channel"],
-        "scale": {"range": OKABE_ITO},
-    }
-    x = {
-        "field": "month",
-        "type": "temporal",
-        "timeUnit": "yearmonth",
-        "title": None,
-        "axis": {"format": "%b %Y", "labelAngle": 0, "tickCount": 6},
-    }
+    channel, shape = channel_scales(titles["channel"])
     y = {
         "field": "mood",
         "type": "quantitative",
@@ -40,7 +28,7 @@ def mood_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> d
     }
     tooltip = [
         {"field": "channel", "title": titles["channel"]},
-        {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "format": "%B %Y"},
+        MONTH_TOOLTIP,
         {"field": "mood", "title": titles["mood"], "format": ".2f"},
         {"field": "negative", "title": titles["negative"], "format": ",d"},
         {"field": "positive", "title": titles["positive"], "format": ",d"},
@@ -51,20 +39,6 @@ def mood_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> d
         "width": "container",
         "height": 240,
         "data": {"values": list(points)},
-        "encoding": {"x": x, "y": y, "color": channel},
-        "layer": [
-            {"mark": {"type": "line", "strokeWidth": 2}},
-            {
-                "mark": {"type": "point", "filled": True, "size": 55},
-                "encoding": {
-                    "shape": {
-                        "field": "channel",
-                        "type": "nominal",
-                        "scale": {"range": SHAPES},
-                        "title": titles["channel"],
-                    },
-                    "tooltip": tooltip,
-                },
-            },
-        ],
+        "encoding": {"x": MONTHS, "y": y, "color": channel},
+        "layer": [{"mark": LINE_WITH_POINTS, "encoding": {"shape": shape, "tooltip": tooltip}}],
     }

@@ -303,11 +303,6 @@ def _all_channels(sums: dict[tuple, dict]) -> dict[tuple, dict]:
     return every
 
 
-def overall_kpis(filters: MeasurementFilter) -> ChannelKpis:
-    """Grade, NPS, CES and first-contact resolution over all channels together."""
-    return ChannelKpis("all", "", **_kpis(_all_channels(_survey_sums(filters)), None))
-
-
 @dataclass(frozen=True)
 class SurveySummary:
     overall: ChannelKpis

@@ -66,6 +66,11 @@ def priority_matrix(report: DriverReport, labels: dict[str, str]) -> dict:
     )
 
 
+def positioned(rows: Sequence[tuple[str, Benchmark | None]]) -> list[tuple[str, Benchmark]]:
+    """The rows of a sector comparison that can be drawn: shown, with the own figure."""
+    return [(label, b) for label, b in rows if b is not None and b.own is not None]
+
+
 def sector_position(rows: Sequence[tuple[str, Benchmark]]) -> dict:
     return charts.sector_position(
         [

@@ -121,7 +121,7 @@ def benchmark_page(request: HttpRequest, org: str) -> HttpResponse:
     context = _filter_context(request)
     current = context["filters"].current
     rows = sector_grade_benchmarks(current)
-    shown = [(label, b) for label, b in rows if b is not None and b.own is not None]
+    shown = figures.positioned(rows)
     return render(
         request,
         "dashboards/benchmark.html",

@@ -29,13 +29,12 @@ from klantpeil.analytics.selectors import (
     EmployeeCustomerLink,
     MonthlyGrade,
     channel_changes,
-    channel_kpis,
     driver_report,
     employee_customer_link,
     monthly_grades,
-    overall_kpis,
     reachability,
     sector_grade_benchmarks,
+    survey_summary,
 )
 from klantpeil.analytics.significance import Difference
 from klantpeil.collection.models import Answer
@@ -145,9 +144,9 @@ def gather(
     previous = period.previous()
     with translation.override(lang):
         step("channels")
-        overall = overall_kpis(filters)
-        channels = channel_kpis(filters)
-        changes = channel_changes(filters, MeasurementFilter(period=previous.label))
+        before = MeasurementFilter(period=previous.label)
+        survey = survey_summary(filters, before)
+        changes = channel_changes(filters, before)
         since, until = trend_window(period.label)
         trend = monthly_grades(since=since, until=until)
         step("drivers")
@@ -168,8 +167,8 @@ def gather(
             previous=previous,
             lang=lang,
             made_at=timezone.localtime(),
-            overall=overall,
-            channels=channels,
+            overall=survey.overall,
+            channels=survey.channels,
             changes=changes,
             trend=trend,
             drivers=drivers,

@@ -35,7 +35,7 @@ def render(data: ReportData) -> bytes:
     import weasyprint  # heavy (Pango, fonts): loaded only when a PDF is made
 
     with translation.override(data.lang):
-        shown = [(label, b) for label, b in data.benchmarks if b is not None and b.own is not None]
+        shown = figures.positioned(data.benchmarks)
         context = {
             "data": data,
             "minimum": MIN_RESPONSES,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from klantpeil.core.numbers import decimal
 from klantpeil.dashboards import figures
 from klantpeil.reports import charts
 from klantpeil.reports.content import ReportData
@@ -35,15 +36,15 @@ def render(data: ReportData) -> bytes:
                     _("What to improve first"),
                 )
             )
-        shown = [(label, b) for label, b in data.benchmarks if b is not None and b.own is not None]
+        shown = figures.positioned(data.benchmarks)
         if shown:
             parts.append(_titled(figures.sector_position(shown), _("Your place in the sector")))
         grade = data.overall.grade
         heading = f"{data.organisation} · {data.period.label}"
         if grade.value is not None:
             heading += " · " + _("overall grade %(grade)s (n = %(n)s)") % {
-                "grade": f"{grade.value:.1f}".replace(".", "," if data.lang == "nl" else "."),
-                "n": grade.n,
+                "grade": decimal(grade.value),
+                "n": decimal(grade.n, 0),
             }
         spec = {
             "$schema": "https://vega.github.io/schema/vega-lite/v6.json",

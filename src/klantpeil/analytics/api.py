@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from klantpeil.analytics.selectors import channel_kpis, driver_report, sector_grade_benchmark
 from klantpeil.analytics.stats import Estimate
@@ -18,9 +18,13 @@ ERRORS = {401: Error, 422: Error}
 class EstimateOut(Schema):
     value: float | None
     n: int
-    ci_low: float | None
+    ci_low: float | None = Field(description="95% interval, limited to the figure's scale")
     ci_high: float | None
-    small_sample: bool
+    small_sample: bool = Field(description="fewer than 30 answers: read with care")
+    too_few_responses: bool = Field(
+        description="the interval spans more than 40% of the scale (or there is one answer): "
+        "the pages and reports show 'too few responses' instead of the value"
+    )
 
 
 class ChannelKpisOut(Schema):
@@ -78,6 +82,7 @@ def _estimate(e: Estimate) -> dict:
         "ci_low": e.ci_low,
         "ci_high": e.ci_high,
         "small_sample": e.small_sample,
+        "too_few_responses": e.too_wide,
     }
 
 

@@ -140,6 +140,11 @@ def _kpi_sums(answers) -> dict[tuple, dict]:
     return {(row["kind"], row["key"]): row for row in rows}
 
 
+def _grade(row: dict) -> Estimate:
+    """The mean grade of a row of sums, its interval kept on the 1–10 scale."""
+    return stats.mean(row["n"], row["total"], row["squares"], scale=stats.GRADE_SCALE)
+
+
 def _kpis(sums: dict, kind: str | None) -> dict[str, Estimate]:
     def get(key: str) -> dict | None:
         return sums.get((kind, key))
@@ -147,9 +152,17 @@ def _kpis(sums: dict, kind: str | None) -> dict[str, Estimate]:
     grade, nps_row, ces_row, fcr_row = (get(k) for k in KPI_KEYS)
     empty = stats.proportion(0, 0)
     return {
-        "grade": stats.mean(grade["n"], grade["total"], grade["squares"]) if grade else empty,
-        "nps": stats.nps_from_counts([nps_row[f"v{i}"] for i in range(11)]) if nps_row else empty,
-        "ces": stats.mean(ces_row["n"], ces_row["total"], ces_row["squares"]) if ces_row else empty,
+        "grade": _grade(grade) if grade else empty,
+        "nps": (
+            stats.nps_from_counts([nps_row[f"v{i}"] for i in range(11)], method=stats.NPS_INTERVAL)
+            if nps_row
+            else empty
+        ),
+        "ces": (
+            stats.mean(ces_row["n"], ces_row["total"], ces_row["squares"], scale=stats.CES_SCALE)
+            if ces_row
+            else empty
+        ),
         "fcr": stats.proportion(fcr_row["v1"], fcr_row["n"]) if fcr_row else empty,
     }
 
@@ -529,8 +542,8 @@ def employee_customer_link(filters: MeasurementFilter) -> EmployeeCustomerLink:
             UnitLink(
                 unit,
                 label,
-                stats.mean(e["n"], e["total"], e["squares"]),
-                stats.mean(c["n"], c["total"], c["squares"]),
+                _grade(e),
+                _grade(c),
             )
         )
     link = correlation([p.employee.value for p in pairs], [p.customer.value for p in pairs])
@@ -603,7 +616,7 @@ def monthly_grades(*, since: date, until: date | None = None) -> list[MonthlyGra
         cell[0], cell[1], cell[2] = cell[0] + n, cell[1] + total, cell[2] + squares
     labels = dict(ChannelKind.choices)
     return [
-        MonthlyGrade(month, kind, str(labels[kind]), stats.mean(n, total, squares))
+        MonthlyGrade(month, kind, str(labels[kind]), stats.mean(n, total, squares, scale=stats.GRADE_SCALE))
         for (kind, month), (n, total, squares) in sorted(
             sums.items(), key=lambda item: (item[0][1], list(labels).index(item[0][0]))
         )

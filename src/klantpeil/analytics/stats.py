@@ -18,6 +18,21 @@ from scipy import stats as scipy_stats
 Z95 = 1.959963984540054
 MIN_N = 30
 NPS_METHODS = ("wald", "adjusted_wald")
+# The NPS interval every screen, report and API answer shows: the Wald interval's
+# coverage falls far below 95% for small n and lopsided mixes (n = 10 with 80%
+# promoters and 10% detractors: about 74%), the adjusted Wald interval holds it
+# (about 96% there; test_stats.py simulates both).
+NPS_INTERVAL = "adjusted_wald"
+# A figure whose 95% interval spans more than this share of its scale's range is shown
+# as "too few responses" instead of a number: 3.6 points on the 1–10 grade, 80 NPS
+# points, 40 percentage points, 2.4 points on the 1–7 CES. Below that width the figure
+# is shown with its interval (and marked when n < MIN_N); above it the number says
+# less than its interval, and people read the number.
+MAX_INTERVAL_SHARE = 0.4
+GRADE_SCALE = (1.0, 10.0)
+CES_SCALE = (1.0, 7.0)
+NPS_SCALE = (-100.0, 100.0)
+SHARE_SCALE = (0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -25,7 +40,8 @@ class Estimate:
     """A KPI value with its n and interval; ``value`` is None when there are no answers.
 
     Proportions are shares (0–1) and carry ``successes``; NPS is in points (−100…100).
-    ``standard_error`` is in the same unit as ``value``.
+    ``standard_error`` is in the same unit as ``value``. ``scale`` is the range the
+    figure can take (1–10 for a grade); the interval never reaches beyond it.
     """
 
     value: float | None
@@ -35,6 +51,7 @@ class Estimate:
     small_sample: bool
     successes: int | None = None
     standard_error: float | None = None
+    scale: tuple[float, float] | None = None
 
     @property
     def margin(self) -> float | None:
@@ -42,6 +59,40 @@ class Estimate:
         if self.ci_low is None or self.ci_high is None:
             return None
         return (self.ci_high - self.ci_low) / 2
+
+    @property
+    def symmetric(self) -> bool:
+        """The interval is value ± margin: not clipped at the scale's end, not skewed.
+
+        A clipped or skewed interval (Wilson's, the adjusted Wald NPS, a grade near 10)
+        is shown as its bounds, since "± margin" would claim values it excludes.
+        """
+        if self.value is None or self.ci_low is None or self.ci_high is None:
+            return False
+        span = self.scale[1] - self.scale[0] if self.scale else 1.0
+        below, above = self.value - self.ci_low, self.ci_high - self.value
+        return abs(below - above) <= 1e-9 * span
+
+    @property
+    def too_wide(self) -> bool:
+        """Too few responses to show the figure as a number (see MAX_INTERVAL_SHARE).
+
+        True when there is a value but no interval (a single answer) or an interval wider
+        than MAX_INTERVAL_SHARE of the scale's range.
+        """
+        if self.value is None:
+            return False
+        if self.ci_low is None or self.ci_high is None:
+            return True
+        if self.scale is None:
+            return False
+        return self.ci_high - self.ci_low > MAX_INTERVAL_SHARE * (self.scale[1] - self.scale[0])
+
+
+def _clip(low: float, high: float, scale: tuple[float, float] | None) -> tuple[float, float]:
+    if scale is None:
+        return low, high
+    return max(scale[0], low), min(scale[1], high)
 
 
 def small_sample(n: float, min_n: float = MIN_N) -> bool:
@@ -98,7 +149,7 @@ def proportion(successes: int, n: int, *, confidence: float = 0.95, min_n: int =
     """
     _check_counts(successes, n)
     if n == 0:
-        return Estimate(None, 0, None, None, True, successes=0)
+        return Estimate(None, 0, None, None, True, successes=0, scale=SHARE_SCALE)
     low, high = wilson_interval(successes, n, confidence)
     p = successes / n
     return Estimate(
@@ -109,29 +160,41 @@ def proportion(successes: int, n: int, *, confidence: float = 0.95, min_n: int =
         small_sample(n, min_n),
         successes=successes,
         standard_error=math.sqrt(p * (1 - p) / n),
+        scale=SHARE_SCALE,
     )
 
 
 def mean_ci(
-    n: int, total: float, sum_squares: float, *, confidence: float = 0.95, min_n: int = MIN_N
+    n: int,
+    total: float,
+    sum_squares: float,
+    *,
+    confidence: float = 0.95,
+    min_n: int = MIN_N,
+    scale: tuple[float, float] | None = None,
 ) -> Estimate:
     """Mean with a t-based interval from the sufficient statistics n, Σx and Σx².
 
-    x̄ = Σx/n;  s² = (Σx² − (Σx)²/n) / (n − 1);  CI = x̄ ± t(1−α/2, n−1)·s/√n.
+    x̄ = Σx/n;  s² = (Σx² − (Σx)²/n) / (n − 1);  CI = x̄ ± t(1−α/2, n−1)·s/√n,
+    limited to ``scale`` when given (a grade's mean cannot leave 1–10, so neither may
+    its interval; a limited interval is then no longer symmetric).
     The one-pass form loses digits only when the mean is huge against the spread,
     which bounded rating scales never are; s² is clamped at 0 against rounding.
     """
     if n < 0:
         raise ValueError(f"n must not be negative, got {n}")
     if n == 0:
-        return Estimate(None, 0, None, None, True)
+        return Estimate(None, 0, None, None, True, scale=scale)
     value = total / n
     if n == 1:
-        return Estimate(value, 1, None, None, True)
+        return Estimate(value, 1, None, None, True, scale=scale)
     variance = max(0.0, (sum_squares - total * total / n) / (n - 1))
     se = math.sqrt(variance / n)
     half = float(scipy_stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
-    return Estimate(value, n, value - half, value + half, small_sample(n, min_n), standard_error=se)
+    low, high = _clip(value - half, value + half, scale)
+    return Estimate(
+        value, n, low, high, small_sample(n, min_n), standard_error=se, scale=scale
+    )
 
 
 # The name the dashboards' selectors import.
@@ -139,7 +202,11 @@ mean = mean_ci
 
 
 def mean_ci_from_values(
-    values: Iterable[float | None], *, confidence: float = 0.95, min_n: int = MIN_N
+    values: Iterable[float | None],
+    *,
+    confidence: float = 0.95,
+    min_n: int = MIN_N,
+    scale: tuple[float, float] | None = None,
 ) -> Estimate:
     """:func:`mean_ci` of raw answers; None and NaN (not answered) are left out."""
     kept = [float(v) for v in values if v is not None and not math.isnan(v)]
@@ -149,6 +216,7 @@ def mean_ci_from_values(
         math.fsum(v * v for v in kept),
         confidence=confidence,
         min_n=min_n,
+        scale=scale,
     )
 
 
@@ -194,7 +262,7 @@ def nps(
         raise ValueError("counts must not be negative")
     n = promoters + passives + detractors
     if n == 0:
-        return Estimate(None, 0, None, None, True)
+        return Estimate(None, 0, None, None, True, scale=NPS_SCALE)
     observed = (promoters - detractors) / n
     if method == "wald":
         n_used, p_p, p_d = n, promoters / n, detractors / n
@@ -211,6 +279,7 @@ def nps(
         min(100.0, 100 * (centre + half)),
         small_sample(n, min_n),
         standard_error=100 * se,
+        scale=NPS_SCALE,
     )
 
 
@@ -258,7 +327,7 @@ def ces(
     n, total, squares = _counts_on_scale(counts_by_value, 1, 7)
     easy = sum(c for v, c in counts_by_value.items() if v >= easy_from)
     return Ces(
-        mean=mean_ci(n, total, squares, confidence=confidence, min_n=min_n),
+        mean=mean_ci(n, total, squares, confidence=confidence, min_n=min_n, scale=CES_SCALE),
         easy=proportion(easy, n, confidence=confidence, min_n=min_n),
     )
 

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from klantpeil.analytics.business_hours import Calendar, business_seconds_between
 from klantpeil.analytics.stats import Estimate, mean_ci_from_values, proportion
 
 MOOD = {"negative": 1, "neutral": 2, "positive": 3}
+MOOD_SCALE = (1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,8 @@ def social_figures(posts: Sequence[Post], calendar: Calendar | None = None) -> S
     hours = [
         business_seconds_between(p.posted_at, first_answer[p.id], calendar) / 3600 for p in answered
     ]
-    mood = mean_ci_from_values([MOOD[p.label] for p in started])
-    if mood.ci_low is not None and mood.ci_high is not None:
-        # The t-interval of a small month can reach past the scale's ends.
-        mood = replace(mood, ci_low=max(1.0, mood.ci_low), ci_high=min(3.0, mood.ci_high))
+    # The t-interval of a small month would reach past the 1–3 scale's ends.
+    mood = mean_ci_from_values([MOOD[p.label] for p in started], scale=MOOD_SCALE)
     return SocialFigures(
         volume=len(started),
         mood=mood,

@@ -1,7 +1,10 @@
 """Small template filters for figures people read."""
 
 from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
+from klantpeil.analytics.stats import MIN_N, Estimate
 from klantpeil.core import numbers
 
 register = template.Library()
@@ -16,3 +19,48 @@ def get_item(mapping: dict, key: str):
 def percent(value: float | None, digits: int = 0) -> str:
     """0.368 → "37%" (and "36,8%" in Dutch with one digit)."""
     return numbers.percent(value, digits)
+
+
+def _margin(margin: float, digits: int) -> str:
+    # "6,8 ± 0,0" reads as "exact"; a margin that rounds to nothing gets one more digit.
+    shown = numbers.rounded(margin, digits)
+    return numbers.decimal(margin, digits if shown or digits >= 3 else digits + 1)
+
+
+@register.simple_tag
+def estimate(e: Estimate | None, digits: int = 1) -> str:
+    """A figure with its interval as people should read it.
+
+    - symmetric interval: "7,4 ± 0,3";
+    - limited by the scale or skewed (NPS near −100, Wilson): its bounds, "−83 (−100 to −54)";
+    - an interval wider than the documented limit (stats.MAX_INTERVAL_SHARE), or a single
+      answer: "too few responses (n = 2)" instead of a number;
+    - fewer than MIN_N answers: marked with an asterisk that says why.
+    """
+    if e is None or e.value is None:
+        return "–"
+    if e.too_wide:
+        return format_html(
+            '<span class="too-few">{}</span> <small>(n = {})</small>',
+            _("too few responses"),
+            e.n,
+        )
+    value = numbers.decimal(e.value, digits)
+    if e.symmetric:
+        interval = format_html("± {}", _margin(e.margin, digits))
+    else:
+        interval = format_html(
+            "({})",
+            _("%(low)s to %(high)s")
+            % {
+                "low": numbers.decimal(e.ci_low, digits),
+                "high": numbers.decimal(e.ci_high, digits),
+            },
+        )
+    mark = ""
+    if e.small_sample:
+        mark = format_html(
+            ' <abbr class="small-n" title="{}">*</abbr>',
+            _("fewer than %(min_n)s responses: read with care") % {"min_n": MIN_N},
+        )
+    return format_html("{} <small>{}</small>{}", value, interval, mark)

@@ -616,7 +616,9 @@ def monthly_grades(*, since: date, until: date | None = None) -> list[MonthlyGra
         cell[0], cell[1], cell[2] = cell[0] + n, cell[1] + total, cell[2] + squares
     labels = dict(ChannelKind.choices)
     return [
-        MonthlyGrade(month, kind, str(labels[kind]), stats.mean(n, total, squares, scale=stats.GRADE_SCALE))
+        MonthlyGrade(
+            month, kind, str(labels[kind]), stats.mean(n, total, squares, scale=stats.GRADE_SCALE)
+        )
         for (kind, month), (n, total, squares) in sorted(
             sums.items(), key=lambda item: (item[0][1], list(labels).index(item[0][0]))
         )

@@ -192,9 +192,7 @@ def mean_ci(
     se = math.sqrt(variance / n)
     half = float(scipy_stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
     low, high = _clip(value - half, value + half, scale)
-    return Estimate(
-        value, n, low, high, small_sample(n, min_n), standard_error=se, scale=scale
-    )
+    return Estimate(value, n, low, high, small_sample(n, min_n), standard_error=se, scale=scale)
 
 
 # The name the dashboards' selectors import.

@@ -27,6 +27,18 @@ def _margin(margin: float, digits: int) -> str:
     return numbers.decimal(margin, digits if shown or digits >= 3 else digits + 1)
 
 
+def _reads_symmetric(e: Estimate, digits: int) -> bool:
+    """Both sides of the interval read the same at the digits shown (so "±" is true).
+
+    The adjusted Wald NPS interval is a little off-centre even at large n (−25 from
+    −27.3 to −22.6 reads "± 2"); a limited or clearly skewed one does not.
+    """
+    if e.symmetric:
+        return True
+    below, above = e.value - e.ci_low, e.ci_high - e.value
+    return numbers.rounded(below, digits) == numbers.rounded(above, digits)
+
+
 @register.simple_tag
 def estimate(e: Estimate | None, digits: int = 1) -> str:
     """A figure with its interval as people should read it.
@@ -46,7 +58,7 @@ def estimate(e: Estimate | None, digits: int = 1) -> str:
             e.n,
         )
     value = numbers.decimal(e.value, digits)
-    if e.symmetric:
+    if _reads_symmetric(e, digits):
         interval = format_html("± {}", _margin(e.margin, digits))
     else:
         interval = format_html(

@@ -45,3 +45,12 @@ def test_a_figure_with_a_too_wide_interval_says_too_few_responses():
 def test_nothing_to_show_is_a_dash(successes, n):
     assert estimate(proportion(successes, n), 1) == "–"
     assert estimate(None, 1) == "–"
+
+
+def test_an_interval_off_centre_by_less_than_the_digits_shown_reads_plus_minus():
+    # Adjusted Wald at n = 2,000: 600 promoters, 900 passives, 500 detractors → NPS +5,
+    # SE = √((0.55 − 0.05²)/2003) = 0.0165, half-width 3.2 points; the centre sits a
+    # hundredth of a point lower, so both sides read 3 at whole points.
+    e = nps(600, 900, 500, method="adjusted_wald")
+    assert not e.symmetric
+    assert estimate(e, 0) == "5 <small>± 3</small>"

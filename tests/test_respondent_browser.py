@@ -163,3 +163,27 @@ def test_api_invitation_to_browser_answer_to_api_result(live_server, make_org, b
     assert page.locator("h1").inner_text() == "Bedankt!"
     assert api.get(live_server.url + "/api/v1/measurements", headers=auth).json()["count"] == 1
     page.close()
+
+
+def test_the_form_reflows_at_320_px_and_its_focus_ring_stands_out(live_server, make_org, browser):
+    """WCAG 2.1 AA 1.4.10 (reflow at 320 CSS px) and 1.4.11 (focus indicator 3:1)."""
+    org = make_org("alpha")
+    page = browser.new_page(viewport={"width": 320, "height": 640})
+    page.goto(live_server.url + _link(org, "nl"))
+    # Nothing is wider than the screen: no sideways scrolling, every scale fits.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    widest = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('.r-scale')]"
+        ".map(s => s.getBoundingClientRect().right))"
+    )
+    assert widest <= 320
+    # The ring is near-black (#1b1f24, 16:1 on white) with a white halo, which keeps 3:1
+    # against the blue header as well; the amber ring it replaces was 1.8:1 on white.
+    page.keyboard.press("Tab")
+    ring = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineColor, s.outlineWidth, s.boxShadow]; })()"
+    )
+    assert ring[:3] == ["solid", "rgb(27, 31, 36)", "3px"]
+    assert "rgb(255, 255, 255)" in ring[3]
+    page.close()

@@ -48,10 +48,14 @@ def _lines(text: str, parts: int, what: str) -> list[list[str]]:
 class StudyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     protocol = forms.ChoiceField(label=_("Protocol"), choices=PROTOCOLS)
+    # <input type="date"> takes only ISO dates: a Dutch "13-12-2026" is dropped as
+    # invalid and the default dates vanish.
     starts_on = forms.DateField(
-        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    ends_on = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(
+        label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     contacts = forms.IntegerField(label=_("Number of contacts"), min_value=1, max_value=20_000)
     also_for = forms.MultipleChoiceField(
         label=_("Also plan this study for"),

@@ -327,3 +327,15 @@ def test_a_counter_study_times_the_wait_and_summarises_every_point(team):
     assert (greeted.successes, greeted.n) == (2, 3)
     assert page.context["kpis"]["Minutes waited until served"] == {"value": 7.0, "n": 3}
     assert "Measurement points of the protocol" in page.content.decode()
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_planning_form_shows_its_default_dates_in_either_language(team, language):
+    # A date field takes only ISO dates; Dutch "13-12-2026" used to be dropped as invalid.
+    org, analyst, _, client = team
+    client.force_login(analyst)
+    page = client.get(f"/app/{org.slug}/fieldwork/new/", HTTP_ACCEPT_LANGUAGE=language)
+    today = timezone.localdate()
+    html = page.content.decode()
+    assert f'value="{(today + timedelta(days=7)).isoformat()}"' in html
+    assert f'value="{(today + timedelta(days=34)).isoformat()}"' in html

@@ -4,6 +4,7 @@ tables, the one-picture PNG, and the app's button that makes them in the backgro
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -213,6 +214,15 @@ def test_a_bad_period_in_the_form_is_an_error_at_the_field(make_org, make_member
     assert "2026-Q3" in response.content.decode()  # the accepted forms
     with tenant(org):
         assert not ReportRun.objects.exists()
+
+
+def test_the_period_hint_is_the_description_the_field_points_at(make_org, make_member, client):
+    org = make_org("wadderveen")
+    client.force_login(make_member("manager@wadderveen.example", org))
+    page = client.get(reverse("app:reports:reports", kwargs={"org": org.slug})).content.decode()
+    described_by = re.search(r'<input[^>]*name="period"[^>]*aria-describedby="([^"]+)"', page)
+    assert described_by, "the period field names its hint"
+    assert f'id="{described_by[1]}"' in page
 
 
 def test_a_shopper_gets_no_reports(make_org, make_member, client):

@@ -45,6 +45,13 @@ def test_pages_and_charts_work_under_the_content_security_policy(served_demo, br
     page.goto(served_demo["url"] + "/api/v1/docs")
     page.wait_for_selector(".swagger-ui .info")
     assert violations == []
+    # The API docs are accessible too: a language, no control inside a control, contrast,
+    # also with an operation that takes a body opened (its examples list has a label).
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert axe_scan(page) == []
+    page.locator(".opblock-post .opblock-summary-control").first.click()
+    page.wait_for_selector(".opblock-post .opblock-body")
+    assert axe_scan(page) == []
     # An inline script is refused, so the policy is really in force.
     page.goto(f"{served_demo['url']}/app/gemeente-wadderveen/")
     page.evaluate(

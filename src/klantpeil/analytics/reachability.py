@@ -126,6 +126,20 @@ def proportion_kpi(successes: int, n: int, norm: float | None = None) -> Kpi:
     return Kpi(value, n, successes, low, high, norm, None if norm is None else value >= norm)
 
 
+# The calls each KPI is a share of, as (condition, measurement point): "yes" = answered
+# yes, "answered" = answered at all; None = every call. The drill-down lists exactly these.
+KPI_BASE: dict[str, tuple[str, str] | None] = {
+    "technically_reachable_rate": None,
+    "answered_within_norm_rate": ("yes", "connected"),
+    "back_to_operator_rate": ("yes", "transferred"),
+    "voicemail_rate": ("yes", "transferred"),
+    "callback_within_24h_rate": ("yes", "callback_promised"),
+    "helped_rate": None,
+    "correct_answer_rate": ("answered", "answer_correct"),
+    "empathy_rate": ("yes", "connected"),
+}
+
+
 def reachability_kpis(counts: ReachabilityCounts, norms: Norms = Norms()) -> dict[str, Kpi]:
     c = counts
     return {

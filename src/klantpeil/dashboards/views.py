@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -13,8 +14,10 @@ from django.utils import timezone, translation
 
 from klantpeil.accounts.selectors import memberships_for
 from klantpeil.analytics.benchmarks import MIN_ORGANISATIONS
+from klantpeil.analytics.reachability import KPI_BASE
 from klantpeil.analytics.selectors import (
     MIN_RESPONSES,
+    PHONE_PROTOCOL,
     channel_changes,
     channel_kpis,
     counts_per_channel_and_month,
@@ -28,6 +31,7 @@ from klantpeil.analytics.selectors import (
 from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dashboards import figures, selectors
+from klantpeil.dashboards.drilldown import drilldown_narrowing, drilldown_url, narrowed
 from klantpeil.dashboards.filters import PageFilters, page_filters, trend_window
 from klantpeil.instruments.models import Driver
 from klantpeil.organisations.models import ChannelKind, Unit
@@ -100,11 +104,41 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
 
 
 def measurement_list(request: HttpRequest, org: str) -> HttpResponse:
-    queryset = measurements.individual_measurements().select_related(
-        "channel", "unit", "instrument_version__instrument"
+    """The measurements behind a figure: the page's filters plus instrument and method.
+
+    Every KPI on the overview, drivers and reachability pages links here with its own
+    filters, so the n beside a figure is the count at the top of this list.
+    """
+    context = _filter_context(request, channel=True, unit=True)
+    filters = context["filters"]
+    narrow, problems = drilldown_narrowing(request)
+    page = None
+    if not filters.error and not problems:
+        chosen = dataclasses.replace(
+            filters.current, instrument=narrow["instrument"], method=narrow["method"]
+        )
+        base = measurements.filtered_measurements(
+            chosen, base=measurements.individual_measurements()
+        )
+        queryset = (
+            narrowed(base, narrow)
+            .select_related("channel", "unit", "instrument_version__instrument")
+            .order_by("-occurred_at", "-pk")
+        )
+        page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    kept = {k: v for k, v in request.GET.items() if k != "page" and v}
+    return render(
+        request,
+        "dashboards/measurement_list.html",
+        {
+            **context,
+            "page": page,
+            "problems": problems,
+            "narrowing": narrow,
+            "hidden_filters": [(k, v) for k, v in narrow.items() if v],
+            "query": urlencode(kept),
+        },
     )
-    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    return render(request, "dashboards/measurement_list.html", {"page": page})
 
 
 def measurement_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
@@ -202,5 +236,11 @@ def reachability_page(request: HttpRequest, org: str) -> HttpResponse:
             "norms": norms,
             "query": urlencode(query),
             "calls": kpis["technically_reachable_rate"].n,
+            "drilldowns": {
+                key: drilldown_url(
+                    org, current, instrument=PHONE_PROTOCOL, **({base[0]: base[1]} if base else {})
+                )
+                for key, base in KPI_BASE.items()
+            },
         },
     )

@@ -1,0 +1,60 @@
+"""From a figure to the measurements behind it: the count at the link is the figure's n."""
+
+import re
+
+import pytest
+from django.utils import timezone
+
+from klantpeil.analytics.reachability import KPI_BASE
+from klantpeil.demo.generate import generate
+from klantpeil.organisations.models import Organisation
+
+
+@pytest.fixture
+def manager(make_member, client):
+    generate(seed=2, today=timezone.localdate(), scale=0.12)
+    org = Organisation.objects.get(slug="gemeente-wadderveen")
+    client.force_login(make_member("m@wadderveen.example", org, "manager"))
+    return client, org
+
+
+def _listed(client, url: str) -> int:
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    found = re.search(r'id="measurement-count">([\d,]+) measurement', page)
+    assert found, url
+    return int(found[1].replace(",", ""))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("period", ["", "2026-Q3"])
+def test_every_reachability_figure_links_to_exactly_the_calls_behind_it(manager, period):
+    client, org = manager
+    query = f"?period={period}" if period else ""
+    response = client.get(f"/app/{org.slug}/reachability/{query}", HTTP_ACCEPT_LANGUAGE="en")
+    kpis, links = response.context["kpis"], response.context["drilldowns"]
+    assert set(links) == set(kpis) == set(KPI_BASE)
+    page = response.content.decode()
+    for key, kpi in kpis.items():
+        assert kpi.n > 0, key
+        assert f'href="{links[key].replace("&", "&amp;")}"' in page, key
+        assert _listed(client, links[key]) == kpi.n, key
+        if period:
+            assert f"period={period}" in links[key]
+
+
+@pytest.mark.django_db
+def test_the_list_keeps_its_filters_when_paging_and_names_what_it_cannot_honour(
+    manager,
+):
+    client, org = manager
+    url = f"/app/{org.slug}/measurements/?channel=phone&instrument=mystery-phone&period=2026"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    older = re.search(r'href="\?([^"]+)">Older', page)
+    assert older and "channel=phone" in older[1] and "instrument=mystery-phone" in older[1]
+    bad = client.get(
+        f"/app/{org.slug}/measurements/?instrument=nope&yes=no-such-point",
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert "there is no instrument nope" in bad
+    assert "there is no question no-such-point" in bad
+    assert 'id="measurement-count"' not in bad  # no unfiltered list instead

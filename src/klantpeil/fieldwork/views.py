@@ -3,7 +3,7 @@ works through today's contacts on a phone and records callbacks later."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -127,7 +127,7 @@ def overdue(request: HttpRequest, org: str) -> HttpResponse:
 
 def today(request: HttpRequest, org: str) -> HttpResponse:
     """The shopper's day: contacts to make (late ones first), callbacks to record."""
-    day = timezone.localdate()
+    day, now = timezone.localdate(), timezone.now()
     return render(
         request,
         "fieldwork/today.html",
@@ -135,7 +135,10 @@ def today(request: HttpRequest, org: str) -> HttpResponse:
             "todo": selectors.todo(request.user, day),
             "upcoming": selectors.upcoming(request.user, day),
             "callbacks": selectors.pending_callbacks(request.user),
-            "now": timezone.now(),
+            "now": now,
+            # A contact is "now" within its time block (two hours at most); after that it
+            # is late, not "now" two days on.
+            "late_from": now - timedelta(hours=2),
         },
     )
 

@@ -1,6 +1,9 @@
 """Small template filters for figures people read."""
 
+from datetime import datetime
+
 from django import template
+from django.utils import formats, timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -19,6 +22,18 @@ def get_item(mapping: dict, key: str):
 def percent(value: float | None, digits: int = 0) -> str:
     """0.368 → "37%" (and "36,8%" in Dutch with one digit)."""
     return numbers.percent(value, digits)
+
+
+@register.filter
+def weekday_time(moment: datetime | None) -> str:
+    """ "di 1 dec 09:30" in Dutch, "Tue 1 Dec 09:30" in English (local time).
+
+    Django's "M" capitalises the month in every language; Dutch writes it in lower case.
+    """
+    if moment is None:
+        return "–"
+    month = "b" if (translation.get_language() or "nl").startswith("nl") else "M"
+    return formats.date_format(timezone.localtime(moment), f"D j {month} H:i")
 
 
 def _margin(margin: float, digits: int) -> str:

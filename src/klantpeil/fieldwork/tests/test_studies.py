@@ -339,3 +339,29 @@ def test_the_planning_form_shows_its_default_dates_in_either_language(team, lang
     html = page.content.decode()
     assert f'value="{(today + timedelta(days=7)).isoformat()}"' in html
     assert f'value="{(today + timedelta(days=34)).isoformat()}"' in html
+
+
+def test_today_says_late_for_a_contact_days_ago_and_writes_dates_in_dutch(team):
+    org, analyst, shoppers, client = team
+    client.force_login(analyst)
+    _plan(client, org, shoppers)
+    shopper = shoppers[0]
+    now = timezone.now()
+    with tenant(org):
+        mine = list(Assignment.objects.filter(shopper=shopper).order_by("pk")[:2])
+        Assignment.objects.exclude(pk__in=[a.pk for a in mine]).filter(shopper=shopper).update(
+            scheduled_at=now + timedelta(days=60)
+        )
+        old, current = mine
+        Assignment.objects.filter(pk=old.pk).update(scheduled_at=now - timedelta(days=2))
+        Assignment.objects.filter(pk=current.pk).update(scheduled_at=now - timedelta(minutes=30))
+    client.force_login(shopper)
+    page = client.get(f"/app/{org.slug}/fieldwork/today/", HTTP_ACCEPT_LANGUAGE="nl")
+    html = page.content.decode()
+    assert html.count("te laat") == 1  # the contact two days ago
+    assert html.count(" · nu") == 1  # the one in its time block
+    two_days_ago = timezone.localtime(now - timedelta(days=2))
+    days = ["ma", "di", "wo", "do", "vr", "za", "zo"]
+    months = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+    dutch = f"{days[two_days_ago.weekday()]} {two_days_ago.day} {months[two_days_ago.month - 1]}"
+    assert dutch in html, dutch

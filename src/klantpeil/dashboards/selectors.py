@@ -50,3 +50,20 @@ def portfolio(memberships: Iterable[Membership], filters: PageFilters) -> list[P
                 )
             )
     return rows
+
+
+def service_overview() -> dict[str, int]:
+    """What the operator runs, in counts: organisations, people, sectors.
+
+    Counts only, no organisation's figures: the operator's page is about running the
+    service; the data itself stays behind the organisations' own logins.
+    """
+    from klantpeil.accounts.models import Membership, User
+    from klantpeil.organisations.models import Organisation, Sector
+
+    return {
+        "organisations": Organisation.objects.count(),
+        "sectors": Sector.objects.count(),
+        "users": User.objects.filter(is_active=True).count(),
+        "members": Membership.objects.values("user").distinct().count(),
+    }

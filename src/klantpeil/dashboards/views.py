@@ -43,6 +43,8 @@ def home(request: HttpRequest) -> HttpResponse:
     memberships = list(memberships_for(user=request.user).order_by("organisation__name"))
     if len(memberships) == 1:
         return redirect("app:overview", org=memberships[0].organisation.slug)
+    if not memberships and request.user.is_staff:
+        return render(request, "dashboards/operator.html", selectors.service_overview())
     context = _filter_context(request)
     return render(
         request,

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -125,3 +126,41 @@ def test_measurement_detail_shows_the_answers(member):
     detail = client.get(reverse("app:measurement", kwargs={"org": org.slug, "pk": measurement.pk}))
     assert detail.status_code == 200
     assert "Cijfer" in detail.content.decode()
+
+
+def test_the_operator_lands_on_a_page_about_running_the_service(make_org, client):
+    from klantpeil.accounts.services import add_member
+
+    make_org("alpha")
+    make_org("beta")
+    operator, _ = add_member(
+        email="op@example.test",
+        organisation=None,
+        role="operator",
+        password="pw-for-tests-only",
+        check_password=False,
+    )
+    client.force_login(operator)
+    page = client.get("/app/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Klantpeil beheren" in page
+    assert "niet aan een organisatie gekoppeld" not in page
+    assert 'href="/admin/"' in page and "klantpeil backup" in page
+    assert "<dt>Organisaties</dt><dd>2 in 1 sector</dd>" in page
+
+
+def test_the_back_office_names_each_section_once_and_in_dutch(make_org, client):
+    from klantpeil.accounts.services import add_member
+
+    operator, _ = add_member(
+        email="op@example.test",
+        organisation=None,
+        role="operator",
+        password="pw-for-tests-only",
+        check_password=False,
+    )
+    client.force_login(operator)
+    page = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    sections = re.findall(r'class="section" title="[^"]*">([^<]+)</a>', page)
+    assert len(sections) == len(set(sections)), sections
+    assert "Tweestapsverificatie" in sections and "Achtergrondtaken" in sections
+    assert not {"MFA", "Tasks Database Backend", "Accounts"} & set(sections)

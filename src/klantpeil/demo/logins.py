@@ -66,15 +66,17 @@ def ensure_demo_survey_link() -> str:
     from klantpeil.collection.models import OpenLink
     from klantpeil.core.tenancy import tenant
     from klantpeil.instruments.selectors import latest_version
-    from klantpeil.organisations.models import Channel
+    from klantpeil.organisations.models import Channel, Unit
 
     org = Organisation.objects.get(name=SECTORS[0].organisations[0])
     with tenant(org):
-        link, _ = OpenLink.objects.get_or_create(
+        # The town hall's counter is Burgerzaken's: its answers count for that unit.
+        link, _ = OpenLink.objects.update_or_create(
             slug="wadderveen-balie",
             defaults={
                 "name": "Balie stadhuis",
                 "channel": Channel.objects.get(kind="counter"),
+                "unit": Unit.objects.get(code=SECTORS[0].units[0][0]),
                 "instrument_version": latest_version(key="customer-survey"),
             },
         )

@@ -14,7 +14,7 @@ from klantpeil.collection.models import Invitation, Measurement, OpenLink
 from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_FORM
 from klantpeil.core.tenancy import tenant
 from klantpeil.instruments.selectors import latest_version
-from klantpeil.organisations.models import Channel
+from klantpeil.organisations.models import Channel, Unit
 
 GOOD = CUSTOMER_SURVEY_FORM
 
@@ -118,6 +118,19 @@ def test_open_link_dedups_a_double_tap_and_throttles_floods(make_org, client, se
     ]
     assert 429 in statuses
     assert Measurement.all_tenants.count() < 25
+
+
+def test_an_answer_through_an_open_link_counts_for_the_links_unit(make_org, client):
+    from django.core.cache import cache
+
+    cache.clear()  # the flood test before this one used up the device's allowance
+    org = make_org("alpha")
+    _open_link(org, "balie-centrum")
+    with tenant(org):
+        OpenLink.objects.filter(slug="balie-centrum").update(unit=Unit.objects.get(code="front"))
+    client.post("/o/balie-centrum", {**GOOD, "submission_id": "s1"})
+    with tenant(org):
+        assert Measurement.objects.get().unit.code == "front"
 
 
 def test_nul_characters_in_a_form_are_dropped_not_a_server_error(link, client):

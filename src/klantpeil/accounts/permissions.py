@@ -39,6 +39,15 @@ def role_required(roles: frozenset[str]) -> Callable:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
+        wrapped.required_roles = roles  # read by may_view (the organisation switcher)
         return wrapped
 
     return decorator
+
+
+def may_view(role: str, match: Any) -> bool:
+    """Whether ``role`` may open the page a resolved URL (``match``) points at."""
+    if not may_open(role, match.view_name):
+        return False
+    roles = getattr(match.func, "required_roles", None)
+    return roles is None or role in roles

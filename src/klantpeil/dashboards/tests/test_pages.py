@@ -164,3 +164,23 @@ def test_the_back_office_names_each_section_once_and_in_dutch(make_org, client):
     assert len(sections) == len(set(sections)), sections
     assert "Tweestapsverificatie" in sections and "Achtergrondtaken" in sections
     assert not {"MFA", "Tasks Database Backend", "Accounts"} & set(sections)
+
+
+def test_the_switcher_keeps_the_page_and_the_portable_filters(make_org, make_member, client):
+    alpha, beta, gamma = make_org("alpha"), make_org("beta"), make_org("gamma")
+    make_member("a@example.test", alpha, "analyst")
+    make_member("a@example.test", beta, "viewer")
+    client.force_login(make_member("a@example.test", gamma, "shopper"))
+
+    def links(path: str) -> dict[str, str]:
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200, path
+        return {m.organisation.slug: url for m, url in response.context["switch_links"]()}
+
+    drivers = links("/app/alpha/drivers/?period=2026-Q3&unit=front&channel=phone")
+    assert drivers["beta"] == "/app/beta/drivers/?period=2026-Q3&channel=phone"
+    assert drivers["gamma"] == "/app/gamma/fieldwork/today/"  # a shopper sees no results
+    # A page the viewer may not open (import) leads to that organisation's overview.
+    assert links("/app/alpha/import/")["beta"] == "/app/beta/"
+    page = client.get("/app/alpha/import/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="org-search"' in page and 'href="/app/beta/"' in page

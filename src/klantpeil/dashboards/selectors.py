@@ -52,6 +52,68 @@ def portfolio(memberships: Iterable[Membership], filters: PageFilters) -> list[P
     return rows
 
 
+def _sort_value(row: PortfolioRow, column: str):
+    """The figure a column sorts by (None when the organisation has none)."""
+    return {
+        "name": row.organisation.name.casefold(),
+        "sector": row.organisation.sector.key,
+        "grade": row.overall.grade.value,
+        "change": row.change.difference if row.change else None,
+        "nps": row.overall.nps.value,
+        "weakest": row.weakest.grade.value if row.weakest else None,
+        "helped": row.helped.value if row.helped else None,
+        "n": row.overall.grade.n,
+    }[column]
+
+
+PORTFOLIO_SORTS = ("name", "sector", "grade", "change", "nps", "weakest", "helped", "n")
+
+
+def sort_portfolio(rows: list[PortfolioRow], sort: str) -> list[PortfolioRow]:
+    """Rows by ``sort`` (a column name, "-" in front for descending); empty cells last
+    either way, the name breaking ties. An unknown column raises ValueError."""
+    column = sort.removeprefix("-")
+    if column not in PORTFOLIO_SORTS:
+        raise ValueError(f"cannot sort by {sort!r}; choose one of {', '.join(PORTFOLIO_SORTS)}")
+    by_name = sorted(rows, key=lambda r: r.organisation.name.casefold())
+    filled = [r for r in by_name if _sort_value(r, column) is not None]
+    empty = [r for r in by_name if _sort_value(r, column) is None]
+    filled.sort(key=lambda r: _sort_value(r, column), reverse=sort.startswith("-"))
+    return filled + empty
+
+
+def portfolio_table(rows: list[PortfolioRow]) -> tuple[list[str], list[list]]:
+    """The portfolio as a sheet: a header and one row of plain values per organisation."""
+    header = [
+        "organisation", "sector", "grade", "grade_ci_low", "grade_ci_high", "grade_n",
+        "change", "change_significant", "nps", "nps_ci_low", "nps_ci_high",
+        "weakest_channel", "weakest_channel_grade", "caller_helped", "caller_helped_n",
+    ]  # fmt: skip
+    body = []
+    for r in rows:
+        grade, nps = r.overall.grade, r.overall.nps
+        body.append(
+            [
+                r.organisation.name,
+                r.organisation.sector.key,
+                grade.value,
+                grade.ci_low,
+                grade.ci_high,
+                grade.n,
+                r.change.difference if r.change else None,
+                r.change.significant if r.change else None,
+                nps.value,
+                nps.ci_low,
+                nps.ci_high,
+                r.weakest.kind if r.weakest else None,
+                r.weakest.grade.value if r.weakest else None,
+                r.helped.value if r.helped else None,
+                r.helped.n if r.helped else None,
+            ]
+        )
+    return header, body
+
+
 def service_overview() -> dict[str, int]:
     """What the operator runs, in counts: organisations, people, sectors.
 

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from klantpeil.accounts.selectors import memberships_for
 from klantpeil.analytics.benchmarks import MIN_ORGANISATIONS
@@ -33,6 +34,7 @@ from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dashboards import figures, selectors
 from klantpeil.dashboards.drilldown import drilldown_narrowing, drilldown_url, narrowed
 from klantpeil.dashboards.filters import PageFilters, page_filters, trend_window
+from klantpeil.dataio.exports import write_csv
 from klantpeil.instruments.models import Driver
 from klantpeil.organisations.models import ChannelKind, Unit
 
@@ -46,13 +48,38 @@ def home(request: HttpRequest) -> HttpResponse:
     if not memberships and request.user.is_staff:
         return render(request, "dashboards/operator.html", selectors.service_overview())
     context = _filter_context(request)
+    sector = request.GET.get("sector") or ""
+    sort = request.GET.get("sort") or "name"
+    problems = []
+    sectors = sorted({m.organisation.sector for m in memberships}, key=lambda s: (s.name_nl, s.key))
+    if sector and sector not in {s.key for s in sectors}:
+        problems.append(_("Sector: you serve no organisation in sector %(key)s.") % {"key": sector})
+    if sort.removeprefix("-") not in selectors.PORTFOLIO_SORTS:
+        problems.append(_("Sort: there is no column %(key)s.") % {"key": sort})
+    rows = []
+    if not problems and not context["filters"].error:
+        chosen = [m for m in memberships if not sector or m.organisation.sector.key == sector]
+        rows = selectors.sort_portfolio(selectors.portfolio(chosen, context["filters"]), sort)
+    if request.GET.get("format") == "csv" and not problems:
+        header, body = selectors.portfolio_table(rows)
+        response = HttpResponse(write_csv(header, iter(body)), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="organisations.csv"'
+        return response
+    kept = {k: v for k, v in (("period", context["filters"].period), ("sector", sector)) if v}
     return render(
         request,
         "dashboards/home.html",
         {
             **context,
             "choices": memberships,
-            "rows": selectors.portfolio(memberships, context["filters"]),
+            "rows": rows,
+            "problems": problems,
+            "sectors": sectors,
+            "sector": sector,
+            "sort": sort,
+            "sort_query": urlencode(kept),
+            "hidden_filters": [(k, v) for k, v in (("sector", sector), ("sort", sort)) if v],
+            "csv_query": urlencode({**kept, "sort": sort, "format": "csv"}),
         },
     )
 

@@ -91,3 +91,24 @@ def estimate(e: Estimate | None, digits: int = 1) -> str:
             _("fewer than %(min_n)s responses: read with care") % {"min_n": MIN_N},
         )
     return format_html("{} <small>{}</small>{}", value, interval, mark)
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, column: str, label: str) -> str:
+    """A column header that sorts the table by ``column`` (a second click reverses it),
+    with ``aria-sort`` on the column the table is sorted by."""
+    current = context.get("sort", "")
+    descending = current == f"-{column}"
+    active = current in (column, f"-{column}")
+    target = f"-{column}" if current == column else column
+    query = context.get("sort_query", "")
+    href = f"?{query}&sort={target}" if query else f"?sort={target}"
+    state = ("descending" if descending else "ascending") if active else None
+    arrow = ("▼" if descending else "▲") if active else ""
+    return format_html(
+        '<th scope="col"{}><a href="{}">{}</a>{}</th>',
+        format_html(' aria-sort="{}"', state) if state else "",
+        href,
+        label,
+        format_html(' <span aria-hidden="true">{}</span>', arrow) if arrow else "",
+    )

@@ -5,10 +5,12 @@ import pytest
 from django.urls import reverse
 
 from klantpeil.collection.services import record_measurement
+from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
 from klantpeil.instruments.models import Instrument
+from klantpeil.instruments.selectors import latest_version
 from klantpeil.instruments.services import publish_version
-from klantpeil.organisations.models import Channel
+from klantpeil.organisations.models import Channel, Organisation
 
 GRADE_ONLY = {
     "key": "g",
@@ -184,3 +186,44 @@ def test_the_switcher_keeps_the_page_and_the_portable_filters(make_org, make_mem
     assert links("/app/alpha/import/")["beta"] == "/app/beta/"
     page = client.get("/app/alpha/import/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="org-search"' in page and 'href="/app/beta/"' in page
+
+
+def test_the_analysts_organisations_sort_filter_by_sector_and_download(
+    make_org, make_member, client
+):
+    make_org("alpha", "municipalities")
+    make_org("beta", "housing")
+    make_org("gamma", "housing")
+    for slug in ("alpha", "beta", "gamma"):
+        user = make_member("a@example.test", Organisation.objects.get(slug=slug), "analyst")
+    client.force_login(user)
+    for slug, grades in (("alpha", 3), ("beta", 1), ("gamma", 2)):
+        org = Organisation.objects.get(slug=slug)
+        with tenant(org):
+            for _ in range(grades):
+                record_measurement(
+                    version=latest_version(key="customer-survey"),
+                    answers=CUSTOMER_SURVEY_ANSWERS,
+                    occurred_at=datetime.now(UTC),
+                    source="api",
+                    channel=Channel.objects.get(kind="email"),  # no phone menu to answer
+                )
+
+    def names(query: str) -> list[str]:
+        response = client.get(f"/app/?{query}", HTTP_ACCEPT_LANGUAGE="en")
+        return [row.organisation.slug for row in response.context["rows"]]
+
+    assert names("") == ["alpha", "beta", "gamma"]
+    assert names("sort=-n") == ["alpha", "gamma", "beta"]
+    assert names("sort=n") == ["beta", "gamma", "alpha"]
+    assert names("sector=housing&sort=-n") == ["gamma", "beta"]
+    page = client.get("/app/?sort=-n", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'aria-sort="descending"><a href="?sort=n">n</a>' in page
+    bad = client.get("/app/?sort=shoe&sector=nowhere", HTTP_ACCEPT_LANGUAGE="en")
+    assert "there is no column shoe" in bad.content.decode()
+    assert "no organisation in sector nowhere" in bad.content.decode()
+    sheet = client.get("/app/?sector=housing&sort=-n&format=csv")
+    assert sheet["Content-Type"] == "text/csv"
+    lines = sheet.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("organisation;sector;grade;")
+    assert [line.split(";")[0] for line in lines[1:]] == ["Gamma", "Beta"]

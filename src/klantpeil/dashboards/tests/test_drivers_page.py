@@ -123,7 +123,8 @@ def test_employee_results_link_to_customer_results_across_units(make_member, cli
     assert link.correlation.r > 0.3
     assert link.correlation.ci_low < link.correlation.r < link.correlation.ci_high
     assert all(p.employee.n >= 5 for p in link.pairs)
-    assert "Correlation r = " in response.content.decode()
+    page = response.content.decode()
+    assert f"Across {link.correlation.n} unit-quarters" in page and "95% interval" in page
 
 
 @pytest.mark.django_db

@@ -92,7 +92,14 @@ def _serve(args: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup(args)
+    from django.conf import settings
+
     print(f"Database: {_database_label()}")
+    if settings.KLANTPEIL_TRUSTED_PROXIES:
+        proxies = ", ".join(str(n) for n in settings.KLANTPEIL_TRUSTED_PROXIES)
+        print(f"Client addresses and scheme from the proxies at {proxies}")
+    elif settings.SECURE_SSL_REDIRECT:
+        print("Behind a TLS proxy? Set KLANTPEIL_TRUSTED_PROXIES (see README, Configuration).")
     print(f"Klantpeil is served at http://{args.host}:{args.port}/  (stop with Ctrl+C)", flush=True)
     _serve(args)
     return 0

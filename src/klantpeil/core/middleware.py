@@ -1,4 +1,5 @@
-"""Resolves the organisation of every /app/ request: the one tenancy gate of the web app."""
+"""Resolves the organisation of every /app/ request: the one tenancy gate of the web app;
+and, first of all middleware, who the client is behind a trusted reverse proxy."""
 
 from __future__ import annotations
 

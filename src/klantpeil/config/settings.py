@@ -87,7 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "klantpeil.core.context_processors.tenancy",
-                "klantpeil.core.context_processors.deployment",
+                "klantpeil.core.deployment.deployment",
             ],
         },
     },

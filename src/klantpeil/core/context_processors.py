@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.http import HttpRequest
 
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA
@@ -18,8 +17,3 @@ def tenancy(request: HttpRequest) -> dict:
         "can_read_data": role in READ_DATA,
         "can_manage_data": role in MANAGE_DATA,
     }
-
-
-def deployment(request: HttpRequest) -> dict:
-    """``is_demo``: the banner that tells every visitor of a demo that it is one."""
-    return {"is_demo": settings.KLANTPEIL_DEMO}

@@ -38,6 +38,15 @@ if ! command -v pdftoppm >/dev/null 2>&1; then
   fi
 fi
 
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Debian's nginx (the reverse-proxy tests start it in front of klantpeil serve)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
+  else
+    echo "== nginx not found and cannot be installed here: reverse-proxy tests will be skipped"
+  fi
+fi
+
 echo "== static checks"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .

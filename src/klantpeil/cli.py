@@ -67,8 +67,23 @@ def _serve(args: argparse.Namespace) -> None:
         worker = subprocess.Popen(
             [sys.executable, "-m", "klantpeil", "worker", "--exit-with", str(os.getpid())]
         )
+    from django.conf import settings
+
+    options = {}
+    if settings.KLANTPEIL_TRUSTED_PROXIES:
+        # Waitress strips X-Forwarded-* and Forwarded unless it trusts the peer itself, and
+        # it trusts one address only; Klantpeil's ProxyMiddleware decides instead, for the
+        # networks in KLANTPEIL_TRUSTED_PROXIES, and strips them for everyone else.
+        options["clear_untrusted_proxy_headers"] = False
     try:
-        serve(application, host=args.host, port=args.port, threads=args.threads, ident="klantpeil")
+        serve(
+            application,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            ident="klantpeil",
+            **options,
+        )
     finally:
         if worker:
             worker.terminate()
@@ -77,7 +92,14 @@ def _serve(args: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup(args)
+    from django.conf import settings
+
     print(f"Database: {_database_label()}")
+    if settings.KLANTPEIL_TRUSTED_PROXIES:
+        proxies = ", ".join(str(n) for n in settings.KLANTPEIL_TRUSTED_PROXIES)
+        print(f"Client addresses and scheme from the proxies at {proxies}")
+    elif settings.SECURE_SSL_REDIRECT:
+        print("Behind a TLS proxy? Set KLANTPEIL_TRUSTED_PROXIES (see README, Configuration).")
     print(f"Klantpeil is served at http://{args.host}:{args.port}/  (stop with Ctrl+C)", flush=True)
     _serve(args)
     return 0
@@ -159,6 +181,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    os.environ["KLANTPEIL_DEMO"] = "1"  # every page says it is a demo (config/env.py)
     _setup(args)
     from tqdm import tqdm
 
@@ -281,7 +304,7 @@ def cmd_createuser(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     _setup(args)
-    from klantpeil.accounts.models import ApiToken
+    from klantpeil.accounts.models import ApiToken, TokenScope
     from klantpeil.accounts.services import issue_api_token, revoke_api_token
     from klantpeil.organisations.models import Organisation
 
@@ -293,9 +316,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         return 2
     tokens = ApiToken.all_tenants.filter(organisation=organisation)
     if args.list:
-        for token in tokens:
-            state = "revoked" if token.revoked_at else f"expires {token.expires_at:%Y-%m-%d}"
-            print(f"{token.prefix}  {token.name:<30} {state}")
+        _list_tokens(tokens)
         return 0
     if args.revoke:
         token = tokens.filter(prefix=args.revoke).first()
@@ -305,14 +326,54 @@ def cmd_token(args: argparse.Namespace) -> int:
         revoke_api_token(token=token)
         print(f"Revoked {token.prefix} ({token.name}).")
         return 0
-    issued = issue_api_token(organisation=organisation, name=args.name, days=args.days)
+    scope = TokenScope.READ if args.read_only else TokenScope.WRITE
+    try:
+        issued = issue_api_token(
+            organisation=organisation, name=args.name, days=args.days, scope=scope
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(issued.secret)
     print(
-        f"API token {issued.token.prefix} for {organisation.name}, valid until "
-        f"{issued.token.expires_at:%Y-%m-%d}. It is shown only now; store it safely.",
+        f"API token {issued.token.prefix} ({TokenScope(scope).label.lower()}) for "
+        f"{organisation.name}, valid until {issued.token.expires_at:%Y-%m-%d}. "
+        "It is shown only now; store it safely.",
         file=sys.stderr,
     )
     return 0
+
+
+def _list_tokens(tokens) -> None:
+    """One line per token: prefix, name, access, state (expiry) and last use."""
+    from django.utils import timezone
+
+    from klantpeil.accounts.models import TokenScope
+
+    rows = []
+    now = timezone.now()
+    for token in tokens:
+        if token.revoked_at:
+            state = f"revoked {timezone.localtime(token.revoked_at):%Y-%m-%d}"
+        elif token.expires_at <= now:
+            state = f"expired {timezone.localtime(token.expires_at):%Y-%m-%d}"
+        else:
+            state = f"expires {timezone.localtime(token.expires_at):%Y-%m-%d}"
+        used = (
+            f"{timezone.localtime(token.last_used_at):%Y-%m-%d %H:%M}"
+            if token.last_used_at
+            else "never"
+        )
+        access = str(TokenScope(token.scope).label).lower()
+        rows.append((token.prefix, token.name, access, state, used))
+    if not rows:
+        print("No API tokens yet.")
+        return
+    header = ("PREFIX", "NAME", "ACCESS", "STATE", "LAST USED")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    for row in [header, *rows]:
+        cells = [f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[4]]))
 
 
 def _organisation_or_exit(slug: str):
@@ -572,7 +633,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", metavar="SLUG", required=True)
     p.add_argument("--name", default="API token", help="what the token is for")
     p.add_argument("--days", type=int, default=365, help="days until it expires (365)")
-    p.add_argument("--list", action="store_true", help="list the organisation's tokens")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="a token that may only read (GET); without it the token may read and write",
+    )
+    p.add_argument(
+        "--list",
+        action="store_true",
+        help="list the organisation's tokens with their access, expiry and last use",
+    )
     p.add_argument("--revoke", metavar="PREFIX", help="revoke the token with this prefix")
     p = add(
         "import",

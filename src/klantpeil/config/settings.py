@@ -48,9 +48,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the client's address and scheme behind a trusted proxy, before the HTTPS
+    # redirect or any rate limit reads them.
+    "klantpeil.core.middleware.ProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "klantpeil.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Inside WhiteNoise, so static files stay cacheable while every page, API answer
+    # and download is never stored.
+    "klantpeil.core.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -81,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "klantpeil.core.context_processors.tenancy",
+                "klantpeil.core.deployment.deployment",
             ],
         },
     },
@@ -193,9 +200,32 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # Content-Security-Policy and Permissions-Policy: core/security.py. Scripts only from
 # our own origin (no inline script, no eval: charts use vega's expression interpreter).
 
+# Behind a reverse proxy: only the proxies listed here are believed about the client's
+# address and scheme (core/middleware.py ProxyMiddleware; no SECURE_PROXY_SSL_HEADER,
+# which would believe any client).
+KLANTPEIL_TRUSTED_PROXIES = ENV.trusted_proxies
+KLANTPEIL_TRUSTED_PROXY_HOPS = ENV.trusted_proxy_hops
+KLANTPEIL_PROXY_HEADERS = ENV.proxy_headers
+
+# E-mail (password reset, later invitations): one URL, KLANTPEIL_EMAIL_URL.
+EMAIL_BACKEND = ENV.email.backend
+EMAIL_HOST = ENV.email.host
+EMAIL_PORT = ENV.email.port
+EMAIL_HOST_USER = ENV.email.user
+EMAIL_HOST_PASSWORD = ENV.email.password
+EMAIL_USE_TLS = ENV.email.use_tls
+EMAIL_USE_SSL = ENV.email.use_ssl
+EMAIL_TIMEOUT = ENV.email.timeout
+if ENV.email.file_path:
+    EMAIL_FILE_PATH = ENV.email.file_path
+KLANTPEIL_EMAIL_URL = ENV.email.url  # without its password: for the operator's log
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = ENV.email_from
+
+# `klantpeil demo` (or KLANTPEIL_DEMO=1): every page says it is a demo.
+KLANTPEIL_DEMO = ENV.demo
+
 if ENV.production:
     SECURE_SSL_REDIRECT = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

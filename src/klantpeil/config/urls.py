@@ -22,3 +22,6 @@ urlpatterns = [
 
 admin.site.site_header = "Klantpeil"
 admin.site.site_title = "Klantpeil"
+
+handler404 = "klantpeil.core.errors.page_not_found"
+handler500 = "klantpeil.core.errors.server_error"

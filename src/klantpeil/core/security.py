@@ -1,4 +1,4 @@
-"""Security middleware: response headers, session expiry, two-factor for operators."""
+"""Security middleware: response headers, no caching, session expiry, two-factor for operators."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
 
 # Scripts and everything else come from our own origin only: no inline script,
 # no eval (the charts run vega with its CSP-safe expression interpreter). Styles
@@ -56,6 +57,22 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on everything Django answers: pages (signed in or
+    not), API answers and downloads (exports, reports, a new token's secret), so no
+    browser, shared computer or proxy keeps a copy. Static files are served by
+    WhiteNoise before this and stay cacheable. A view's own ``no-store`` is kept."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "no-store" not in response.get("Cache-Control", ""):
+            add_never_cache_headers(response)
         return response
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -10,6 +12,8 @@ from klantpeil.core.tenancy import tenant
 from klantpeil.reports.build import FORMATS, build
 from klantpeil.reports.content import STEPS
 from klantpeil.reports.models import ReportRun
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -44,7 +48,16 @@ def make(*, run_id: int) -> str:
     try:
         with tenant(run.organisation):
             body = build(parse_period(run.period), fmt=run.format, lang=run.language, progress=step)
-    except Exception as exc:  # the user sees why; the worker goes on with the next task
+    except Exception as exc:  # the worker goes on with the next task
+        # The operator's log and the stored run hold why; the user sees a plain message.
+        logger.exception(
+            "Report %s (%s, %s, %s) of %s failed",
+            run.pk,
+            run.period,
+            run.format,
+            run.language,
+            run.organisation.slug,
+        )
         rows.update(
             status=ReportRun.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )

@@ -1,4 +1,5 @@
 import json
+import re
 import secrets
 import subprocess
 import sys
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from klantpeil.config.env import ConfigurationError, read_environment
+from klantpeil.config.env import ConfigurationError, parse_email_url, read_environment
 
 STRONG_KEY = "a-strong-and-varied-secret-key-" + "0123456789" * 3
 
@@ -14,9 +15,11 @@ STRONG_KEY = "a-strong-and-varied-secret-key-" + "0123456789" * 3
 def test_development_defaults_to_sqlite_in_the_data_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("KLANTPEIL_ENV", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("KLANTPEIL_DEBUG", raising=False)
     monkeypatch.setenv("KLANTPEIL_DATA_DIR", str(tmp_path))
     env = read_environment()
-    assert env.name == "development" and env.debug
+    # Issue 21: no debug pages (tracebacks, URL lists) unless a developer asks for them.
+    assert env.name == "development" and not env.debug
     assert env.database_url is None
     assert env.sqlite_path == tmp_path / "klantpeil.sqlite3"
     assert not env.secure_cookies
@@ -119,3 +122,128 @@ def test_production_settings_harden_accounts_and_responses(tmp_path):
         "klantpeil.privacy.middleware.AuditMiddleware",
     ):
         assert middleware in settings["middleware"]
+
+
+def test_debug_only_when_a_developer_asks(monkeypatch):
+    monkeypatch.delenv("KLANTPEIL_ENV", raising=False)
+    for value, expected in (("1", True), ("true", True), ("0", False), ("", False)):
+        monkeypatch.setenv("KLANTPEIL_DEBUG", value)
+        assert read_environment().debug is expected
+
+
+def test_trusted_proxies_are_addresses_and_networks(monkeypatch):
+    from ipaddress import ip_network
+
+    monkeypatch.delenv("KLANTPEIL_ENV", raising=False)
+    monkeypatch.setenv("KLANTPEIL_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1")
+    monkeypatch.setenv("KLANTPEIL_TRUSTED_PROXY_HOPS", "2")
+    monkeypatch.setenv("KLANTPEIL_PROXY_HEADERS", "Forwarded")
+    env = read_environment()
+    assert env.trusted_proxies == (
+        ip_network("127.0.0.1/32"),
+        ip_network("10.0.0.0/8"),
+        ip_network("::1/128"),
+    )
+    assert (env.trusted_proxy_hops, env.proxy_headers) == (2, "forwarded")
+    monkeypatch.delenv("KLANTPEIL_TRUSTED_PROXY_HOPS")
+    monkeypatch.delenv("KLANTPEIL_PROXY_HEADERS")
+    assert read_environment().trusted_proxy_hops is None
+    assert read_environment().proxy_headers == "x-forwarded"
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"KLANTPEIL_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "'proxy.local' is not an IP"),
+        ({"KLANTPEIL_TRUSTED_PROXY_HOPS": "1"}, "needs KLANTPEIL_TRUSTED_PROXIES"),
+        (
+            {"KLANTPEIL_TRUSTED_PROXIES": "10.0.0.1", "KLANTPEIL_TRUSTED_PROXY_HOPS": "0"},
+            "KLANTPEIL_TRUSTED_PROXY_HOPS='0'",
+        ),
+        ({"KLANTPEIL_PROXY_HEADERS": "x-real-ip"}, "KLANTPEIL_PROXY_HEADERS='x-real-ip'"),
+        ({"KLANTPEIL_EMAIL_URL": "smtp://mail.example.org:99999"}, "the port must be"),
+    ],
+)
+def test_a_bad_proxy_or_mail_setting_is_a_clear_error(monkeypatch, variables, message):
+    monkeypatch.delenv("KLANTPEIL_ENV", raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        read_environment()
+
+
+def test_mail_goes_to_the_console_in_development_and_the_local_server_in_production(
+    monkeypatch,
+):
+    monkeypatch.delenv("KLANTPEIL_EMAIL_URL", raising=False)
+    monkeypatch.delenv("KLANTPEIL_ENV", raising=False)
+    assert read_environment().email.backend == "django.core.mail.backends.console.EmailBackend"
+    monkeypatch.setenv("KLANTPEIL_ENV", "production")
+    monkeypatch.setenv("KLANTPEIL_SECRET_KEY", STRONG_KEY)
+    email = read_environment().email
+    assert (email.backend, email.host, email.port, email.url) == (
+        "django.core.mail.backends.smtp.EmailBackend",
+        "localhost",
+        25,
+        "smtp://localhost:25",
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "smtp://user%40example.org:p%40ss@mail.example.org:587?tls=1",
+            {
+                "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "EMAIL_HOST": "mail.example.org",
+                "EMAIL_PORT": 587,
+                "EMAIL_HOST_USER": "user@example.org",
+                "EMAIL_HOST_PASSWORD": "p@ss",
+                "EMAIL_USE_TLS": True,
+                "EMAIL_USE_SSL": False,
+                "EMAIL_TIMEOUT": 10,
+            },
+        ),
+        (
+            "smtps://mail.example.org?timeout=3",
+            {"EMAIL_PORT": 465, "EMAIL_USE_SSL": True, "EMAIL_USE_TLS": False, "EMAIL_TIMEOUT": 3},
+        ),
+        ("console://", {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}),
+        (
+            "file:///var/tmp/klantpeil-mail",
+            {
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": "/var/tmp/klantpeil-mail",
+            },
+        ),
+        ("memory://", {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}),
+    ],
+)
+def test_email_urls(url, expected):
+    settings = parse_email_url(url).django_settings()
+    assert {key: settings[key] for key in expected} == expected
+
+
+def test_the_logged_mail_address_hides_the_password():
+    email = parse_email_url("smtp://mailer:very-secret@mail.example.org:587?tls=1")
+    assert email.url == "smtp://mailer:***@mail.example.org:587?tls=1"
+    assert "very-secret" not in repr(email)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://mail.example.org", "the scheme must be one of smtp://, smtps://, console://"),
+        ("smtp://mail.example.org?tls=1&ssl=1", "exclude each other"),
+        ("smtp://mail.example.org?starttls=1", "unknown option(s) starttls"),
+        ("smtp://mail.example.org?timeout=soon", "timeout must be a whole number"),
+        ("smtp://:25", "name the mail server"),
+        ("file://", "name the folder"),
+        ("smtp://u:hunter2@mail.example.org:http", "smtp://u:***@mail.example.org:http"),
+    ],
+)
+def test_a_bad_email_url_names_what_is_wrong(url, message):
+    with pytest.raises(ConfigurationError, match=re.escape(message)) as error:
+        parse_email_url(url)
+    assert "hunter2" not in str(error.value)

@@ -109,7 +109,7 @@ def test_bad_input_is_named():
         priorities(moments, ["a"])
     with pytest.raises(ValueError, match="no driver named c"):
         priorities(moments, ["a", "b"], targets={"c": 7})
-    with pytest.raises(ValueError, match="target of a .* off the scale"):
+    with pytest.raises(ValueError, match=r"target of a .* off the scale"):
         priorities(moments, ["a", "b"], targets={"a": 11})
     with pytest.raises(ValueError, match="at least 4 complete responses"):
         priorities(Moments.from_rows(two_drivers()[:3]), ["a", "b"])

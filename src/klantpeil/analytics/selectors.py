@@ -21,7 +21,7 @@ from klantpeil.analytics.drivers import (
     Moments,
     analyse,
     bootstrap_shares,
-    penalty_reward,
+    ranked_priorities,
 )
 from klantpeil.analytics.models import AnswerRollup
 from klantpeil.analytics.periods import parse_period
@@ -51,7 +51,6 @@ from klantpeil.collection.selectors import (
 )
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Driver
-from klantpeil.metrics.priority import priorities as priority_model
 from klantpeil.organisations.models import Channel, ChannelKind, Organisation, Unit
 
 TARGET = "overall_grade"
@@ -92,12 +91,6 @@ class DriverReport:
     intervals: dict[str, tuple[float, float]]  # bootstrap 95% interval of each share
     responses: int  # all responses in the selection, complete or not
     missing: list[MissingDriver] = dataclasses.field(default_factory=list)
-
-
-# A score of 5 or less is "bad" in the penalty–reward analysis; on the integer scale the
-# boundary between bad (5) and acceptable (6) lies at 5.5, where a dissatisfier's rise
-# stops paying (docs/priority-model.md).
-DISSATISFIER_THRESHOLD = 5.5
 
 
 def _driver_rows(
@@ -162,18 +155,8 @@ def driver_report(
     complete = data[~np.isnan(data).any(axis=1)]
     if len(complete) < MIN_RESPONSES or not drivers:
         return None
-    moments = Moments.from_rows(complete)
-    analysis = analyse(moments, drivers)
-    asymmetry = {a.name: a for a in penalty_reward(complete[:, 0], complete[:, 1:], drivers)}
-    model = priority_model(
-        moments,
-        drivers,
-        dissatisfiers={
-            name: DISSATISFIER_THRESHOLD
-            for name, effect in asymmetry.items()
-            if effect.kind == "dissatisfier"
-        },
-    )
+    analysis = analyse(Moments.from_rows(complete), drivers)
+    model, asymmetry = ranked_priorities(complete, drivers)
     shares = {d.name: d.share for d in analysis.drivers}
     return DriverReport(
         analysis=analysis,

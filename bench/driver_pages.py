@@ -48,7 +48,10 @@ def main() -> None:
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(member.user)
     suffix = f"?{args.query}" if args.query else ""
-    pages = {"drivers": f"/app/{org.slug}/drivers/{suffix}", "overview": f"/app/{org.slug}/{suffix}"}
+    pages = {
+        "drivers": f"/app/{org.slug}/drivers/{suffix}",
+        "overview": f"/app/{org.slug}/{suffix}",
+    }
     result = {}
     for name, url in pages.items():
         assert client.get(url).status_code == 200, url  # warm-up
@@ -67,8 +70,13 @@ def main() -> None:
     ).count()
     print(
         json.dumps(
-            {"benchmark": "driver_pages", "organisation": org.slug, "survey_responses": responses,
-             "query": args.query, "pages": result},
+            {
+                "benchmark": "driver_pages",
+                "organisation": org.slug,
+                "survey_responses": responses,
+                "query": args.query,
+                "pages": result,
+            },
             indent=2,
         )
     )

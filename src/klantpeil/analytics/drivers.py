@@ -13,7 +13,9 @@ orderings costs 2^p solves whatever n is.
   35:1–19; a one-eigendecomposition approximation of LMG.
 - :func:`penalty_reward`: penalty–reward contrast analysis (Brandt 1987) with
   the impact asymmetry of Mikulić & Prebežac (2008), Managing Service Quality.
-- :func:`importance_performance`: the priority matrix of Martilla & James (1977).
+- :func:`importance_performance`: the priority matrix of Martilla & James (1977)
+  (not used for ranking: :func:`ranked_priorities` applies the one priority model,
+  :mod:`klantpeil.metrics.priority`).
 - :func:`bootstrap`: percentile intervals, as relaimpo's ``boot.relimp``.
 
 Missing answers: listwise deletion, relaimpo's default. A response counts only
@@ -584,6 +586,10 @@ def importance_performance(
     crosshairs: str = "mean",
 ) -> list[Priority]:
     """Importance × performance matrix (Martilla & James 1977), ranked into actions.
+
+    Kept for analysts who want the classic quadrants; the product ranks and labels
+    drivers with the one priority model (:mod:`klantpeil.metrics.priority`), because
+    these mean-centred quadrants can call the first-ranked driver "keep up".
 
     Importance is the driver's share of R²; performance its mean score (with
     :class:`Moments`: ``dict(zip(names, moments.means()[1:]))``). Cross-hairs:

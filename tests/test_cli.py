@@ -269,3 +269,35 @@ def test_analyse_agreement_ranks_the_measurement_points_weakest_first():
     assert items["connected"]["alpha"] == 1.0 and items["connected"]["contacts"] == 6
     assert items["seconds_to_answer"]["level"] == "interval"
     assert items["seconds_to_answer"]["verdict"] == "good"
+
+
+def test_analyse_drivers_gives_the_priority_model_of_the_app(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    x = np.clip(np.rint(7 + 1.5 * rng.normal(size=(300, 3))), 1, 10)
+    y = np.clip(np.rint(1.5 + 0.5 * x[:, 0] + 0.2 * x[:, 1] + rng.normal(0, 0.8, 300)), 1, 10)
+    path = tmp_path / "grades.csv"
+    lines = ["grade;reliability;empathy;waiting"]
+    lines += [";".join(str(int(v)) for v in row) for row in np.column_stack([y, x])]
+    path.write_text("\n".join(lines) + "\n")
+    result = klantpeil(
+        "analyse", "drivers", str(path), "--target", "grade", "--priorities", "--format", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    drivers = json.loads(result.stdout)["drivers"]
+    assert [d["priority"] for d in drivers] == [1, 2, 3]
+    assert [d["name"] for d in drivers][:2] == ["reliability", "empathy"]
+    assert drivers[0]["label"] == "focus_here" and drivers[0]["target_basis"] == "plus_one"
+    slopes = np.linalg.lstsq(np.column_stack([np.ones(300), x]), y, rcond=None)[0][1:]
+    for d in drivers:
+        j = ["reliability", "empathy", "waiting"].index(d["name"])
+        assert d["target"] == pytest.approx(min(x[:, j].mean() + 1, 10))
+        if d["effect"] != "dissatisfier":
+            rise = d["target"] - x[:, j].mean()
+            assert d["expected_gain"] == pytest.approx(slopes[j] * rise, abs=1e-9)
+        assert d["expected_gain_low"] < d["expected_gain"] < d["expected_gain_high"]
+    table = klantpeil("analyse", "drivers", str(path), "--target", "grade", "--priorities")
+    assert "focus_here" in table.stdout and "→" in table.stdout
+    swiss = klantpeil("analyse", "drivers", SWISS, "--target", "Fertility", "--priorities")
+    assert swiss.returncode == 2 and "--priorities needs answers on the 1–10 scale" in swiss.stderr

@@ -43,11 +43,22 @@ class DriverOut(Schema):
     share_ci_high: float
     rank: int
     performance: float
-    quadrant: str
-    priority: int
+    quadrant: str = Field(description="The advice of the priority model (same as `label`)")
     effect: str
     penalty: float
     reward: float
+    expected_gain: float = Field(
+        description="Grade points the overall grade rises if this driver's mean rises to "
+        "`target` (docs/priority-model.md)"
+    )
+    expected_gain_low: float = Field(description="95% interval of the gain, lower bound")
+    expected_gain_high: float = Field(description="95% interval of the gain, upper bound")
+    target: float = Field(description="The driver mean the gain assumes")
+    target_basis: str = Field(description="plus_one: one point above the mean, at most 10")
+    priority: int = Field(description="1 = improve first; the list is in this order")
+    label: str = Field(description="focus_here, worth_improving, keep_up or low_priority")
+    dissatisfier: bool = Field(description="Gains only below `threshold`")
+    threshold: float | None
 
 
 class DriversOut(Schema):
@@ -115,7 +126,7 @@ def kpis(request: HttpRequest, filters: Query[Filters]) -> list[dict]:
 @router.get(
     "/drivers",
     response={200: DriversOut, **ERRORS},
-    summary="Key drivers of the overall grade (Shapley), ranked into actions",
+    summary="Key drivers of the overall grade (Shapley), ranked by expected gain in the grade",
 )
 def drivers(request: HttpRequest, filters: Query[Filters]) -> dict:
     report = _guard(lambda: driver_report(_filters(filters)))
@@ -125,27 +136,36 @@ def drivers(request: HttpRequest, filters: Query[Filters]) -> dict:
             "too_few_responses",
             "Fewer than 50 complete customer-survey responses match these filters.",
         )
-    priority = {p.name: p for p in report.priorities}
+    drivers = {d.name: d for d in report.analysis.drivers}
     return {
         "n": report.analysis.n,
         "r2": report.analysis.r2,
         "method": report.analysis.method,
+        # In priority order, from the one priority model (as the pages and reports).
         "drivers": [
             {
-                "name": d.name,
-                "importance": d.importance,
-                "share": d.share,
-                "share_ci_low": report.intervals[d.name][0],
-                "share_ci_high": report.intervals[d.name][1],
-                "rank": d.rank,
-                "performance": priority[d.name].performance,
-                "quadrant": priority[d.name].quadrant,
-                "priority": priority[d.name].rank,
-                "effect": report.asymmetry[d.name].kind,
-                "penalty": report.asymmetry[d.name].penalty,
-                "reward": report.asymmetry[d.name].reward,
+                "name": p.name,
+                "importance": drivers[p.name].importance,
+                "share": drivers[p.name].share,
+                "share_ci_low": report.intervals[p.name][0],
+                "share_ci_high": report.intervals[p.name][1],
+                "rank": drivers[p.name].rank,
+                "performance": p.performance,
+                "quadrant": p.label,
+                "effect": report.asymmetry[p.name].kind,
+                "penalty": report.asymmetry[p.name].penalty,
+                "reward": report.asymmetry[p.name].reward,
+                "expected_gain": p.expected_gain,
+                "expected_gain_low": p.expected_gain_low,
+                "expected_gain_high": p.expected_gain_high,
+                "target": p.target,
+                "target_basis": p.target_basis,
+                "priority": p.rank,
+                "label": p.label,
+                "dissatisfier": p.dissatisfier,
+                "threshold": p.threshold,
             }
-            for d in report.analysis.drivers
+            for p in report.priorities
         ],
     }
 

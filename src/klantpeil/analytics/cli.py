@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from klantpeil.analytics.drivers import METHODS, Moments, analyse
+from klantpeil.analytics.drivers import METHODS, Moments, analyse, ranked_priorities
 from klantpeil.dataio.reading import FileProblem, Table, cell_text, read_table
 
 
@@ -49,7 +49,9 @@ def _first_bad_cell(table: Table, column: str) -> str:
     return "not numeric"
 
 
-def drivers_from_file(path: str, target: str, drivers: list[str] | None, method: str) -> dict:
+def drivers_from_file(
+    path: str, target: str, drivers: list[str] | None, method: str, priorities: bool = False
+) -> dict:
     file = Path(path)
     if not file.is_file():
         raise InputError(f"{path}: no such file")
@@ -70,9 +72,36 @@ def drivers_from_file(path: str, target: str, drivers: list[str] | None, method:
         raise InputError(f"{file.name}: no numeric driver columns besides {target!r}")
     data = np.column_stack([numeric[target], *(numeric[name] for name in names)])
     try:
-        return analyse(Moments.from_rows(data), names, method).as_dict()
+        result = analyse(Moments.from_rows(data), names, method).as_dict()
+        if priorities:
+            _add_priorities(result, data, names)
+        return result
     except ValueError as exc:
         raise InputError(f"{table.name}: {exc}") from None
+
+
+def _add_priorities(result: dict, data: np.ndarray, names: list[str]) -> None:
+    """The one priority model's fields per driver (as the API's), drivers in priority order."""
+    outside = data[~np.isnan(data).any(axis=1)]
+    if outside.size and (outside.min() < 1 or outside.max() > 10):
+        raise ValueError("--priorities needs answers on the 1–10 scale")
+    model, asymmetry = ranked_priorities(data, names)
+    by_name = {d["name"]: d for d in result["drivers"]}
+    result["drivers"] = [
+        {
+            **by_name[g.name],
+            "performance": g.current,
+            "effect": asymmetry[g.name].kind,
+            "expected_gain": g.expected_gain,
+            "expected_gain_low": g.expected_gain_low,
+            "expected_gain_high": g.expected_gain_high,
+            "target": g.target,
+            "target_basis": g.target_basis,
+            "priority": g.priority,
+            "label": g.label,
+        }
+        for g in model.drivers
+    ]
 
 
 def _table(result: dict) -> str:
@@ -81,17 +110,27 @@ def _table(result: dict) -> str:
         f"n = {result['n']:,}   R² = {result['r2']:.3f}   method: {result['method']}",
         f"{'rank':>4}  {'driver':<{width}}  {'importance':>10}  {'share':>6}",
     ]
-    for d in sorted(result["drivers"], key=lambda d: d["rank"]):
-        lines.append(
-            f"{d['rank']:>4}  {d['name']:<{width}}  {d['importance']:>10.4f}  {d['share']:>6.1%}"
-        )
+    if "priority" in result["drivers"][0]:
+        lines[1] += f"  {'priority':>8}  {'gain (95% interval)':<22} {'score → target':<14} advice"
+    for d in sorted(result["drivers"], key=lambda d: d.get("priority", d["rank"])):
+        line = f"{d['rank']:>4}  {d['name']:<{width}}  {d['importance']:>10.4f}  {d['share']:>6.1%}"
+        if "priority" in d:
+            gain = (
+                f"{d['expected_gain']:+.2f} ({d['expected_gain_low']:.2f} to "
+                f"{d['expected_gain_high']:.2f})"
+            )
+            line += (
+                f"  {d['priority']:>8}  {gain:<22} "
+                f"{d['performance']:.1f} → {d['target']:.1f}    {d['label']}"
+            )
+        lines.append(line)
     return "\n".join(lines)
 
 
 def cmd_drivers(args: argparse.Namespace) -> int:
     drivers = [d.strip() for d in args.drivers.split(",")] if args.drivers else None
     try:
-        result = drivers_from_file(args.file, args.target, drivers, args.method)
+        result = drivers_from_file(args.file, args.target, drivers, args.method, args.priorities)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -380,6 +419,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="driver columns; default: every numeric column except the target",
     )
     drivers.add_argument("--method", choices=METHODS, default="shapley")
+    drivers.add_argument(
+        "--priorities",
+        action="store_true",
+        help="also each driver's expected gain in the target if it rose one point (at most "
+        "10), with its 95%% interval, ranked: the app's priority model (1–10 answers only; "
+        "see docs/priority-model.md)",
+    )
     drivers.add_argument("--format", choices=["json", "table"], default="table")
     drivers.set_defaults(handler=cmd_drivers)
     kpis = kinds.add_parser(

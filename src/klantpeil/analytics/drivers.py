@@ -13,7 +13,9 @@ orderings costs 2^p solves whatever n is.
   35:1–19; a one-eigendecomposition approximation of LMG.
 - :func:`penalty_reward`: penalty–reward contrast analysis (Brandt 1987) with
   the impact asymmetry of Mikulić & Prebežac (2008), Managing Service Quality.
-- :func:`importance_performance`: the priority matrix of Martilla & James (1977).
+- :func:`importance_performance`: the priority matrix of Martilla & James (1977)
+  (not used for ranking: :func:`ranked_priorities` applies the one priority model,
+  :mod:`klantpeil.metrics.priority`).
 - :func:`bootstrap`: percentile intervals, as relaimpo's ``boot.relimp``.
 
 Missing answers: listwise deletion, relaimpo's default. A response counts only
@@ -30,9 +32,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from math import comb
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats as scipy_stats
+
+if TYPE_CHECKING:
+    from klantpeil.metrics.priority import PriorityModel
 
 MAX_EXACT_DRIVERS = 15
 MAX_RESAMPLES = 2000
@@ -581,6 +587,10 @@ def importance_performance(
 ) -> list[Priority]:
     """Importance × performance matrix (Martilla & James 1977), ranked into actions.
 
+    Kept for analysts who want the classic quadrants; the product ranks and labels
+    drivers with the one priority model (:mod:`klantpeil.metrics.priority`), because
+    these mean-centred quadrants can call the first-ranked driver "keep up".
+
     Importance is the driver's share of R²; performance its mean score (with
     :class:`Moments`: ``dict(zip(names, moments.means()[1:]))``). Cross-hairs:
 
@@ -624,3 +634,37 @@ def importance_performance(
         rows.append((name, share, perf, quadrant, share * (scale_max - perf)))
     rows.sort(key=lambda row: (-row[4], -row[1]))
     return [Priority(*row, rank=i) for i, row in enumerate(rows, start=1)]
+
+
+# A score of 5 or less is "bad" in the penalty–reward analysis (its default low cut); on
+# the integer 1–10 scale the boundary between bad (5) and acceptable (6) lies at 5.5,
+# where a dissatisfier's rise stops paying (docs/priority-model.md).
+DISSATISFIER_THRESHOLD = 5.5
+
+
+def ranked_priorities(
+    rows: np.ndarray, names: Sequence[str], *, targets: Mapping[str, float] | None = None
+) -> tuple[PriorityModel, dict[str, AsymmetricImpact]]:
+    """The one priority model (:func:`klantpeil.metrics.priority.priorities`) of complete
+    rows on the 1–10 scale, target first, and the penalty–reward analysis it rests on:
+    a driver that comes out as a dissatisfier gains only below 5.5.
+
+    Returns (PriorityModel, {name: AsymmetricImpact}). The pages, reports, API and CLI
+    all call this, so they rank and word the drivers alike.
+    """
+    from klantpeil.metrics.priority import priorities
+
+    data = np.asarray(rows, dtype=float)
+    data = data[~np.isnan(data).any(axis=1)]
+    asymmetry = {a.name: a for a in penalty_reward(data[:, 0], data[:, 1:], names)}
+    model = priorities(
+        Moments.from_rows(data),
+        names,
+        targets=targets,
+        dissatisfiers={
+            name: DISSATISFIER_THRESHOLD
+            for name, effect in asymmetry.items()
+            if effect.kind == "dissatisfier"
+        },
+    )
+    return model, asymmetry

@@ -19,11 +19,9 @@ from klantpeil.analytics.drivers import (
     AsymmetricImpact,
     DriverAnalysis,
     Moments,
-    Priority,
     analyse,
     bootstrap_shares,
-    importance_performance,
-    penalty_reward,
+    ranked_priorities,
 )
 from klantpeil.analytics.models import AnswerRollup
 from klantpeil.analytics.periods import parse_period
@@ -61,53 +59,133 @@ MIN_RESPONSES = 50
 
 
 @dataclass(frozen=True)
+class DriverPriority:
+    """One driver's place in the one priority model (metrics/priority.py), with its share."""
+
+    name: str
+    rank: int  # the priority: 1 = improve first
+    label: str  # focus_here, worth_improving, keep_up or low_priority
+    share: float  # share of the explained variance (Shapley), unchanged
+    performance: float  # the driver's mean score now
+    target: float  # the mean score the gain assumes
+    target_basis: str  # plus_one (default: one point up, at most 10) or sector_top_quartile
+    expected_gain: float  # grade points if the driver rose to the target
+    expected_gain_low: float  # 95% interval (delta method on the regression coefficient)
+    expected_gain_high: float
+    dissatisfier: bool  # gains only below ``threshold``
+    threshold: float | None
+
+
+@dataclass(frozen=True)
+class MissingDriver:
+    name: str
+    reason: str  # phone_only or too_few_answers
+    answers: int  # responses that answered it in the selection
+
+
+@dataclass(frozen=True)
 class DriverReport:
     analysis: DriverAnalysis
-    priorities: list[Priority]
+    priorities: list[DriverPriority]  # in priority order
     asymmetry: dict[str, AsymmetricImpact]
     intervals: dict[str, tuple[float, float]]  # bootstrap 95% interval of each share
     responses: int  # all responses in the selection, complete or not
+    missing: list[MissingDriver] = dataclasses.field(default_factory=list)
 
 
-def driver_report(filters: MeasurementFilter) -> DriverReport | None:
-    """Key drivers of the overall grade in the customer survey, or None below 50 responses.
-
-    A driver's score is the mean of its items. The IVR menu counts only when the
-    selection is the phone channel (other channels never ask it, and listwise
-    deletion would otherwise drop every non-phone response).
-    """
+def _driver_rows(
+    filters: MeasurementFilter,
+) -> tuple[np.ndarray, list[str], list[MissingDriver], int]:
+    """One row per response: the grade, then each driver's score (the mean of its items)."""
     measurements = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
-    drivers = [d for d in Driver.values if d != Driver.IVR_MENU or filters.channel == "phone"]
+    asked = list(Driver.values)
     rows = Answer.objects.filter(measurement__in=measurements, number__isnull=False).values_list(
         "measurement_id", "question__key", "question__driver", "number"
     )
     grade: dict[int, float] = {}
-    items: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    items: list[tuple[int, int, float]] = []
+    column = {d: i for i, d in enumerate(asked)}
     for measurement_id, key, driver, number in rows.iterator(chunk_size=20_000):
         if key == TARGET:
             grade[measurement_id] = number
-        elif driver in drivers:
-            items[measurement_id][driver].append(number)
-    data = np.array(
-        [
-            [grade[m]] + [np.mean(items[m][d]) if items[m].get(d) else np.nan for d in drivers]
-            for m in grade
-        ]
-    ).reshape(-1, len(drivers) + 1)
+        elif driver in column:
+            items.append((measurement_id, column[driver], number))
+    position = {m: i for i, m in enumerate(grade)}
+    totals = np.zeros((len(grade), len(asked)))
+    counts = np.zeros((len(grade), len(asked)))
+    if items:
+        kept = [(position[m], j, v) for m, j, v in items if m in position]
+        if kept:
+            r, c, v = (np.array(a) for a in zip(*kept, strict=True))
+            np.add.at(totals, (r, c), v)
+            np.add.at(counts, (r, c), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = np.where(counts > 0, totals / counts, np.nan)
+    answered = (counts > 0).sum(axis=0)
+    drivers, missing = [], []
+    for j, d in enumerate(asked):
+        if d == Driver.IVR_MENU and filters.channel != "phone":
+            # Asked on phone contacts only; with it, listwise deletion would drop
+            # every other channel's responses.
+            missing.append(MissingDriver(d, "phone_only", int(answered[j])))
+        elif answered[j] < MIN_RESPONSES:
+            missing.append(MissingDriver(d, "too_few_answers", int(answered[j])))
+        else:
+            drivers.append(d)
+    index = [column[d] for d in drivers]
+    data = np.column_stack([np.array(list(grade.values()), dtype=float), scores[:, index]])
+    return data.reshape(-1, len(drivers) + 1), drivers, missing, len(grade)
+
+
+def driver_report(
+    filters: MeasurementFilter, *, share_intervals: bool = True
+) -> DriverReport | None:
+    """Key drivers of the overall grade in the customer survey, or None below 50 responses.
+
+    A driver's score is the mean of its items. The IVR menu counts only when the
+    selection is the phone channel (other channels never ask it, and listwise
+    deletion would otherwise drop every non-phone response); a driver answered by
+    fewer than 50 responses is left out too; both are listed in ``missing`` with why.
+    The priorities come from the one priority model (:mod:`klantpeil.metrics.priority`):
+    expected gain in the grade at the default target, dissatisfiers (penalty–reward)
+    gaining only below 5.5. ``share_intervals``: the bootstrap of the shares (200
+    resamples), which only the pages that show them need.
+    """
+    data, drivers, missing, responses = _driver_rows(filters)
     complete = data[~np.isnan(data).any(axis=1)]
-    if len(complete) < MIN_RESPONSES:
+    if len(complete) < MIN_RESPONSES or not drivers:
         return None
     analysis = analyse(Moments.from_rows(complete), drivers)
-    performance = {d: float(complete[:, i + 1].mean()) for i, d in enumerate(drivers)}
+    model, asymmetry = ranked_priorities(complete, drivers)
+    shares = {d.name: d.share for d in analysis.drivers}
     return DriverReport(
         analysis=analysis,
-        priorities=importance_performance(analysis, performance),
-        asymmetry={a.name: a for a in penalty_reward(complete[:, 0], complete[:, 1:], drivers)},
+        priorities=[
+            DriverPriority(
+                name=g.name,
+                rank=g.priority,
+                label=g.label,
+                share=shares[g.name],
+                performance=g.current,
+                target=g.target,
+                target_basis=g.target_basis,
+                expected_gain=g.expected_gain,
+                expected_gain_low=g.expected_gain_low,
+                expected_gain_high=g.expected_gain_high,
+                dissatisfier=g.dissatisfier,
+                threshold=g.threshold,
+            )
+            for g in model.drivers
+        ],
+        asymmetry=asymmetry,
         intervals={
             d: (float(low), float(high))
             for d, (low, high) in zip(drivers, bootstrap_shares(complete), strict=True)
-        },
-        responses=len(grade),
+        }
+        if share_intervals
+        else {},
+        responses=responses,
+        missing=missing,
     )
 
 

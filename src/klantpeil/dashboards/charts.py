@@ -96,71 +96,143 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
     }
 
 
-def priority_matrix(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> dict:
-    """Importance × performance (Martilla & James): each driver's share of the explained
-    variance against its mean score, cross-hairs at the drivers' means.
+LABEL_HEIGHT_PX = 15  # one line of 12 px text and a little air
+LABEL_CHAR_PX = 7.2  # a generous average glyph width at 12 px
+NARROWEST_PX = 460  # the narrowest the chart is drawn (a phone); overlaps are checked there
 
-    ``points``: ``{"driver": .., "share": 0..1, "performance": .., "position": ..}``;
-    the top-left quadrant (important, scoring low) is where to concentrate.
+
+def _label_rows(points: Sequence[dict[str, Any]], x_domain, y_domain, height: float) -> list[float]:
+    """A y (in data units) for each point's label so that no two labels overlap.
+
+    Each label starts level with its point and, when its box would cover a label placed
+    before it (in priority order), moves down a line at a time (up when it would leave
+    the chart). Boxes are measured at the narrowest width the chart is drawn, so on
+    wider screens the labels only stand further apart.
     """
-    shares = [p["share"] for p in points] or [0]
-    scores = [p["performance"] for p in points] or [0]
-    lines = {"share": sum(shares) / len(shares), "performance": sum(scores) / len(scores)}
+    (x0, x1), (y0, y1) = x_domain, y_domain
+    per_px_y = (y1 - y0) / height
+    placed: list[tuple[float, float, float]] = []  # left, right, y in px from the bottom
+    result = []
+    for point in points:
+        left = (point["performance"] - x0) / (x1 - x0) * NARROWEST_PX + 9
+        right = left + LABEL_CHAR_PX * len(point["label"])
+        y = (point["gain"] - y0) / per_px_y
+        candidates = [
+            y + k * step for k in range(0, 40) for step in (-LABEL_HEIGHT_PX, LABEL_HEIGHT_PX)
+        ]
+        for candidate in [y, *candidates]:
+            inside = LABEL_HEIGHT_PX / 2 <= candidate <= height - LABEL_HEIGHT_PX / 2
+            clear = all(
+                right <= other_left
+                or left >= other_right
+                or abs(candidate - other_y) >= LABEL_HEIGHT_PX
+                for other_left, other_right, other_y in placed
+            )
+            if inside and clear:
+                y = candidate
+                break
+        placed.append((left, right, y))
+        result.append(y0 + y * per_px_y)
+    return result
+
+
+def priority_matrix(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> dict:
+    """The one priority model drawn: each driver's expected gain in the overall grade
+    (with its 95% interval) against its score now, coloured and shaped by its advice.
+
+    ``points``: ``{"label": "1 Reliability", "driver": .., "performance": .., "gain": ..,
+    "low": .., "high": .., "advice": .., "target": ..}`` in priority order; the label
+    carries the priority number, so the chart reads with the table beside it. Labels
+    are placed so that they never overlap (:func:`_label_rows`), also when two drivers
+    score and gain alike.
+    """
+    height = 320
+    scores = [p["performance"] for p in points] or [5.0]
+    lows = [p["low"] for p in points] or [0.0]
+    highs = [p["high"] for p in points] or [1.0]
+    x_domain = [
+        round(max(1.0, min(scores) - 0.3), 1),
+        # Room on the right for the names of the drivers that score highest.
+        round(min(10.0, max(scores) + 0.3) + 0.25 * (max(scores) - min(scores) + 0.6), 1),
+    ]
+    top = max(highs)
+    y_domain = [min(0.0, min(lows)), top + 0.1 * max(top, 0.1)]
+    rows = _label_rows(points, x_domain, y_domain, height)
+    values = [{**p, "label_y": y} for p, y in zip(points, rows, strict=True)]
     x = {
         "field": "performance",
         "type": "quantitative",
         "title": titles["performance"],
-        # Room on the right for the last driver's name; few ticks, one decimal each.
-        "scale": {"zero": False, "nice": True, "padding": 80},
+        "scale": {"domain": x_domain, "nice": False, "zero": False},
         "axis": {"format": ".1f", "tickCount": 5, "tickMinStep": 0.1},
     }
     y = {
-        "field": "share",
+        "field": "gain",
         "type": "quantitative",
-        "title": titles["share"],
-        "axis": {"format": ".0%"},
+        "title": titles["gain"],
+        "scale": {"domain": y_domain, "nice": False, "zero": False},
+        "axis": {"format": ".2f"},
     }
-    position = {
-        "field": "position",
+    advice = {
+        "field": "advice",
         "type": "nominal",
-        "title": titles["position"],
+        "title": titles["advice"],
         "scale": {"range": OKABE_ITO},
     }
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "width": "container",
-        "height": 320,
+        "height": height,
+        "data": {"values": values},
         "layer": [
             {
-                "data": {"values": [lines]},
+                "data": {"values": [{"gain": 0}]},
                 "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#5f6b76"},
-                "encoding": {"x": {"field": "performance", "type": "quantitative"}},
+                "encoding": {"y": {"field": "gain", "type": "quantitative"}},
             },
             {
-                "data": {"values": [lines]},
-                "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#5f6b76"},
-                "encoding": {"y": {"field": "share", "type": "quantitative"}},
+                "mark": {"type": "rule", "opacity": 0.55},
+                "encoding": {
+                    "x": x,
+                    "y": {**y, "field": "low"},
+                    "y2": {"field": "high"},
+                    "color": advice,
+                },
             },
             {
-                "data": {"values": list(points)},
                 "mark": {"type": "point", "filled": True, "size": 110},
                 "encoding": {
                     "x": x,
                     "y": y,
-                    "color": position,
-                    "shape": {**position, "scale": {"range": SHAPES}},
+                    "color": advice,
+                    "shape": {**advice, "scale": {"range": SHAPES}},
                     "tooltip": [
                         {"field": "driver", "title": titles["driver"]},
-                        {"field": "share", "title": titles["share"], "format": ".0%"},
+                        {"field": "gain", "title": titles["gain"], "format": ".2f"},
+                        {"field": "low", "title": titles["low"], "format": ".2f"},
+                        {"field": "high", "title": titles["high"], "format": ".2f"},
                         {"field": "performance", "title": titles["performance"], "format": ".1f"},
-                        {"field": "position", "title": titles["position"]},
+                        {"field": "target", "title": titles["target"], "format": ".1f"},
+                        {"field": "advice", "title": titles["advice"]},
                     ],
                 },
             },
             {
-                "data": {"values": list(points)},
-                "mark": {"type": "text", "align": "left", "dx": 9, "fontSize": 12},
-                "encoding": {"x": x, "y": y, "text": {"field": "driver"}},
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "baseline": "middle",
+                    "dx": 9,
+                    "fontSize": 12,
+                    # Placed where it collides with no other label, not at the gain: the
+                    # point carries the figures for screen readers.
+                    "aria": False,
+                },
+                "encoding": {
+                    "x": x,
+                    "y": {**y, "field": "label_y"},
+                    "text": {"field": "label"},
+                },
             },
         ],
         "config": {"font": "system-ui, sans-serif", "legend": {"orient": "bottom"}},

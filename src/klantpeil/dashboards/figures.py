@@ -11,17 +11,20 @@ from django.utils.translation import gettext as _
 from klantpeil.analytics.benchmarks import Benchmark
 from klantpeil.analytics.selectors import DriverReport, MonthlyGrade
 from klantpeil.dashboards import charts
+from klantpeil.metrics.priority import LABELS
 
-QUADRANTS = ("concentrate_here", "keep_up", "low_priority", "possible_overkill")
+# The advice of the one priority model (klantpeil.metrics.priority.LABELS).
+QUADRANTS = LABELS
 
 
-def position_label(quadrant: str) -> str:
+def position_label(label: str) -> str:
+    """The words for a priority label (the same in the app, the PDF and the XLSX)."""
     return {
-        "concentrate_here": _("Concentrate here"),
+        "focus_here": _("Concentrate here"),
+        "worth_improving": _("Worth improving too"),
         "keep_up": _("Keep up the good work"),
         "low_priority": _("Low priority"),
-        "possible_overkill": _("Possibly more than needed"),
-    }[quadrant]
+    }[label]
 
 
 def grade_trend(trend: Sequence[MonthlyGrade]) -> dict:
@@ -47,21 +50,29 @@ def grade_trend(trend: Sequence[MonthlyGrade]) -> dict:
 
 
 def priority_matrix(report: DriverReport, labels: dict[str, str]) -> dict:
+    """Expected gain against score, one numbered point per driver in priority order."""
     return charts.priority_matrix(
         [
             {
+                "label": f"{p.rank} {labels[p.name]}",
                 "driver": str(labels[p.name]),
-                "share": p.share,
                 "performance": p.performance,
-                "position": position_label(p.quadrant),
+                "target": p.target,
+                "gain": p.expected_gain,
+                "low": p.expected_gain_low,
+                "high": p.expected_gain_high,
+                "advice": position_label(p.label),
             }
             for p in report.priorities
         ],
         titles={
             "driver": _("Driver"),
-            "share": _("Weight in the grade"),
-            "performance": _("Score"),
-            "position": _("Position"),
+            "gain": _("Expected gain in the grade"),
+            "low": _("95% interval from"),
+            "high": _("95% interval to"),
+            "performance": _("Score now"),
+            "target": _("Target"),
+            "advice": _("Advice"),
         },
     )
 

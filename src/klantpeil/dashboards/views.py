@@ -97,8 +97,10 @@ def _filter_context(request: HttpRequest, *, channel: bool = False, unit: bool =
 
 
 def _improve_first(filters: MeasurementFilter):
-    """The driver to improve first, for the overview's headline (None with too few answers)."""
-    report = driver_report(filters)
+    """The driver to improve first, for the overview's headline (None with too few answers):
+    the drivers page's first priority, from the same model, without the bootstrap of the
+    shares that only the drivers page shows."""
+    report = driver_report(filters, share_intervals=False)
     return report.priorities[0] if report and report.priorities else None
 
 
@@ -227,6 +229,7 @@ def drivers(request: HttpRequest, org: str) -> HttpResponse:
             "error": error,
             "labels": labels,
             "matrix": figures.priority_matrix(report, labels) if report else None,
+            "advice": {label: figures.position_label(label) for label in figures.QUADRANTS},
             "minimum": MIN_RESPONSES,
         },
     )

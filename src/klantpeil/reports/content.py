@@ -245,17 +245,21 @@ def summary(data: ReportData) -> list[str]:
         )
     if data.drivers and data.drivers.priorities:
         top = data.drivers.priorities[0]
+        # The same headline as the overview and the drivers page (one priority model).
         lines.append(
             _(
-                "Improve first: %(driver)s. It explains %(share)s of the differences "
-                "in the overall grade and scores %(score)s."
+                "Improve first: %(driver)s — +%(gain)s grade points (%(low)s to %(high)s) "
+                "if it rises from %(current)s to %(target)s."
             )
             % {
                 "driver": data.driver_labels[top.name].lower()
                 if data.lang == "nl"
                 else data.driver_labels[top.name],
-                "share": percent(top.share),
-                "score": decimal(top.performance),
+                "gain": decimal(top.expected_gain, 2),
+                "low": decimal(top.expected_gain_low, 2),
+                "high": decimal(top.expected_gain_high, 2),
+                "current": decimal(top.performance),
+                "target": decimal(top.target),
             }
         )
         dissatisfiers = [

@@ -94,19 +94,22 @@ def render(data: ReportData) -> bytes:
                 book,
                 _("Drivers"),
                 ["#", _("Driver"), _("Weight in the grade"), f"{interval} −", f"{interval} +",
-                 _("Score"), _("Position"), _("How it works")],
+                 _("Score"), _("Advice"), _("How it works"), _("Expected gain in the grade"),
+                 f"{interval} −", f"{interval} +", _("Target")],
                 (
                     [
                         p.rank, data.driver_labels[p.name], p.share,
                         *data.drivers.intervals.get(p.name, (None, None)), p.performance,
-                        figures.position_label(p.quadrant),
+                        figures.position_label(p.label),
                         _effect(data.drivers.asymmetry[p.name].kind)
                         if p.name in data.drivers.asymmetry
                         else "",
+                        p.expected_gain, p.expected_gain_low, p.expected_gain_high, p.target,
                     ]
                     for p in data.drivers.priorities
                 ),
-                {3: SHARE, 4: SHARE, 5: SHARE, 6: GRADE},
+                {3: SHARE, 4: SHARE, 5: SHARE, 6: GRADE, 9: "0.00", 10: "0.00", 11: "0.00",
+                 12: GRADE},
             )  # fmt: skip
         if data.reachability:
             _sheet(

@@ -1,6 +1,6 @@
 """The manager's 'what to improve first' page on generated data with known effects."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -10,6 +10,7 @@ from scipy import stats
 
 from klantpeil.core.tenancy import tenant
 from klantpeil.demo.generate import generate
+from klantpeil.instruments.models import Driver
 from klantpeil.organisations.models import Organisation
 
 
@@ -184,3 +185,120 @@ def test_the_benchmark_page_shows_the_sector_spread_and_the_own_place(manager_on
     spec = response.context["spec"]["data"]["values"]
     assert {p["row"] for p in spec} == {label for label, _ in response.context["shown"]}
     assert set(spec[0]) == {"row", "q1", "median", "q3", "own"}  # no peer's own figure
+
+
+def _independent_rows(org, drivers):
+    """The grade and each driver's item mean per complete response, straight from the answers."""
+    from collections import defaultdict
+
+    from klantpeil.collection.models import Answer
+
+    with tenant(org):
+        answers = Answer.objects.filter(
+            number__isnull=False,
+            measurement__superseded_at=None,
+            measurement__instrument_version__instrument__key="customer-survey",
+            measurement__occurred_at__date__gte=timezone.localdate() - timedelta(days=365),
+        ).values_list("measurement_id", "question__key", "question__driver", "number")
+        by_response = defaultdict(lambda: defaultdict(list))
+        for measurement, key, driver, number in answers:
+            by_response[measurement]["grade" if key == "overall_grade" else driver].append(number)
+    rows = [
+        [r["grade"][0], *(np.mean(r[d]) for d in drivers)]
+        for r in by_response.values()
+        if r["grade"] and all(r[d] for d in drivers)
+    ]
+    return np.array(rows)
+
+
+@pytest.mark.django_db
+def test_one_priority_model_on_the_overview_the_drivers_page_the_api_and_the_report(
+    manager_on_demo,
+):
+    from django.template.defaultfilters import floatformat
+
+    from klantpeil.accounts.services import issue_api_token
+    from klantpeil.analytics.periods import parse_period
+    from klantpeil.analytics.selectors import driver_report
+    from klantpeil.collection.selectors import MeasurementFilter
+    from klantpeil.metrics.priority import LABELS
+    from klantpeil.reports.content import gather
+
+    client, org = manager_on_demo
+    response = client.get(f"/app/{org.slug}/drivers/", HTTP_ACCEPT_LANGUAGE="en")
+    report = response.context["report"]
+    ranked = report.priorities
+    top = ranked[0]
+    # Ranked by expected gain, labels from the same model; the first is never "keep up".
+    assert [p.rank for p in ranked] == list(range(1, len(ranked) + 1))
+    assert [p.expected_gain for p in ranked] == sorted(p.expected_gain for p in ranked)[::-1]
+    assert {p.label for p in ranked} <= set(LABELS) and top.label == "focus_here"
+    assert all(p.expected_gain_low < p.expected_gain < p.expected_gain_high for p in ranked)
+    # The gain of a driver without a threshold is its OLS slope times its rise to the target,
+    # recomputed here from the answers with numpy's least squares.
+    names = [d.name for d in report.analysis.drivers]
+    rows = _independent_rows(org, names)
+    assert len(rows) == report.analysis.n
+    design = np.column_stack([np.ones(len(rows)), rows[:, 1:]])
+    slopes = np.linalg.lstsq(design, rows[:, 0], rcond=None)[0][1:]
+    for p in ranked:
+        j = names.index(p.name)
+        assert p.performance == pytest.approx(rows[:, j + 1].mean(), abs=1e-9)
+        assert p.target == pytest.approx(min(p.performance + 1, 10), abs=1e-12)
+        if not p.dissatisfier:
+            rise = p.target - p.performance
+            assert p.expected_gain == pytest.approx(slopes[j] * rise, abs=1e-9)
+    # The demo's waiting time is the dissatisfier: it gains less than its slope says.
+    waiting = next(p for p in ranked if p.name == "waiting_time")
+    assert waiting.dissatisfier and waiting.threshold == 5.5
+    assert waiting.expected_gain < slopes[names.index("waiting_time")]
+    headline = (
+        f"Improve first: <strong>{dict(Driver.choices)[top.name]}</strong> — "
+        f"+{floatformat(top.expected_gain, 2)} grade points "
+        f"({floatformat(top.expected_gain_low, 2)} to {floatformat(top.expected_gain_high, 2)})"
+        " if it rises from "
+        f"{floatformat(top.performance, 1)} to {floatformat(top.target, 1)}."
+    )
+    assert headline in response.content.decode()
+    # The overview says the same, from the same model.
+    overview = client.get(f"/app/{org.slug}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert overview.context["first"] == top
+    assert headline in overview.content.decode()
+    # The API: the same drivers in priority order, the new fields in the asked order.
+    secret = issue_api_token(organisation=org, name="bi").secret
+    body = client.get("/api/v1/drivers", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
+    assert [d["name"] for d in body["drivers"]] == [p.name for p in ranked]
+    first = body["drivers"][0]
+    keys = list(first)
+    assert keys.index("expected_gain") < keys.index("expected_gain_low")
+    assert keys.index("expected_gain_low") < keys.index("expected_gain_high")
+    assert keys.index("expected_gain_high") < keys.index("target") < keys.index("priority")
+    assert first["expected_gain"] == pytest.approx(top.expected_gain, abs=1e-12)
+    assert (first["priority"], first["label"], first["target"]) == (1, top.label, top.target)
+    assert first["share"] == next(d.share for d in report.analysis.drivers if d.name == top.name)
+    # The report's summary for a year names the year's first priority the same way.
+    today = timezone.localdate()  # a year with at least six months of the demo's data
+    quarter = str(today.year if today.month >= 7 else today.year - 1)
+    with tenant(org):
+        data = gather(parse_period(quarter), lang="en")
+        expected = driver_report(MeasurementFilter(period=quarter), share_intervals=False)
+    first_q = expected.priorities[0]
+    assert data.drivers.priorities[0] == first_q
+    line = next(line for line in data.summary if line.startswith("Improve first"))
+    assert line.startswith(f"Improve first: {dict(Driver.choices)[first_q.name]} — +")
+    assert f"{first_q.expected_gain:.2f}" in line
+
+
+@pytest.mark.django_db
+def test_the_page_says_why_a_driver_is_missing(manager_on_demo):
+    client, org = manager_on_demo
+    page = client.get(f"/app/{org.slug}/drivers/", HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    assert "IVR menu is not analysed here: it is asked about phone contacts only." in text
+    assert [(m.name, m.reason) for m in page.context["report"].missing] == [
+        ("ivr_menu", "phone_only")
+    ]
+    phone = client.get(f"/app/{org.slug}/drivers/?channel=phone", HTTP_ACCEPT_LANGUAGE="en")
+    assert "ivr_menu" in {p.name for p in phone.context["report"].priorities}
+    assert phone.context["report"].missing == []
+    assert "is not analysed here" not in phone.content.decode()

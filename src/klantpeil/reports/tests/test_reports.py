@@ -119,6 +119,25 @@ def test_the_workbook_holds_the_tables_with_the_figures_of_the_answers(demo, tmp
     assert [row[0] for row in drivers] == list(range(1, len(drivers) + 1))
     # Shapley shares divide the explained variance among the drivers: they add up to 1.
     assert sum(row[2] for row in drivers) == pytest.approx(1, abs=1e-9)
+    # The priority model's columns: ranked by expected gain, each inside its interval,
+    # and the summary's headline names the first with its gain.
+    header = [cell.value for cell in book["Drivers"][1]]
+    assert header[6] == "Advice"
+    assert header[8:] == [
+        "Expected gain in the grade",
+        "95% interval −",
+        "95% interval +",
+        "Target",
+    ]
+    gains = [row[8] for row in drivers]
+    assert gains == sorted(gains, reverse=True)
+    assert all(row[9] < row[8] < row[10] and row[11] == min(row[5] + 1, 10) for row in drivers)
+    assert drivers[0][6] == "Concentrate here"
+    gain = str(Decimal(repr(drivers[0][8])).quantize(Decimal("0.01"), ROUND_HALF_UP))
+    lines = [row[0] for row in book["Summary"].iter_rows(values_only=True) if row and row[0]]
+    assert any(
+        line.startswith(f"Improve first: {drivers[0][1]} — +{gain} grade points") for line in lines
+    )
     # Social media: the customers' own posts started in the quarter, and how many of them
     # the organisation answered, counted straight from the stored posts.
     with tenant(demo):

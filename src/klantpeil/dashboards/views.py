@@ -19,6 +19,8 @@ from klantpeil.analytics.reachability import KPI_BASE
 from klantpeil.analytics.selectors import (
     MIN_RESPONSES,
     PHONE_PROTOCOL,
+    SURVEY,
+    TARGET,
     channel_changes,
     channel_kpis,
     counts_per_channel_and_month,
@@ -231,6 +233,9 @@ def drivers(request: HttpRequest, org: str) -> HttpResponse:
             "matrix": figures.priority_matrix(report, labels) if report else None,
             "advice": {label: figures.position_label(label) for label in figures.QUADRANTS},
             "minimum": MIN_RESPONSES,
+            "drilldown": drilldown_url(
+                org, context["filters"].current, instrument=SURVEY, answered=TARGET
+            ),
         },
     )
 

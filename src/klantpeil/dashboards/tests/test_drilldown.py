@@ -58,3 +58,12 @@ def test_the_list_keeps_its_filters_when_paging_and_names_what_it_cannot_honour(
     assert "there is no instrument nope" in bad
     assert "there is no question no-such-point" in bad
     assert 'id="measurement-count"' not in bad  # no unfiltered list instead
+
+
+@pytest.mark.django_db
+def test_the_drivers_page_links_to_the_responses_it_rests_on(manager):
+    client, org = manager
+    response = client.get(f"/app/{org.slug}/drivers/?channel=phone", HTTP_ACCEPT_LANGUAGE="en")
+    report, link = response.context["report"], response.context["drilldown"]
+    assert "channel=phone" in link and "instrument=customer-survey" in link
+    assert _listed(client, link) == report.responses

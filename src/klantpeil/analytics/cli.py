@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from klantpeil.analytics.drivers import METHODS, Moments, analyse
+from klantpeil.dataio.limits import LOCAL_FILE_LIMITS
 from klantpeil.dataio.reading import FileProblem, Table, cell_text, read_table
 
 
@@ -54,7 +55,7 @@ def drivers_from_file(path: str, target: str, drivers: list[str] | None, method:
     if not file.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        table = read_table(file.read_bytes(), file.name)
+        table = read_table(file.read_bytes(), file.name, LOCAL_FILE_LIMITS)
     except FileProblem as exc:
         raise InputError(str(exc)) from None
     numeric = numeric_columns(table)
@@ -214,7 +215,7 @@ def _read(path: str) -> Table:
     if not file.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        return read_table(file.read_bytes(), file.name)
+        return read_table(file.read_bytes(), file.name, LOCAL_FILE_LIMITS)
     except FileProblem as exc:
         raise InputError(str(exc)) from None
 

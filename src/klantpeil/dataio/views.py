@@ -16,11 +16,12 @@ from klantpeil.accounts.services import issue_api_token, revoke_api_token
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dataio.exports import AnonymousExportError, export_rows, write_csv, write_xlsx
 from klantpeil.dataio.imports import Mapping, import_measurements
-from klantpeil.dataio.reading import FileProblem
+from klantpeil.dataio.limits import UPLOAD_LIMITS
+from klantpeil.dataio.reading import FileProblem, check_size
 from klantpeil.instruments.selectors import instruments
 from klantpeil.organisations.models import ChannelKind
 
-MAX_UPLOAD = 50 * 1024 * 1024
+MAX_UPLOAD = UPLOAD_LIMITS.max_bytes
 
 
 def _instrument_choices() -> list[tuple[str, str]]:
@@ -74,23 +75,38 @@ def import_view(request: HttpRequest, org: str) -> HttpResponse:
         upload = form.cleaned_data["file"]
         mapping = None
         try:
-            if upload.size > MAX_UPLOAD:
-                raise FileProblem(_("%(name)s: larger than 50 MB") % {"name": upload.name})
-            if form.cleaned_data["mapping"]:
-                mapping = Mapping.from_json(
-                    form.cleaned_data["mapping"].read().decode("utf-8-sig"),
-                    form.cleaned_data["mapping"].name,
-                )
-        except (FileProblem, UnicodeDecodeError) as exc:
-            form.add_error("mapping", str(exc))
+            # The size before a byte is read; the other limits while the file is read.
+            check_size(upload.size, upload.name)
+        except FileProblem as exc:
+            form.add_error("file", str(exc))
         else:
-            report = import_measurements(
-                data=upload.read(),
-                name=upload.name,
-                instrument=form.cleaned_data["instrument"],
-                mapping=mapping,
-                dry_run=form.cleaned_data["dry_run"],
-            )
+            try:
+                if form.cleaned_data["mapping"]:
+                    mapping_file = form.cleaned_data["mapping"]
+                    check_size(mapping_file.size, mapping_file.name)
+                    mapping = Mapping.from_json(
+                        mapping_file.read().decode("utf-8-sig"), mapping_file.name
+                    )
+            except FileProblem as exc:
+                form.add_error("mapping", str(exc))
+            except UnicodeDecodeError as exc:
+                form.add_error(
+                    "mapping",
+                    _("%(name)s: not UTF-8 text (%(reason)s at byte %(position)s)")
+                    % {
+                        "name": form.cleaned_data["mapping"].name,
+                        "reason": exc.reason,
+                        "position": exc.start,
+                    },
+                )
+            else:
+                report = import_measurements(
+                    data=upload.read(),
+                    name=upload.name,
+                    instrument=form.cleaned_data["instrument"],
+                    mapping=mapping,
+                    dry_run=form.cleaned_data["dry_run"],
+                )
     return render(
         request,
         "dataio/import.html",

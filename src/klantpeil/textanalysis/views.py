@@ -24,7 +24,7 @@ from klantpeil.organisations.models import ChannelKind, Unit
 from klantpeil.textanalysis import charts, selectors, services
 from klantpeil.textanalysis.highlight import segments
 from klantpeil.textanalysis.models import COMMENT_DRIVERS, Sentiment
-from klantpeil.textanalysis.social_import import SocialImportError
+from klantpeil.textanalysis.social_import import SocialImportError, check_social_size
 
 PAGE_SIZE = 25
 LANGUAGE_NAMES = {
@@ -171,6 +171,7 @@ def social_page(request: HttpRequest, org: str) -> HttpResponse:
             upload = form.cleaned_data["file"]
             handles = [h.strip() for h in form.cleaned_data["handles"].split(",") if h.strip()]
             try:
+                check_social_size(upload.size)  # before a byte is read
                 result = services.import_social_posts(
                     data=upload.read(), filename=upload.name, own_handles=handles
                 )

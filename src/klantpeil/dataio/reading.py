@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -203,10 +205,59 @@ def _unpacked_size(data: bytes, name: str, limits: Limits) -> None:
         )
 
 
+_ROW_START = re.compile(rb"<row[\s>]")
+_VALUE = re.compile(rb"<v[\s>]|<is[\s>]")
+
+
+def _count_rows_before_parsing(data: bytes, name: str, limits: Limits) -> None:
+    """Count each sheet's rows that hold a value in its raw XML, a hundred times faster
+    than parsing it, and refuse a sheet with too many before anything is parsed.
+
+    A small file can unpack into 200,000 rows that take a minute to parse, and openpyxl
+    reads every sheet without a declared size to its end as it opens the file. Only
+    rows with a value count (Excel also writes formatted empty rows); a sheet written
+    with prefixed tags is not counted here and meets the same limit while it is read.
+    """
+    if limits.max_rows is None:
+        return
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for part in archive.namelist():
+            if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
+                continue
+            rows, carry = 0, b""
+            with archive.open(part) as stream:
+                while True:
+                    chunk = stream.read(1 << 20)
+                    pieces = _ROW_START.split(carry + chunk)
+                    # The last row may go on in the next chunk: kept back, still a row.
+                    carry = b"<row>" + pieces.pop() if chunk and len(pieces) > 1 else b""
+                    rows += sum(1 for piece in pieces[1:] if _VALUE.search(piece))
+                    if rows > limits.max_rows + 1:  # the header row is not a data row
+                        raise FileProblem.at(
+                            name,
+                            _("a sheet (%(part)s) holds over %(limit)s data rows; split the file")
+                            % {
+                                "part": part.removeprefix("xl/worksheets/"),
+                                "limit": f"{limits.max_rows:,}",
+                            },
+                        )
+                    if not chunk:
+                        break
+
+
 def _read_xlsx(data: bytes, name: str, limits: Limits) -> Table:
     from openpyxl import load_workbook
 
     _unpacked_size(data, name, limits)
+    # Before openpyxl opens it: opening alone reads a sheet without a <dimension> to its end.
+    try:
+        _count_rows_before_parsing(data, name, limits)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError, EOFError):
+        # A damaged part, an unknown compression, a password: openpyxl cannot read it either.
+        raise FileProblem(
+            _("%(name)s: not a readable XLSX file (%(error)s)")
+            % {"name": name, "error": "BadZipFile"}
+        ) from None
     collected = _Rows(name, limits)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -13,7 +13,6 @@ import csv
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -189,7 +188,7 @@ def _unpacked_size(data: bytes, name: str, limits: Limits) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+    except Exception:  # zipfile raises many kinds for a damaged directory (found by fuzzing)
         raise FileProblem(
             _("%(name)s: not a readable XLSX file (%(error)s)")
             % {"name": name, "error": "BadZipFile"}
@@ -252,8 +251,11 @@ def _read_xlsx(data: bytes, name: str, limits: Limits) -> Table:
     # Before openpyxl opens it: opening alone reads a sheet without a <dimension> to its end.
     try:
         _count_rows_before_parsing(data, name, limits)
-    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError, EOFError):
-        # A damaged part, an unknown compression, a password: openpyxl cannot read it either.
+    except FileProblem:
+        raise
+    except Exception:
+        # A damaged part, an unknown compression, a password, a bad offset (zipfile raises
+        # many kinds, found by fuzzing): openpyxl could not read it either.
         raise FileProblem(
             _("%(name)s: not a readable XLSX file (%(error)s)")
             % {"name": name, "error": "BadZipFile"}

@@ -84,8 +84,13 @@ def zip_bomb_xlsx(rows: int = 200_000) -> bytes:
 
 
 def sparse_sheet_xlsx() -> bytes:
-    """A sheet that claims 16,384 columns and a million rows but holds four cells."""
-    return xlsx([["occurred_at", "overall_grade"], ["14-09-2026", 8]], dimension="A1:XFD1048576")
+    """A valid customer-survey row in a sheet that claims 16,384 columns and a million
+    rows (openpyxl would pad every row to the claimed width)."""
+    from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_FORM
+
+    header = ["occurred_at", "channel", *CUSTOMER_SURVEY_FORM]
+    row = ["14-09-2026 10:30", "email", *CUSTOMER_SURVEY_FORM.values()]
+    return xlsx([header, row], dimension="A1:XFD1048576")
 
 
 def long_cell_csv(characters: int = 140_000) -> bytes:

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -14,9 +15,10 @@ from klantpeil.accounts.models import ApiToken, TokenScope
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
 from klantpeil.accounts.services import issue_api_token, revoke_api_token
 from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.core import numbers
 from klantpeil.dataio.exports import AnonymousExportError, export_rows, write_csv, write_xlsx
 from klantpeil.dataio.imports import Mapping, import_measurements
-from klantpeil.dataio.limits import UPLOAD_LIMITS
+from klantpeil.dataio.limits import UPLOAD_LIMITS, megabytes
 from klantpeil.dataio.reading import FileProblem, check_size
 from klantpeil.instruments.selectors import instruments
 from klantpeil.organisations.models import ChannelKind
@@ -24,12 +26,25 @@ from klantpeil.organisations.models import ChannelKind
 MAX_UPLOAD = UPLOAD_LIMITS.max_bytes
 
 
+def _upload_hint() -> str:
+    return _("At most {size}, {rows} rows and {characters} characters in one cell.").format(
+        size=megabytes(UPLOAD_LIMITS.max_bytes),
+        rows=numbers.decimal(UPLOAD_LIMITS.max_rows, 0),
+        characters=numbers.decimal(UPLOAD_LIMITS.max_cell_chars, 0),
+    )
+
+
+# Shown under every upload field, in the reader's language: the limits the file is
+# held to while it is read.
+UPLOAD_HINT = lazy(_upload_hint, str)()
+
+
 def _instrument_choices() -> list[tuple[str, str]]:
     return [(i.key, i.name) for i in instruments()]
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("CSV or XLSX file"))
+    file = forms.FileField(label=gettext_lazy("CSV or XLSX file"), help_text=UPLOAD_HINT)
     instrument = forms.ChoiceField(label=gettext_lazy("Instrument"), initial="customer-survey")
     mapping = forms.FileField(label=gettext_lazy("Column mapping (JSON, optional)"), required=False)
     dry_run = forms.BooleanField(label=gettext_lazy("Only check, import nothing"), required=False)

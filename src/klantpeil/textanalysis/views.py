@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
 from klantpeil.analytics.periods import parse_period
 from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.dataio.views import UPLOAD_HINT
 from klantpeil.organisations.models import ChannelKind, Unit
 from klantpeil.textanalysis import charts, selectors, services
 from klantpeil.textanalysis.highlight import segments
@@ -149,7 +150,7 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
 
 
 class SocialImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("Export file (CSV or X JSON)"))
+    file = forms.FileField(label=gettext_lazy("Export file (CSV or X JSON)"), help_text=UPLOAD_HINT)
     handles = forms.CharField(
         label=gettext_lazy("The organisation's own accounts (comma-separated)"),
         required=False,

@@ -26,7 +26,7 @@ import os
 from datetime import datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from klantpeil.analytics.calibration import CalibrationError, agreement_from_table
@@ -151,6 +151,7 @@ def test_xlsx_reading_gives_a_table_or_a_file_problem(data):
         ).map(json.dumps),
     )
 )
+@example(text=hostile.HUGE_NUMBER_MAPPING.decode())
 def test_a_mapping_is_read_or_refused_with_a_file_problem(text):
     try:
         mapping = Mapping.from_json(text, "mapping.json")
@@ -218,6 +219,7 @@ def social_csv_files(draw) -> bytes:
 
 @FUZZ
 @given(data=st.one_of(st.binary(max_size=300), x_documents()))
+@example(data=hostile.HOSTILE_SOCIAL["number of 5,000 digits"])
 def test_an_x_json_export_gives_posts_or_a_social_import_error(data):
     try:
         records = XJsonAdapter().parse(data, own_handles=["gemeente"])
@@ -361,6 +363,8 @@ def test_the_attackers_files_are_refused_by_their_parsers_naming_the_place():
         with pytest.raises(FileProblem, match=r"^mapping\.json: "):
             Mapping.from_json(json.dumps(mapping), "mapping.json")
             pytest.fail(f"{label} was accepted")
+    with pytest.raises(FileProblem, match="Exceeds the limit"):
+        Mapping.from_json(hostile.HUGE_NUMBER_MAPPING.decode(), "mapping.json")
     expected = {
         "missing id": "post 1, id: missing (got None)",
         "numeric date": "post 1 (id 1), created_at: 1772438400 is not a date and time",
@@ -369,6 +373,9 @@ def test_the_attackers_files_are_refused_by_their_parsers_naming_the_place():
         "id too long": "post 1 (id 9999999999999999999999999999999999999999), id: 500 characters, "
         "more than 120",
         "nested too deeply": "not JSON that can be read: nested too deeply",
+        "number of 5,000 digits": "not JSON that can be read: Exceeds the limit (4300 digits)",
+        "year 9999": "post 1 (id 1), created_at: '9999-12-31T23:30:00Z': a post from between "
+        "1990 and 2100",
         "bad bytes csv": "not UTF-8 or Windows-1252 text (byte 0x81 at position 45)",
         "long cell csv": "line 2, column 'text': a cell of 140,000 characters, more than 32,767",
         "empty id csv": "line 2, id: empty (every post needs its own id)",

@@ -99,6 +99,11 @@ class Mapping:
             raise FileProblem(
                 _("%(name)s: not valid JSON (nested too deeply)") % {"name": name}
             ) from None
+        except ValueError as exc:  # a number of more than 4,300 digits
+            raise FileProblem(
+                _("%(name)s: not valid JSON (line %(line)s: %(reason)s)")
+                % {"name": name, "line": "?", "reason": str(exc).split(":")[0]}
+            ) from None
         columns = data.get("columns", {}) if isinstance(data, dict) else None
         if not isinstance(columns, dict):
             raise FileProblem(f'{name}: expected {{"columns": {{"File column": "question_key"}}}}')

@@ -74,6 +74,7 @@ _TRUE = {"1", "yes", "ja", "true", "waar", "y", "j"}
 
 # The longest values a post's fields are stored with (textanalysis.models.SocialPost).
 MAX_ID, MAX_AUTHOR, MAX_PLATFORM = 120, 120, 30
+FIRST_POST_YEAR, LAST_POST_YEAR = 1990, 2100
 
 
 def parse_moment(text: str) -> datetime:
@@ -93,9 +94,16 @@ def parse_moment(text: str) -> datetime:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=AMSTERDAM)
         try:
-            return moment.astimezone(UTC)
+            moment = moment.astimezone(UTC)
         except OverflowError:  # 0001-01-01T00:00+01:00 lies before the year 1 in UTC
             break
+        # Pages show posts in Dutch time: 9999-12-31 23:30 UTC has none. No post is
+        # older than the web or from the next century.
+        if FIRST_POST_YEAR <= moment.year <= LAST_POST_YEAR:
+            return moment
+        raise SocialImportError(
+            f"{text!r}: a post from between {FIRST_POST_YEAR} and {LAST_POST_YEAR}, please"
+        )
     raise SocialImportError(f"{text!r} is not a date and time (use 2026-03-01T09:30:00+01:00)")
 
 
@@ -254,6 +262,10 @@ class XJsonAdapter:
             raise SocialImportError(f"not JSON: {exc}") from None
         except RecursionError:
             raise SocialImportError("not JSON that can be read: nested too deeply") from None
+        except ValueError as exc:  # a number of more than 4,300 digits
+            raise SocialImportError(
+                f"not JSON that can be read: {str(exc).split(':')[0]}"
+            ) from None
         if not isinstance(document, dict) or not isinstance(document.get("data"), list):
             raise SocialImportError('expected an X API v2 document with a "data" list')
         items = document["data"]

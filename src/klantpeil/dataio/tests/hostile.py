@@ -113,6 +113,8 @@ WRONG_TYPE_MAPPINGS = {
     "values a string": {"values": "unit"},
     "a list": [1, 2, 3],
 }
+# A number longer than Python reads from text (4,300 digits) where a name belongs.
+HUGE_NUMBER_MAPPING = b'{"columns": {"Datum": ' + b"9" * 5000 + b"}}"
 
 
 def mapping_bytes(mapping: object) -> bytes:
@@ -134,6 +136,8 @@ HOSTILE_SOCIAL = {
     "year 1 at +14:00": _x({"id": "1", "text": "hoi", "created_at": "0001-01-01T00:00:00+14:00"}),
     "id too long": _x({"id": "9" * 500, "text": "hoi", "created_at": "2026-03-02T08:00:00Z"}),
     "nested too deeply": b"[" * 100_000,
+    "number of 5,000 digits": b'{"data": [{"id": ' + b"1" * 5000 + b"}]}",
+    "year 9999": _x({"id": "1", "text": "hoi", "created_at": "9999-12-31T23:30:00Z"}),
     "bad bytes csv": b"id,created at,text\n1,2026-03-02T08:00:00Z,caf\x81\x8d\n",
     "long cell csv": b"id,created at,text\n1,2026-03-02T08:00:00Z," + b"x" * 140_000 + b"\n",
     "empty id csv": b"id,created at,text\n,2026-03-02T08:00:00Z,hoi\n",

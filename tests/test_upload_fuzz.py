@@ -23,6 +23,7 @@ import csv
 import io
 import json
 import os
+import time
 from datetime import datetime
 
 import pytest
@@ -355,6 +356,10 @@ def test_the_attackers_files_are_refused_by_their_parsers_naming_the_place():
     assert str(long_cell.value) == (
         "long.csv, row 2, column 'comment': a cell of 140,000 characters, more than 32,767"
     )
+    started = time.monotonic()  # the delimiter sniffer is quadratic in its sample
+    with pytest.raises(FileProblem, match="more than 1,000 columns"):
+        read_table(b'a,"' + b',"' * 25_000, "quotes.csv")
+    assert time.monotonic() - started < 5
     with pytest.raises(FileProblem, match="not UTF-8 or Windows-1252"):
         read_table(hostile.bad_bytes_csv(), "bytes.csv")
     with pytest.raises(FileProblem, match=r"sheet1\.xml\) holds over 50,000 data rows"):

@@ -41,7 +41,7 @@ def test_the_committed_openapi_document_is_valid_openapi_3_1():
     validate(document)  # raises with the path to the first invalid part
 
 
-def test_the_committed_openapi_document_is_what_the_code_generates(db):
+def test_the_committed_openapi_document_is_what_the_code_generates():
     generated = render(generated_document())
     committed = committed_text()
     if committed != generated:

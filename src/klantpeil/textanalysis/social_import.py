@@ -180,7 +180,7 @@ class CsvAdapter:
             raise SocialImportError(f"line 1: not readable as CSV ({exc})") from None
         header: dict[str, int] = {}
         for index, name in enumerate(fieldnames):
-            header.setdefault(name.strip().lower(), index)
+            header[name.strip().lower()] = index  # the last of a repeated name, as before
         columns = {
             field: next((header[a] for a in aliases if a in header), None)
             for field, aliases in _ALIASES.items()

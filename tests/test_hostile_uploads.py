@@ -178,6 +178,8 @@ def test_a_social_export_over_the_row_limit_is_refused_before_any_post_is_annota
 def test_calibration_answers_hostile_files_with_a_400_and_the_reason(manager):
     client, _ = manager
     url = "/app/alpha/fieldwork/calibration/"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Hoogstens 50 MB, 50.000 rijen en 32.767 tekens in één cel." in page
     cases = {
         "long.csv": (hostile.long_cell_csv(), "long.csv, row 2, column 'comment': a cell of"),
         "bytes.csv": (hostile.bad_bytes_csv(), "bytes.csv: not UTF-8 or Windows-1252 text"),

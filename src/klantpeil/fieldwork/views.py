@@ -19,6 +19,7 @@ from klantpeil.analytics.reachability import Kpi
 from klantpeil.collection.respondent import asked_questions, form_items, posted_answers
 from klantpeil.collection.services import MeasurementError
 from klantpeil.dataio.reading import FileProblem, check_size, read_table
+from klantpeil.dataio.views import UPLOAD_HINT
 from klantpeil.fieldwork import selectors, services
 from klantpeil.fieldwork.forms import PROTOCOL_CHANNEL, CallbackForm, StudyForm
 from klantpeil.instruments.selectors import latest_version
@@ -255,6 +256,6 @@ def calibration(request: HttpRequest, org: str) -> HttpResponse:
     return render(
         request,
         "fieldwork/calibration.html",
-        {"report": report, "error": error},
+        {"report": report, "error": error, "upload_hint": UPLOAD_HINT},
         status=400 if error else 200,
     )

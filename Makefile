@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test install lint format messages serve check assets
+.PHONY: demo test install lint format messages serve check assets openapi
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -37,3 +37,8 @@ messages: install
 assets:
 	npm ci --no-audit --no-fund
 	bash scripts/vendor-assets.sh
+
+# Regenerate the committed API contract (src/klantpeil/api/openapi.json) after changing a
+# route, a parameter or an output schema; tests/test_openapi_contract.py checks it.
+openapi: install
+	$(VENV)/bin/klantpeil manage openapi

@@ -392,6 +392,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from klantpeil.core.tenancy import tenant
     from klantpeil.dataio.imports import Mapping, import_measurements
+    from klantpeil.dataio.limits import LOCAL_FILE_LIMITS
     from klantpeil.dataio.reading import FileProblem
 
     organisation = _organisation_or_exit(args.org)
@@ -419,6 +420,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             mapping=mapping,
             progress=bar.update,
             dry_run=args.dry_run,
+            limits=LOCAL_FILE_LIMITS,  # the operator's own file: no upload size or row limit
         )
     if not report.ok:
         print(

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from klantpeil.analytics.drivers import METHODS, Moments, analyse, ranked_priorities
+from klantpeil.dataio.limits import LOCAL_FILE_LIMITS
 from klantpeil.dataio.reading import FileProblem, Table, cell_text, read_table
 
 
@@ -56,7 +57,7 @@ def drivers_from_file(
     if not file.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        table = read_table(file.read_bytes(), file.name)
+        table = read_table(file.read_bytes(), file.name, LOCAL_FILE_LIMITS)
     except FileProblem as exc:
         raise InputError(str(exc)) from None
     numeric = numeric_columns(table)
@@ -253,7 +254,7 @@ def _read(path: str) -> Table:
     if not file.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        return read_table(file.read_bytes(), file.name)
+        return read_table(file.read_bytes(), file.name, LOCAL_FILE_LIMITS)
     except FileProblem as exc:
         raise InputError(str(exc)) from None
 

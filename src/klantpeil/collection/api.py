@@ -33,7 +33,11 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class Filters(Schema):
-    period: str | None = Field(None, description="2026-09, 2026-Q3 or 2026", examples=["2026-Q3"])
+    # One "example", not "examples": ninja copies the field's examples onto the query
+    # parameter, where OpenAPI 3.1 wants a map of named examples, not a list.
+    period: str | None = Field(
+        None, description="2026-09, 2026-Q3 or 2026", json_schema_extra={"example": "2026-Q3"}
+    )
     since: IsoDate | None = Field(None, description="first day (inclusive)")
     until: IsoDate | None = Field(None, description="last day (inclusive)")
     channel: str | None = Field(None, description="channel kind, e.g. phone")

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from klantpeil.collection.ingest import BatchError, ingest_measurements
 from klantpeil.collection.models import Source
+from klantpeil.dataio.limits import UPLOAD_LIMITS, Limits
 from klantpeil.dataio.reading import FileProblem, Table, cell_text, parse_moment, read_table
 from klantpeil.instruments.models import Instrument
 from klantpeil.instruments.selectors import latest_version
@@ -77,16 +78,77 @@ class Mapping:
 
     @classmethod
     def from_json(cls, text: str, name: str = "mapping") -> Mapping:
+        """A mapping from its JSON text; ``FileProblem`` names what is wrong and where.
+
+        Every name and value must be text: a number or a list where a column name or
+        a value belongs is refused here, not found later as a server error.
+        """
+        if len(text) > UPLOAD_LIMITS.max_mapping_chars:
+            raise FileProblem(
+                _("%(name)s: a mapping file is at most %(limit)s characters")
+                % {"name": name, "limit": f"{UPLOAD_LIMITS.max_mapping_chars:,}"}
+            )
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise FileProblem(f"{name}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-        if not isinstance(data, dict) or not isinstance(data.get("columns", {}), dict):
+            raise FileProblem(
+                _("%(name)s: not valid JSON (line %(line)s: %(reason)s)")
+                % {"name": name, "line": exc.lineno, "reason": exc.msg}
+            ) from None
+        except RecursionError:  # "[[[[…" nested deeper than the parser goes
+            raise FileProblem(
+                _("%(name)s: not valid JSON (nested too deeply)") % {"name": name}
+            ) from None
+        except ValueError as exc:  # a number of more than 4,300 digits
+            raise FileProblem(
+                _("%(name)s: not valid JSON (line %(line)s: %(reason)s)")
+                % {"name": name, "line": "?", "reason": str(exc).split(":")[0]}
+            ) from None
+        columns = data.get("columns", {}) if isinstance(data, dict) else None
+        if not isinstance(columns, dict):
             raise FileProblem(f'{name}: expected {{"columns": {{"File column": "question_key"}}}}')
         values = data.get("values", {})
         if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
             raise FileProblem(f'{name}: "values" maps a key to {{"file value": "value"}}')
-        return cls(columns=dict(data.get("columns", {})), values=values)
+        for column, key in columns.items():
+            if not isinstance(key, str):
+                raise FileProblem(
+                    _('%(name)s: "columns" → %(column)s: a question key is text, not %(value)s')
+                    % {"name": name, "column": json.dumps(column), "value": json.dumps(key)[:80]},
+                    column=column,
+                )
+        for key, translation in values.items():
+            for given, value in translation.items():
+                if not isinstance(value, str):
+                    raise FileProblem(
+                        _('%(name)s: "values" → %(key)s → %(given)s: text expected, not %(value)s')
+                        % {
+                            "name": name,
+                            "key": json.dumps(key),
+                            "given": json.dumps(given),
+                            "value": json.dumps(value)[:80],
+                        },
+                        column=key,
+                    )
+        texts = [*columns, *columns.values(), *values]
+        texts += [
+            t for translation in values.values() for pair in translation.items() for t in pair
+        ]
+        for text in texts:
+            if "\x00" in text or not _encodable(text):
+                raise FileProblem(
+                    _("%(name)s: %(text)s is not text that can be stored")
+                    % {"name": name, "text": json.dumps(text)[:80]}
+                )
+        return cls(columns=dict(columns), values=values)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # an unpaired surrogate: "\ud800" is valid JSON
+        return False
+    return True
 
 
 def _target_columns(table: Table, mapping: Mapping, questions: dict, report: ImportReport) -> dict:
@@ -129,13 +191,18 @@ def import_measurements(
     mapping: Mapping | None = None,
     progress: Callable[[int], None] | None = None,
     dry_run: bool = False,
+    limits: Limits = UPLOAD_LIMITS,
 ) -> ImportReport:
-    """Validate every row of the file and, only when all are valid, store them in one go."""
+    """Validate every row of the file and, only when all are valid, store them in one go.
+
+    The file is held to ``limits`` while it is read, before any row is validated.
+    """
     report = ImportReport(name)
     try:
-        table = read_table(data, name)
+        table = read_table(data, name, limits)
     except FileProblem as exc:
-        report.problems.append(ImportProblem(0, "", "", str(exc).removeprefix(f"{name}: ")))
+        reason = exc.reason.removeprefix(f"{name}: ")
+        report.problems.append(ImportProblem(exc.row, exc.column, "", reason))
         return report
     report.rows = len(table.rows)
     try:

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -14,13 +15,28 @@ from klantpeil.accounts.models import ApiToken, TokenScope
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
 from klantpeil.accounts.services import issue_api_token, revoke_api_token
 from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.core import numbers
 from klantpeil.dataio.exports import AnonymousExportError, export_rows, write_csv, write_xlsx
 from klantpeil.dataio.imports import Mapping, import_measurements
-from klantpeil.dataio.reading import FileProblem
+from klantpeil.dataio.limits import UPLOAD_LIMITS, megabytes
+from klantpeil.dataio.reading import FileProblem, check_size
 from klantpeil.instruments.selectors import instruments
 from klantpeil.organisations.models import ChannelKind
 
-MAX_UPLOAD = 50 * 1024 * 1024
+MAX_UPLOAD = UPLOAD_LIMITS.max_bytes
+
+
+def _upload_hint() -> str:
+    return _("At most {size}, {rows} rows and {characters} characters in one cell.").format(
+        size=megabytes(UPLOAD_LIMITS.max_bytes),
+        rows=numbers.decimal(UPLOAD_LIMITS.max_rows, 0),
+        characters=numbers.decimal(UPLOAD_LIMITS.max_cell_chars, 0),
+    )
+
+
+# Shown under every upload field, in the reader's language: the limits the file is
+# held to while it is read.
+UPLOAD_HINT = lazy(_upload_hint, str)()
 
 
 def _instrument_choices() -> list[tuple[str, str]]:
@@ -28,7 +44,7 @@ def _instrument_choices() -> list[tuple[str, str]]:
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("CSV or XLSX file"))
+    file = forms.FileField(label=gettext_lazy("CSV or XLSX file"), help_text=UPLOAD_HINT)
     instrument = forms.ChoiceField(label=gettext_lazy("Instrument"), initial="customer-survey")
     mapping = forms.FileField(label=gettext_lazy("Column mapping (JSON, optional)"), required=False)
     dry_run = forms.BooleanField(label=gettext_lazy("Only check, import nothing"), required=False)
@@ -74,23 +90,38 @@ def import_view(request: HttpRequest, org: str) -> HttpResponse:
         upload = form.cleaned_data["file"]
         mapping = None
         try:
-            if upload.size > MAX_UPLOAD:
-                raise FileProblem(_("%(name)s: larger than 50 MB") % {"name": upload.name})
-            if form.cleaned_data["mapping"]:
-                mapping = Mapping.from_json(
-                    form.cleaned_data["mapping"].read().decode("utf-8-sig"),
-                    form.cleaned_data["mapping"].name,
-                )
-        except (FileProblem, UnicodeDecodeError) as exc:
-            form.add_error("mapping", str(exc))
+            # The size before a byte is read; the other limits while the file is read.
+            check_size(upload.size, upload.name)
+        except FileProblem as exc:
+            form.add_error("file", str(exc))
         else:
-            report = import_measurements(
-                data=upload.read(),
-                name=upload.name,
-                instrument=form.cleaned_data["instrument"],
-                mapping=mapping,
-                dry_run=form.cleaned_data["dry_run"],
-            )
+            try:
+                if form.cleaned_data["mapping"]:
+                    mapping_file = form.cleaned_data["mapping"]
+                    check_size(mapping_file.size, mapping_file.name)
+                    mapping = Mapping.from_json(
+                        mapping_file.read().decode("utf-8-sig"), mapping_file.name
+                    )
+            except FileProblem as exc:
+                form.add_error("mapping", str(exc))
+            except UnicodeDecodeError as exc:
+                form.add_error(
+                    "mapping",
+                    _("%(name)s: not UTF-8 text (%(reason)s at byte %(position)s)")
+                    % {
+                        "name": form.cleaned_data["mapping"].name,
+                        "reason": exc.reason,
+                        "position": exc.start,
+                    },
+                )
+            else:
+                report = import_measurements(
+                    data=upload.read(),
+                    name=upload.name,
+                    instrument=form.cleaned_data["instrument"],
+                    mapping=mapping,
+                    dry_run=form.cleaned_data["dry_run"],
+                )
     return render(
         request,
         "dataio/import.html",

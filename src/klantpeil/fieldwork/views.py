@@ -18,8 +18,8 @@ from klantpeil.analytics.infographic import MEDIA_TYPES
 from klantpeil.analytics.reachability import Kpi
 from klantpeil.collection.respondent import asked_questions, form_items, posted_answers
 from klantpeil.collection.services import MeasurementError
-from klantpeil.dataio.reading import FileProblem, read_table
-from klantpeil.dataio.views import MAX_UPLOAD
+from klantpeil.dataio.reading import FileProblem, check_size, read_table
+from klantpeil.dataio.views import UPLOAD_HINT
 from klantpeil.fieldwork import selectors, services
 from klantpeil.fieldwork.forms import PROTOCOL_CHANNEL, CallbackForm, StudyForm
 from klantpeil.instruments.selectors import latest_version
@@ -247,8 +247,7 @@ def calibration(request: HttpRequest, org: str) -> HttpResponse:
         try:
             if upload is None:
                 raise CalibrationError(_("Choose a CSV or XLSX file."))
-            if upload.size > MAX_UPLOAD:
-                raise CalibrationError(_("%(name)s: larger than 50 MB") % {"name": upload.name})
+            check_size(upload.size, upload.name)  # before a byte is read
             table = read_table(upload.read(), upload.name)
             interval = ("seconds_to_answer", "ivr_options", "callback_hours")
             ordinal = [c for c in table.columns if c.startswith("exp_") or c == "overall_grade"]
@@ -260,6 +259,6 @@ def calibration(request: HttpRequest, org: str) -> HttpResponse:
     return render(
         request,
         "fieldwork/calibration.html",
-        {"report": report, "error": error},
+        {"report": report, "error": error, "upload_hint": UPLOAD_HINT},
         status=400 if error else 200,
     )

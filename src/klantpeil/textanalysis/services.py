@@ -14,7 +14,7 @@ from klantpeil.organisations.models import Organisation
 from klantpeil.textanalysis import selectors
 from klantpeil.textanalysis.models import CommentAnnotation, SocialPost
 from klantpeil.textanalysis.sentiment import Annotation, annotate
-from klantpeil.textanalysis.social_import import PostRecord, adapter_for
+from klantpeil.textanalysis.social_import import PostRecord, SocialImportError, adapter_for
 
 BATCH = 2000
 
@@ -106,7 +106,10 @@ def import_social_posts(
     Raises ``SocialImportError`` (nothing written) when the file cannot be read.
     """
     organisation = require_organisation()
-    records = adapter_for(filename, data).parse(data, own_handles=own_handles)
+    try:
+        records = adapter_for(filename, data).parse(data, own_handles=own_handles)
+    except SocialImportError as exc:  # the file's name in front, as every upload says it
+        raise SocialImportError(f"{filename}: {exc}") from None
     return store_posts(records=records, method=method, organisation=organisation)
 
 

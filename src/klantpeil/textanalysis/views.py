@@ -20,11 +20,12 @@ from django.utils.translation import gettext_lazy
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
 from klantpeil.analytics.periods import parse_period
 from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.dataio.views import UPLOAD_HINT
 from klantpeil.organisations.models import ChannelKind, Unit
 from klantpeil.textanalysis import charts, selectors, services
 from klantpeil.textanalysis.highlight import segments
 from klantpeil.textanalysis.models import COMMENT_DRIVERS, Sentiment
-from klantpeil.textanalysis.social_import import SocialImportError
+from klantpeil.textanalysis.social_import import SocialImportError, check_social_size
 
 PAGE_SIZE = 25
 LANGUAGE_NAMES = {
@@ -149,7 +150,7 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
 
 
 class SocialImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("Export file (CSV or X JSON)"))
+    file = forms.FileField(label=gettext_lazy("Export file (CSV or X JSON)"), help_text=UPLOAD_HINT)
     handles = forms.CharField(
         label=gettext_lazy("The organisation's own accounts (comma-separated)"),
         required=False,
@@ -171,6 +172,7 @@ def social_page(request: HttpRequest, org: str) -> HttpResponse:
             upload = form.cleaned_data["file"]
             handles = [h.strip() for h in form.cleaned_data["handles"].split(",") if h.strip()]
             try:
+                check_social_size(upload.size)  # before a byte is read
                 result = services.import_social_posts(
                     data=upload.read(), filename=upload.name, own_handles=handles
                 )

@@ -273,9 +273,7 @@ def latest_complete_quarter(today: date) -> GridPeriod:
     return quarter_of(date.fromordinal(current.start.toordinal() - 1))
 
 
-def grid_period(
-    start: date | None, end: date | None, *, today: date
-) -> tuple[GridPeriod, bool]:
+def grid_period(start: date | None, end: date | None, *, today: date) -> tuple[GridPeriod, bool]:
     """The grid cell for a requested period [start, end), and whether it was mapped
     (the request was not itself a quarter or year).
 

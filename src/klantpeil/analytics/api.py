@@ -75,6 +75,7 @@ class BenchmarkOut(Schema):
     band: str | None  # bottom, second, third or top quarter against ``sector``
     own_suppressed_by: str | None  # own_min_responses
     rules: dict[str, float]  # min_organisations, min_responses, dominance_share, noise…
+    quantile_method: str  # nearest_rank: each edge rests on one organisation, plus noise
 
 
 def _filters(filters: Filters) -> MeasurementFilter:
@@ -215,6 +216,7 @@ def grade_benchmark(request: HttpRequest, filters: Query[Filters]) -> dict:
         "own_n": cell.own_n,
         "band": cell.band,
         "own_suppressed_by": cell.own_suppressed_by,
+        "quantile_method": "nearest_rank",
         "rules": {
             "min_organisations": disclosure.MIN_ORGANISATIONS,
             "min_responses": disclosure.MIN_RESPONSES,

@@ -534,6 +534,8 @@ def sector_grade_benchmarks(
         period, mapped = benchmark_grid(filters)
     except disclosure.OffGrid as error:
         return SectorComparison(None, filters.period, _offgrid_message(error, filters.period), [])
+    except ValueError as error:  # a period nobody can read: say so, show nothing
+        return SectorComparison(None, filters.period, str(error), [])
     if not per_channel:
         label = dict(ChannelKind.choices).get(filters.channel, gettext("All channels"))
         cell = _grade_cell(period, filters.channel)

@@ -171,7 +171,11 @@ def round_to_step(value: float, step: float = STEP) -> float:
 
 
 def perturbed_edges(
-    counted: Sequence[Contribution], *, secret: bytes, label: str, scale=SCALE
+    counted: Sequence[Contribution],
+    *,
+    secret: bytes,
+    label: str,
+    scale: tuple[float, float] = SCALE,
 ) -> Edges | None:
     """The quartile edges moved by the cell-key noise and rounded to ``STEP``.
 
@@ -209,13 +213,14 @@ def protected_cell(
     min_responses: int = MIN_RESPONSES,
     minimum: int = MIN_ORGANISATIONS,
     share: float = DOMINANCE_SHARE,
+    scale: tuple[float, float] = SCALE,
 ) -> Cell:
     """Everything organisation ``own`` may see of one cell; ``label`` names the cell
     (sector, channel, period, figure) for its key."""
     mine = next((c for c in contributions if c.organisation == own), None)
     counted = contributors(contributions, min_responses=min_responses)
     rule = sensitivity(counted, minimum=minimum, share=share)
-    edges = None if rule else perturbed_edges(counted, secret=secret, label=label)
+    edges = None if rule else perturbed_edges(counted, secret=secret, label=label, scale=scale)
     if rule is None and edges is None:
         rule = NO_SAFE_PERTURBATION
     own_rule = None

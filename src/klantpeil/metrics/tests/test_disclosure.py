@@ -139,8 +139,15 @@ def test_edges_that_would_leave_the_scale_are_moved_the_other_way_or_suppressed(
     top = [Contribution(i, 40, 10.0) for i in range(5)]
     edges = perturbed_edges(top, secret=SECRET, label="top")
     assert edges is not None and edges.q3 <= 10.0 and 10.0 - edges.q3 >= 0.1 - 1e-9
-    cell = protected_cell(top, 0, secret=SECRET, label="top")
-    assert cell.suppressed_by in (None, NO_SAFE_PERTURBATION)
+    # On a scale too narrow for any shift of at least 0.15 nothing can be published.
+    narrow = [Contribution(i, 40, 7.05) for i in range(5)]
+    assert perturbed_edges(narrow, secret=SECRET, label="n", scale=(7.0, 7.1)) is None
+    cell = protected_cell(narrow, 0, secret=SECRET, label="n", scale=(7.0, 7.1))
+    assert (cell.suppressed_by, cell.edges, cell.organisations) == (
+        NO_SAFE_PERTURBATION,
+        None,
+        None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -176,3 +183,19 @@ def test_requests_off_the_grid_are_refused_with_the_reason():
     assert grid_period(date(2026, 7, 1), date(2026, 10, 1), today=date(2026, 10, 1))
     with pytest.raises(OffGrid):
         grid_period(date(2026, 7, 1), date(2026, 10, 1), today=date(2026, 9, 30))
+
+
+def test_the_rules_import_nothing_from_django():
+    import ast
+    from pathlib import Path
+
+    import klantpeil.metrics.disclosure as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported = {
+        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert "django" not in imported and "klantpeil" not in imported

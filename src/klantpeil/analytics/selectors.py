@@ -511,9 +511,9 @@ def _offgrid_message(error: disclosure.OffGrid, requested: str | None) -> str:
         )
     if error.code == "incomplete":
         return gettext(
-            "Sector figures for %(period)s are published once that period is over; the latest "
+            "Sector figures for %(period)s are published once %(cell)s is over; the latest "
             "are for %(latest)s."
-        ) % {"period": requested, "latest": error.latest.label}
+        ) % {"period": requested, "cell": error.cell.label, "latest": error.latest.label}
     return gettext(
         "Sector figures exist per quarter and per calendar year only; %(period)s is neither "
         "inside one quarter nor inside one year. The latest are for %(latest)s."

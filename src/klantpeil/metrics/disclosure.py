@@ -256,10 +256,13 @@ class GridPeriod:
 class OffGrid(ValueError):
     """A benchmark request that maps to no publishable grid cell; ``code`` says why."""
 
-    def __init__(self, code: str, message: str, latest: GridPeriod) -> None:
+    def __init__(
+        self, code: str, message: str, latest: GridPeriod, cell: GridPeriod | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
-        self.latest = latest
+        self.latest = latest  # the newest cell that may be shown
+        self.cell = cell  # the cell the request fell in (``incomplete``)
 
 
 def quarter_of(day: date) -> GridPeriod:
@@ -309,5 +312,6 @@ def grid_period(start: date | None, end: date | None, *, today: date) -> tuple[G
             f"the benchmark of {cell.label} is published once it is over "
             f"(from {cell.end}); the latest is {latest.label}",
             latest,
+            cell,
         )
     return cell, (start, end) != (cell.start, cell.end)

@@ -114,5 +114,9 @@ def test_the_grade_comparison_maps_a_month_to_its_quarter_and_refuses_the_runnin
     assert [r.cell for r in mapped.rows] == [r.cell for r in quarter.rows]
     assert quarter.requested is None and not quarter.refused
     assert running.period is None and running.rows == []
-    assert "published once that period is over" in running.refused
+    quarter_now = disclosure.quarter_of(today).label
+    assert running.refused == (
+        f"Sector figures for {today:%Y-%m} are published once {quarter_now} is over; "
+        f"the latest are for {latest.label}."
+    )
     assert "whole organisations" in unit.refused

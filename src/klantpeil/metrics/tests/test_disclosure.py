@@ -170,7 +170,7 @@ def test_requests_off_the_grid_are_refused_with_the_reason():
     today = date(2026, 12, 6)
     with pytest.raises(OffGrid) as running:
         grid_period(date(2026, 10, 1), date(2027, 1, 1), today=today)
-    assert running.value.code == "incomplete"
+    assert running.value.code == "incomplete" and running.value.cell.label == "2026-Q4"
     assert running.value.latest == GridPeriod("2026-Q3", date(2026, 7, 1), date(2026, 10, 1))
     assert "published once it is over" in str(running.value)
     with pytest.raises(OffGrid) as year:

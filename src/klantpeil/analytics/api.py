@@ -68,14 +68,29 @@ class DriversOut(Schema):
     drivers: list[DriverOut]
 
 
-class BenchmarkOut(Schema):
-    organisations: int
-    mean: float
+class SectorEdgesOut(Schema):
     q1: float
     median: float
     q3: float
-    own: float | None
-    percentile_rank: float | None
+
+
+class BenchmarkOut(Schema):
+    """One grid cell of the sector benchmark under the disclosure rules
+    (``metrics/disclosure.py``): no mean, no percentile rank, no exact quartile."""
+
+    period: str  # the grid cell: a calendar quarter or year that is over
+    requested_period: str | None  # the period asked for, when it mapped to ``period``
+    channel: str | None
+    shown: bool
+    suppressed_by: str | None  # min_organisations, dominance or perturbation
+    organisations: int | None  # contributors (each with min_responses or more)
+    sector: SectorEdgesOut | None  # quartile edges, shifted by the noise and rounded
+    own: float | None  # the organisation's own mean grade in the cell
+    own_n: int
+    band: str | None  # bottom, second, third or top quarter against ``sector``
+    own_suppressed_by: str | None  # own_min_responses
+    rules: dict[str, float]  # min_organisations, min_responses, dominance_share, noise…
+    quantile_method: str  # nearest_rank: each edge rests on one organisation, plus noise
 
 
 def _filters(filters: Filters) -> MeasurementFilter:
@@ -172,15 +187,67 @@ def drivers(request: HttpRequest, filters: Query[Filters]) -> dict:
 
 @router.get(
     "/benchmarks/grade",
-    response={200: BenchmarkOut, 404: Error, **ERRORS},
-    summary="The overall grade among the sector (only from five organisations)",
+    response={200: BenchmarkOut, **ERRORS},
+    summary="The overall grade against the sector, on the fixed grid and disclosure-safe",
+    description=(
+        "Sector figures per calendar quarter or year once it is over (no period: the "
+        "latest quarter), for all channels or one. A month or a range inside one quarter "
+        "maps to that quarter; since/until, a unit, a period wider than a year or not "
+        "over yet get a 422 naming the field. A cell is shown only with at least five "
+        "organisations of at least 30 responses each and no organisation above 50% of "
+        "the responses (``suppressed_by`` says which rule hid it); its quartile edges are "
+        "shifted by 0.15 to 0.40 points (cell key) and rounded to 0.1."
+    ),
 )
 def grade_benchmark(request: HttpRequest, filters: Query[Filters]) -> dict:
-    result = _guard(lambda: sector_grade_benchmark(_filters(filters)))
-    if result is None:
+    from klantpeil.analytics.selectors import benchmark_grid
+    from klantpeil.metrics import disclosure
+    from klantpeil.organisations.models import ChannelKind
+
+    for name in ("since", "until"):
+        if getattr(filters, name, None):
+            raise ApiError(
+                422,
+                "off_grid",
+                "Benchmarks take a period (a quarter such as 2026-Q3, or a year), "
+                f"not {name}: overlapping ranges could be subtracted from each other.",
+                name,
+            )
+    chosen = _filters(filters)
+    if chosen.channel and chosen.channel not in ChannelKind.values:
         raise ApiError(
-            404,
-            "no_benchmark",
-            "No benchmark: fewer than five organisations in the sector have results.",
+            422,
+            "invalid",
+            f"{chosen.channel!r} is not a channel; use one of {', '.join(ChannelKind.values)}",
+            "channel",
         )
-    return result.__dict__
+    try:
+        period, mapped = benchmark_grid(chosen)
+        cell = sector_grade_benchmark(chosen)
+    except disclosure.OffGrid as exc:
+        field = "unit" if exc.code == "unit" else "period"
+        raise ApiError(422, "off_grid", str(exc), field) from None
+    except ValueError as exc:
+        raise ApiError(422, "invalid", str(exc), "period") from None
+    return {
+        "period": period.label,
+        "requested_period": chosen.period if mapped else None,
+        "channel": chosen.channel,
+        "shown": cell.edges is not None,
+        "suppressed_by": cell.suppressed_by,
+        "organisations": cell.organisations,
+        "sector": None if cell.edges is None else cell.edges.__dict__,
+        "own": cell.own,
+        "own_n": cell.own_n,
+        "band": cell.band,
+        "own_suppressed_by": cell.own_suppressed_by,
+        "quantile_method": "nearest_rank",
+        "rules": {
+            "min_organisations": disclosure.MIN_ORGANISATIONS,
+            "min_responses": disclosure.MIN_RESPONSES,
+            "dominance_share": disclosure.DOMINANCE_SHARE,
+            "noise_min": disclosure.NOISE_MIN,
+            "noise_max": disclosure.NOISE_MAX,
+            "step": disclosure.STEP,
+        },
+    }

@@ -1,58 +1,23 @@
-"""Sector benchmarks: where an organisation stands among its peers, without exposing them.
+"""Sector benchmarks and the employee-customer correlation. Plain module.
 
-Shown only when at least five organisations contribute, and only as the
-distribution (mean, quartiles) plus the organisation's own percentile rank;
-no other organisation's own figure ever leaves this module. Plain module.
+The sector benchmark's rules (which cells are shown, and how, so that no
+organisation can recover a peer's figure) are in ``klantpeil.metrics.disclosure``;
+the one read across organisations that feeds them is
+``analytics.selectors._sector_sums``. The old distribution (mean, interpolated
+quartiles and percentile rank of the organisation means) is gone: on five
+organisations its quartiles were three peers' own figures and the mean gave the
+fifth.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-MIN_ORGANISATIONS = 5
+from klantpeil.metrics.disclosure import MIN_ORGANISATIONS, MIN_RESPONSES
 
-
-@dataclass(frozen=True)
-class Benchmark:
-    organisations: int
-    mean: float
-    q1: float
-    median: float
-    q3: float
-    own: float | None
-    percentile_rank: float | None  # share of peers below, ties counted half (0–100)
-
-
-def benchmark(
-    values: Mapping[Hashable, float],
-    own: Hashable | None = None,
-    *,
-    min_organisations: int = MIN_ORGANISATIONS,
-) -> Benchmark | None:
-    """The sector's distribution of one figure, or None when fewer than five organisations
-    contribute (a small group would let anyone work out a peer's figure)."""
-    figures = {k: float(v) for k, v in values.items() if v is not None and np.isfinite(v)}
-    if len(figures) < min_organisations:
-        return None
-    data = np.array(list(figures.values()))
-    q1, median, q3 = np.percentile(data, [25, 50, 75])
-    mine = figures.get(own) if own is not None else None
-    rank = None
-    if mine is not None:
-        others = np.array([v for k, v in figures.items() if k != own])
-        rank = 100 * (np.sum(others < mine) + 0.5 * np.sum(others == mine)) / len(others)
-    return Benchmark(
-        len(figures),
-        float(data.mean()),
-        float(q1),
-        float(median),
-        float(q3),
-        mine,
-        None if rank is None else float(rank),
-    )
+__all__ = ["MIN_ORGANISATIONS", "MIN_RESPONSES", "Correlation", "correlation"]
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
 
-from klantpeil.analytics.benchmarks import Benchmark
-from klantpeil.analytics.selectors import DriverReport, MonthlyGrade
+from klantpeil.analytics.selectors import DriverReport, MonthlyGrade, SectorRow
 from klantpeil.dashboards import charts
 from klantpeil.metrics.priority import LABELS
 
@@ -77,16 +76,86 @@ def priority_matrix(report: DriverReport, labels: dict[str, str]) -> dict:
     )
 
 
-def positioned(rows: Sequence[tuple[str, Benchmark | None]]) -> list[tuple[str, Benchmark]]:
+def disclosure_context() -> dict:
+    """The disclosure rules' parameters, for the sentences that explain them."""
+    from klantpeil.metrics import disclosure
+
+    return {
+        "minimum": disclosure.MIN_ORGANISATIONS,
+        "min_responses": disclosure.MIN_RESPONSES,
+        "dominance": round(100 * disclosure.DOMINANCE_SHARE),
+        "noise_min": disclosure.NOISE_MIN,
+        "noise_max": disclosure.NOISE_MAX,
+        "step": disclosure.STEP,
+    }
+
+
+def band_label(band: str | None) -> str:
+    return {
+        "bottom": _("bottom quarter"),
+        "second": _("second quarter"),
+        "third": _("third quarter"),
+        "top": _("top quarter"),
+    }.get(band or "", "")
+
+
+def suppression_reason(rule: str | None) -> str:
+    """Why a cell (or the own place in it) is not shown, in words."""
+    from klantpeil.metrics import disclosure
+
+    return {
+        disclosure.TOO_FEW_ORGANISATIONS: _(
+            "Not shown: fewer than %(minimum)s organisations have %(responses)s or more "
+            "responses here."
+        ),
+        disclosure.DOMINANCE: _(
+            "Not shown: one organisation gives more than %(share)s%% of the responses here."
+        ),
+        disclosure.NO_SAFE_PERTURBATION: _(
+            "Not shown: no shifted figure keeps the quartiles in order on the scale."
+        ),
+        disclosure.OWN_TOO_FEW_RESPONSES: _(
+            "Your place is not shown: fewer than %(responses)s of your own responses."
+        ),
+    }.get(rule or "", "") % {
+        "minimum": disclosure.MIN_ORGANISATIONS,
+        "responses": disclosure.MIN_RESPONSES,
+        "share": round(100 * disclosure.DOMINANCE_SHARE),
+    }
+
+
+def sector_table(rows: Sequence[SectorRow]) -> list[dict]:
+    """The rows of a sector comparison with their band and suppression reason in words
+    (the page's and the report's table)."""
+    return [
+        {
+            "label": r.label,
+            "channel": r.channel,
+            "cell": r.cell,
+            "band": band_label(r.cell.band),
+            "reason": suppression_reason(r.cell.suppressed_by or r.cell.own_suppressed_by),
+        }
+        for r in rows
+    ]
+
+
+def positioned(rows: Sequence[SectorRow]) -> list[SectorRow]:
     """The rows of a sector comparison that can be drawn: shown, with the own figure."""
-    return [(label, b) for label, b in rows if b is not None and b.own is not None]
+    return [r for r in rows if r.cell.edges is not None and r.cell.own is not None]
 
 
-def sector_position(rows: Sequence[tuple[str, Benchmark]]) -> dict:
+def sector_position(rows: Sequence[SectorRow]) -> dict:
+    """The sector's published (perturbed, rounded) edges and the own grade per row."""
     return charts.sector_position(
         [
-            {"row": label, "q1": b.q1, "median": b.median, "q3": b.q3, "own": b.own}
-            for label, b in rows
+            {
+                "row": r.label,
+                "q1": r.cell.edges.q1,
+                "median": r.cell.edges.median,
+                "q3": r.cell.edges.q3,
+                "own": r.cell.own,
+            }
+            for r in rows
         ],
         titles={
             "grade": _("Overall grade"),

@@ -14,7 +14,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from klantpeil.accounts.selectors import memberships_for
-from klantpeil.analytics.benchmarks import MIN_ORGANISATIONS
 from klantpeil.analytics.reachability import KPI_BASE
 from klantpeil.analytics.selectors import (
     MIN_RESPONSES,
@@ -28,13 +27,13 @@ from klantpeil.analytics.selectors import (
     employee_customer_link,
     monthly_grades,
     reachability,
-    sector_grade_benchmark,
     sector_grade_benchmarks,
 )
 from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dashboards import figures, selectors
 from klantpeil.dashboards.drilldown import drilldown_narrowing, drilldown_url, narrowed
+from klantpeil.dashboards.figures import disclosure_context
 from klantpeil.dashboards.filters import PageFilters, page_filters, trend_window
 from klantpeil.dataio.exports import write_csv
 from klantpeil.instruments.models import Driver
@@ -125,7 +124,7 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
             "kpis": channel_kpis(filters.current),
             "first": _improve_first(filters.current),
             "driver_labels": dict(Driver.choices),
-            "benchmark": sector_grade_benchmark(filters.current),
+            "benchmark": _sector_callout(filters.current),
             "months": months,
             "rows": rows,
             "total": sum(row["total"] for row in rows),
@@ -183,21 +182,30 @@ def measurement_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
     )
 
 
+def _sector_callout(filters: MeasurementFilter) -> dict:
+    """The overview's sector sentence: the filters' grid cell (all channels or the one
+    channel), its band and the reason when it is not shown."""
+    comparison = sector_grade_benchmarks(filters, per_channel=False)
+    row = figures.sector_table(comparison.rows)[0] if comparison.rows else None
+    return {"comparison": comparison, "row": row, **disclosure_context()}
+
+
 def benchmark_page(request: HttpRequest, org: str) -> HttpResponse:
-    """The organisation's overall grade within its sector's distribution, per channel."""
+    """The organisation's overall grade within its sector, per channel, on the fixed
+    grid and under the disclosure rules of ``metrics.disclosure``."""
     context = _filter_context(request)
-    current = context["filters"].current
-    rows = sector_grade_benchmarks(current)
-    shown = figures.positioned(rows)
+    comparison = sector_grade_benchmarks(context["filters"].current)
+    shown = figures.positioned(comparison.rows)
     return render(
         request,
         "dashboards/benchmark.html",
         {
             **context,
-            "rows": rows,
+            "comparison": comparison,
+            "rows": figures.sector_table(comparison.rows),
             "shown": shown,
             "spec": figures.sector_position(shown),
-            "minimum": MIN_ORGANISATIONS,
+            **disclosure_context(),
         },
     )
 

@@ -18,7 +18,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from klantpeil.analytics import infographic
-from klantpeil.analytics.benchmarks import Benchmark
 from klantpeil.analytics.periods import Period
 from klantpeil.analytics.reachability import Kpi, Norms
 from klantpeil.analytics.selectors import (
@@ -28,6 +27,7 @@ from klantpeil.analytics.selectors import (
     DriverReport,
     EmployeeCustomerLink,
     MonthlyGrade,
+    SectorComparison,
     channel_changes,
     driver_report,
     employee_customer_link,
@@ -82,7 +82,7 @@ class ReportData:
     reachability: dict[str, Kpi]
     reachability_labels: dict[str, str]
     norms: Norms
-    benchmarks: list[tuple[str, Benchmark | None]]
+    benchmarks: SectorComparison  # the grid cell of the period, disclosure-safe
     employees: EmployeeCustomerLink
     comments: list[Comment]
     social: SocialFigures | None = None  # None: no social posts in the period
@@ -314,17 +314,28 @@ def summary(data: ReportData) -> list[str]:
                 "mood": decimal(data.social.mood.value),
             }
         )
-    sector = data.benchmarks[0][1] if data.benchmarks else None
-    if sector and sector.percentile_rank is not None:
-        lines.append(
-            _(
-                "Your overall grade is higher than that of %(rank)s of the %(n)s "
-                "organisations in your sector (sector median %(median)s)."
-            )
-            % {
-                "rank": f"{decimal(sector.percentile_rank, 0)}%",
-                "n": sector.organisations,
-                "median": decimal(sector.median),
-            }
-        )
+    lines.extend(_sector_summary(data.benchmarks))
     return lines
+
+
+def _sector_summary(comparison: SectorComparison) -> list[str]:
+    """The sector sentence of the cover: the own band only (never a peer's figure)."""
+    from klantpeil.dashboards.figures import band_label
+
+    if comparison.refused:
+        return [comparison.refused]
+    cell = comparison.rows[0].cell if comparison.rows else None
+    if cell is None or cell.edges is None or cell.band is None:
+        return []
+    return [
+        _(
+            "In %(period)s your overall grade lies in the %(band)s of the %(n)s "
+            "organisations in your sector (sector figures shifted and rounded so that no "
+            "organisation's own grade can be read from them)."
+        )
+        % {
+            "period": comparison.period.label,
+            "band": band_label(cell.band),
+            "n": cell.organisations,
+        }
+    ]

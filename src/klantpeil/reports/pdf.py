@@ -12,7 +12,6 @@ import base64
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from klantpeil.analytics.benchmarks import MIN_ORGANISATIONS
 from klantpeil.analytics.selectors import MIN_RESPONSES
 from klantpeil.dashboards import figures
 from klantpeil.reports import charts
@@ -35,11 +34,12 @@ def render(data: ReportData) -> bytes:
     import weasyprint  # heavy (Pango, fonts): loaded only when a PDF is made
 
     with translation.override(data.lang):
-        shown = figures.positioned(data.benchmarks)
+        shown = figures.positioned(data.benchmarks.rows)
         context = {
             "data": data,
             "minimum": MIN_RESPONSES,
-            "organisations": MIN_ORGANISATIONS,
+            "sector_rows": figures.sector_table(data.benchmarks.rows),
+            **figures.disclosure_context(),
             "positions": {q: figures.position_label(q) for q in figures.QUADRANTS},
             "sentiments": dict(Sentiment.choices),
             "trend_chart": _chart(figures.grade_trend(data.trend), data.lang)

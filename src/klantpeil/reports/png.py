@@ -36,7 +36,7 @@ def render(data: ReportData) -> bytes:
                     _("What to improve first"),
                 )
             )
-        shown = figures.positioned(data.benchmarks)
+        shown = figures.positioned(data.benchmarks.rows)
         if shown:
             parts.append(_titled(figures.sector_position(shown), _("Your place in the sector")))
         grade = data.overall.grade

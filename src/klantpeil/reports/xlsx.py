@@ -130,15 +130,18 @@ def render(data: ReportData) -> bytes:
         _sheet(
             book,
             _("Benchmark"),
-            [_("Channel"), _("Your grade"), _("Sector median"), _("Lower quartile"),
-             _("Upper quartile"), _("You score higher than"), _("Organisations")],
+            [_("Period"), _("Channel"), _("Your grade"), "n", _("Your place"),
+             _("Lower quartile"), _("Sector median"), _("Upper quartile"), _("Organisations"),
+             _("Not shown because")],
             (
-                [label, b.own, b.median, b.q1, b.q3,
-                 None if b.percentile_rank is None else b.percentile_rank / 100, b.organisations]
-                for label, b in data.benchmarks
-                if b is not None
-            ),
-            {2: GRADE, 3: GRADE, 4: GRADE, 5: GRADE, 6: SHARE},
+                [data.benchmarks.period.label, r["label"], r["cell"].own, r["cell"].own_n,
+                 r["band"] or None,
+                 *((r["cell"].edges.q1, r["cell"].edges.median, r["cell"].edges.q3)
+                   if r["cell"].edges else (None, None, None)),
+                 r["cell"].organisations, r["reason"] or None]
+                for r in figures.sector_table(data.benchmarks.rows)
+            ) if not data.benchmarks.refused else [[data.period.label, data.benchmarks.refused]],
+            {3: GRADE, 4: COUNT, 6: GRADE, 7: GRADE, 8: GRADE, 9: COUNT},
         )  # fmt: skip
         _sheet(
             book,

@@ -38,7 +38,23 @@ def test_drivers_and_benchmark(call):
     waiting = next(d for d in drivers["drivers"] if d["name"] == "waiting_time")
     assert waiting["effect"] in {"dissatisfier", "hybrid"}
     bench = call("/benchmarks/grade").json()
-    assert bench["organisations"] == 5 and 0 <= bench["percentile_rank"] <= 100
+    # Changed by issue 20: no mean, no percentile rank; shifted edges and the own band.
+    assert bench["shown"] and bench["organisations"] == 5 and bench["suppressed_by"] is None
+    assert set(bench["sector"]) == {"q1", "median", "q3"}
+    assert bench["band"] in {"bottom", "second", "third", "top"}
+    assert "mean" not in bench and "percentile_rank" not in bench
+    assert bench["rules"]["min_responses"] == 30 and bench["rules"]["min_organisations"] == 5
+
+
+def test_benchmark_requests_off_the_grid_are_refused_naming_the_field(call):
+    assert call("/benchmarks/grade?since=2026-01-01").json()["field"] == "since"
+    assert call("/benchmarks/grade?until=2026-01-01").json()["field"] == "until"
+    unit = call("/benchmarks/grade?unit=x")
+    assert (unit.status_code, unit.json()["field"]) == (422, "unit")
+    channel = call("/benchmarks/grade?channel=fax")
+    assert (channel.status_code, channel.json()["field"]) == (422, "channel")
+    running = call(f"/benchmarks/grade?period={timezone.localdate().year + 1}")
+    assert (running.status_code, running.json()["code"]) == (422, "off_grid")
 
 
 def test_errors_say_what_is_wrong(call):

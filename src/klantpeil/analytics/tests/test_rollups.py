@@ -8,11 +8,10 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
-from django.db.models import Avg, Q
+from django.db.models import Count, Q, Sum
 
 from klantpeil.analytics import rollups
 from klantpeil.analytics import selectors as analytics_selectors
-from klantpeil.analytics.benchmarks import benchmark
 from klantpeil.analytics.models import AnswerRollup, DriverRollup
 from klantpeil.analytics.selectors import channel_kpis
 from klantpeil.collection import selectors as collection_selectors
@@ -23,6 +22,7 @@ from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
 from klantpeil.demo.generate import generate
 from klantpeil.instruments.selectors import latest_version
+from klantpeil.metrics.disclosure import GridPeriod
 from klantpeil.organisations.models import Channel, Organisation, Unit
 
 pytestmark = pytest.mark.django_db
@@ -203,8 +203,10 @@ def test_counts_and_the_sector_benchmark_from_rollups_equal_the_raw_figures():
         assert analytics_selectors.counts_per_channel_and_month(
             since=since
         ) == collection_selectors.counts_per_channel_and_month(since=since)
-        year = MeasurementFilter(since=date(2025, 11, 24), until=date(2026, 11, 23))
-        rolled = analytics_selectors.sector_grade_benchmark(year)
+        # Changed by issue 20: the sector read is per grid cell (a quarter or a year)
+        # and feeds the disclosure rules; its per-organisation sums equal the raw ones.
+        q4 = GridPeriod("2026-Q4", date(2026, 10, 1), date(2027, 1, 1))
+        rolled = analytics_selectors._sector_sums(q4, None, ["overall_grade"])
     peers = Organisation.objects.filter(sector=organisation.sector)
     raw = {
         o.pk: Answer.all_tenants.filter(
@@ -212,14 +214,15 @@ def test_counts_and_the_sector_benchmark_from_rollups_equal_the_raw_figures():
             question__key="overall_grade",
             measurement__superseded_at=None,
             measurement__instrument_version__instrument__key="customer-survey",
+            measurement__occurred_at__gte=datetime(2026, 9, 30, 22, tzinfo=UTC),
             number__isnull=False,
-        ).aggregate(m=Avg("number"))["m"]
+        ).aggregate(n=Count("id"), total=Sum("number"))
         for o in peers
     }
-    assert dataclasses.astuple(rolled) == pytest.approx(
-        dataclasses.astuple(benchmark(raw, own=organisation.pk)), rel=1e-12
-    )
-    assert rolled.organisations == 5
+    assert {owner: (n, float(total)) for (owner, _), (n, total) in rolled.items()} == {
+        o: (r["n"], float(r["total"])) for o, r in raw.items()
+    }
+    assert len(rolled) == 5
 
 
 def test_monthly_grades_equal_the_raw_monthly_means():

@@ -74,11 +74,10 @@ def test_overview_shows_kpis_per_channel_and_the_sector_position_without_naming_
     assert kpis["counter"].grade.value > kpis["phone"].grade.value > kpis["email"].grade.value
     assert kpis["phone"].grade.ci_low < kpis["phone"].grade.value < kpis["phone"].grade.ci_high
     assert -100 <= kpis["phone"].nps.value <= 100 and kpis["phone"].nps.n > 0
-    bench = response.context["benchmark"]
-    assert bench.organisations == 5
-    assert 0 <= bench.percentile_rank <= 100
+    bench = response.context["benchmark"]["row"]["cell"]  # changed by issue 20: a band
+    assert bench.organisations == 5 and bench.band in {"bottom", "second", "third", "top"}
     page = response.content.decode()
-    assert "Your overall grade is" in page
+    assert "lies in the" in page and "of your sector (5 organisations" in page
     peers = Organisation.objects.filter(sector=org.sector).exclude(pk=org.pk)
     assert not any(peer.name in page for peer in peers)
 
@@ -178,12 +177,14 @@ def test_the_benchmark_page_shows_the_sector_spread_and_the_own_place(manager_on
     client, org = manager_on_demo
     response = client.get(f"/app/{org.slug}/benchmark/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    rows = dict(response.context["rows"])
-    overall = rows["All channels"]
-    assert overall.organisations == 5 and overall.q1 <= overall.median <= overall.q3
-    assert 0 <= overall.percentile_rank <= 100
+    rows = {r["label"]: r["cell"] for r in response.context["rows"]}
+    overall = rows["All channels"]  # changed by issue 20: shifted edges and a band
+    edges = overall.edges
+    assert overall.organisations == 5 and edges.q1 <= edges.median <= edges.q3
+    assert overall.band in {"bottom", "second", "third", "top"}
+    assert "shifted by 0.15 to 0.4 points" in response.content.decode()
     spec = response.context["spec"]["data"]["values"]
-    assert {p["row"] for p in spec} == {label for label, _ in response.context["shown"]}
+    assert {p["row"] for p in spec} == {r.label for r in response.context["shown"]}
     assert set(spec[0]) == {"row", "q1", "median", "q3", "own"}  # no peer's own figure
 
 

@@ -643,7 +643,11 @@ DISSATISFIER_THRESHOLD = 5.5
 
 
 def ranked_priorities(
-    rows: np.ndarray, names: Sequence[str], *, targets: Mapping[str, float] | None = None
+    rows: np.ndarray,
+    names: Sequence[str],
+    *,
+    targets: Mapping[str, float] | None = None,
+    target_basis: str = "given",
 ) -> tuple[PriorityModel, dict[str, AsymmetricImpact]]:
     """The one priority model (:func:`klantpeil.metrics.priority.priorities`) of complete
     rows on the 1–10 scale, target first, and the penalty–reward analysis it rests on:
@@ -661,6 +665,7 @@ def ranked_priorities(
         Moments.from_rows(data),
         names,
         targets=targets,
+        target_basis=target_basis,
         dissatisfiers={
             name: DISSATISFIER_THRESHOLD
             for name, effect in asymmetry.items()

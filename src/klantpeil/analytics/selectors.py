@@ -54,6 +54,7 @@ from klantpeil.collection.selectors import (
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Driver, Question
 from klantpeil.metrics import disclosure
+from klantpeil.metrics.priority import TARGET_SECTOR
 from klantpeil.organisations.models import Channel, ChannelKind, Organisation, Unit
 
 TARGET = "overall_grade"
@@ -94,6 +95,8 @@ class DriverReport:
     intervals: dict[str, tuple[float, float]]  # bootstrap 95% interval of each share
     responses: int  # all responses in the selection, complete or not
     missing: list[MissingDriver] = dataclasses.field(default_factory=list)
+    # The sector's targets that were used, by driver (their period and contributors).
+    sector_targets: dict[str, DriverTarget] = dataclasses.field(default_factory=dict)
 
 
 def _driver_rows(
@@ -159,7 +162,15 @@ def driver_report(
     if len(complete) < MIN_RESPONSES or not drivers:
         return None
     analysis = analyse(Moments.from_rows(complete), drivers)
-    model, asymmetry = ranked_priorities(complete, drivers)
+    # The target is the sector's top quartile where a disclosure-safe benchmark exists
+    # for the grid cell of these filters; elsewhere one point up (metrics.priority).
+    sector = {d: t for d, t in sector_driver_targets(filters).items() if t and d in drivers}
+    model, asymmetry = ranked_priorities(
+        complete,
+        drivers,
+        targets={d: t.value for d, t in sector.items()},
+        target_basis=TARGET_SECTOR,
+    )
     shares = {d.name: d.share for d in analysis.drivers}
     return DriverReport(
         analysis=analysis,
@@ -188,6 +199,7 @@ def driver_report(
         if share_intervals
         else {},
         responses=responses,
+        sector_targets=sector,
         missing=missing,
     )
 

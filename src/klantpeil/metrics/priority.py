@@ -87,6 +87,7 @@ LABELS = ("focus_here", "worth_improving", "keep_up", "low_priority")
 DEFAULT_STEP = 1.0  # the default target: one point above the current mean
 FOCUS_SHARE = 0.5  # "focus here": at least half the largest gain
 TARGET_PLUS_ONE = "plus_one"
+TARGET_SECTOR = "sector_top_quartile"  # the sector's disclosure-safe upper quartile edge
 
 
 @dataclass(frozen=True)

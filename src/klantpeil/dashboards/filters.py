@@ -46,7 +46,13 @@ def page_filters(request: HttpRequest) -> PageFilters:
             error = str(exc)
         else:
             current = MeasurementFilter(period=chosen.label, **narrow)
-            previous = MeasurementFilter(period=chosen.previous().label, **narrow)
+            try:
+                previous = MeasurementFilter(period=chosen.previous().label, **narrow)
+            except ValueError:
+                # The first supported period has none before it: an empty stretch, so
+                # there is no change to show (rather than a server error).
+                before = chosen.start - timedelta(days=1)
+                previous = MeasurementFilter(since=chosen.start, until=before, **narrow)
     return PageFilters(current, previous, error)
 
 

@@ -10,7 +10,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klantpeil.fieldwork.services import ScenarioSpec, TargetSpec
+from klantpeil.metrics.limits import DATE_RANGE, FIRST_DAY, LAST_DAY, moment_in_range
 from klantpeil.organisations.models import ChannelKind
+
+# Study.seed is a PositiveIntegerField: the largest integer every database stores there.
+MAX_SEED = 2**31 - 1
+
+
+def _supported_day(day) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError(_("Choose a day from %(range)s."), params={"range": DATE_RANGE})
+
 
 PROTOCOLS = [
     ("mystery-phone", _("Mystery call")),
@@ -49,9 +59,15 @@ class StudyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     protocol = forms.ChoiceField(label=_("Protocol"), choices=PROTOCOLS)
     starts_on = forms.DateField(
-        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("First day"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[_supported_day],
     )
-    ends_on = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(
+        label=_("Last day"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[_supported_day],
+    )
     contacts = forms.IntegerField(label=_("Number of contacts"), min_value=1, max_value=20_000)
     also_for = forms.MultipleChoiceField(
         label=_("Also plan this study for"),
@@ -82,6 +98,7 @@ class StudyForm(forms.Form):
     seed = forms.IntegerField(
         label=_("Random seed"),
         min_value=0,
+        max_value=MAX_SEED,
         help_text=_("The same seed gives the same plan."),
     )
 
@@ -149,3 +166,11 @@ class CallbackForm(forms.Form):
     came_at = forms.DateTimeField(
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+
+    def clean_came_at(self):
+        came_at = self.cleaned_data.get("came_at")
+        if came_at is not None and not moment_in_range(came_at):
+            raise forms.ValidationError(
+                _("Choose a day from %(range)s."), params={"range": DATE_RANGE}
+            )
+        return came_at

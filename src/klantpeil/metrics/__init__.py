@@ -1,0 +1,1 @@
+"""Pure computation: statistics, KPIs, driver analysis, benchmarks. Imports nothing from Django."""

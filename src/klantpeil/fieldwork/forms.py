@@ -10,16 +10,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klantpeil.fieldwork.services import ScenarioSpec, TargetSpec
-from klantpeil.metrics.limits import DATE_RANGE, FIRST_DAY, LAST_DAY, moment_in_range
+from klantpeil.metrics.limits import FIRST_DAY, LAST_DAY, moment_in_range
 from klantpeil.organisations.models import ChannelKind
 
+SUPPORTED = {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
 # Study.seed is a PositiveIntegerField: the largest integer every database stores there.
 MAX_SEED = 2**31 - 1
 
 
 def _supported_day(day) -> None:
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise forms.ValidationError(_("Choose a day from %(range)s."), params={"range": DATE_RANGE})
+        raise forms.ValidationError(_("Choose a day from %(first)s to %(last)s."), params=SUPPORTED)
 
 
 PROTOCOLS = [
@@ -171,6 +172,6 @@ class CallbackForm(forms.Form):
         came_at = self.cleaned_data.get("came_at")
         if came_at is not None and not moment_in_range(came_at):
             raise forms.ValidationError(
-                _("Choose a day from %(range)s."), params={"range": DATE_RANGE}
+                _("Choose a day from %(first)s to %(last)s."), params=SUPPORTED
             )
         return came_at

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from django.utils.translation import gettext as _
 
-from klantpeil.metrics.limits import DATE_RANGE, MAX_ABS_NUMBER, moment_in_range
+from klantpeil.metrics.limits import FIRST_DAY, LAST_DAY, MAX_ABS_NUMBER, moment_in_range
 
 YES = {"1", "yes", "ja", "true", "y", "j", "waar"}
 NO = {"0", "no", "nee", "false", "n", "onwaar"}
@@ -131,7 +131,12 @@ def _as_moment(question: QuestionLike, value: Any) -> datetime:
     if moment.tzinfo is None:
         raise AnswerError(question.key, value, _("the time zone is missing"))
     if not moment_in_range(moment):
-        raise AnswerError(question.key, value, _("must lie from %(range)s") % {"range": DATE_RANGE})
+        raise AnswerError(
+            question.key,
+            value,
+            _("must lie from %(first)s to %(last)s")
+            % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )
     return moment
 
 

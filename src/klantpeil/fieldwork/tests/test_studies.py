@@ -327,3 +327,24 @@ def test_a_counter_study_times_the_wait_and_summarises_every_point(team):
     assert (greeted.successes, greeted.n) == (2, 3)
     assert page.context["kpis"]["Minutes waited until served"] == {"value": 7.0, "n": 3}
     assert "Measurement points of the protocol" in page.content.decode()
+
+
+def test_a_seed_or_day_out_of_range_is_a_form_error_not_a_server_error(team):
+    # Issue 21: a seed of 2^63 was a 500 (and 2^31 on PostgreSQL, whose integer column
+    # holds up to 2^31 - 1); year 1 or 9999 is no day a plan can be made for.
+    org, analyst, shoppers, client = team
+    client.force_login(analyst)
+    for seed in (str(2**63), str(2**31), "1" + "0" * 400):
+        response = _plan(client, org, shoppers, seed=seed)
+        assert response.status_code == 200, seed
+        assert "Ensure this value is less than or equal to 2147483647." in response.content.decode()
+    for day in ("0001-01-01", "9999-12-31"):
+        response = _plan(client, org, shoppers, starts_on=day, ends_on=day)
+        assert response.status_code == 200, day
+        page = response.content.decode()
+        assert page.count("Choose a day from 1900-01-01 to 2999-12-31.") == 2, day
+    with tenant(org):
+        assert not Study.objects.exists()
+    assert _plan(client, org, shoppers, seed=str(2**31 - 1)).status_code == 302
+    with tenant(org):
+        assert Study.objects.get().seed == 2**31 - 1

@@ -299,3 +299,15 @@ def test_the_study_form_with_extreme_values_in_a_valid_plan_gives_no_server_erro
         assert response.status_code in (200, 302), (changes, response.status_code)
 
     check()
+
+
+@pytest.mark.parametrize("parameter", ["channel", "unit", "q", "period", "page", "language"])
+def test_text_no_database_stores_gives_no_server_error(pages, parameter):
+    # Found by bench/fuzz.py on PostgreSQL, which refuses a NUL character even in a query.
+    client, routes = pages
+    for name in PAGE_NAMES:
+        url, user = routes[name]
+        client.force_login(user)
+        for value in ("a\x00b", "\x00"):
+            response = _open(client, url, [(parameter, value)])
+            assert response.status_code < 500, (name, parameter, response.status_code)

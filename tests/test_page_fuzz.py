@@ -30,8 +30,8 @@ from klantpeil.core.tenancy import tenant
 from tests.test_authorization_matrix import PAGE_POLICY
 from tests.test_tenant_isolation import _routes, _sample_objects, _url
 
-PAGE_EXAMPLES = int(os.environ.get("KLANTPEIL_PAGE_FUZZ_EXAMPLES", "16"))
-FORM_EXAMPLES = int(os.environ.get("KLANTPEIL_FORM_FUZZ_EXAMPLES", "10"))
+PAGE_EXAMPLES = int(os.environ.get("KLANTPEIL_PAGE_FUZZ_EXAMPLES", "12"))
+FORM_EXAMPLES = int(os.environ.get("KLANTPEIL_FORM_FUZZ_EXAMPLES", "8"))
 # Every page of an organisation, and the analyst's list of organisations.
 PAGE_NAMES = [name for name, _route, params in _routes() if "org" in params or name == "app:home"]
 

@@ -9,6 +9,8 @@ from datetime import date
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
+MIN_YEAR, MAX_YEAR = 2000, 2099  # the years a period may name
+_ANY_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,10 @@ def parse_period(text: str) -> Period:
 
     Raises ValueError with the accepted forms when ``text`` is none of them.
     """
+    # Year 1 or 9999 would fail later, in date arithmetic (issue 21): refuse it here.
+    for written in _ANY_YEAR.findall(text):
+        if not MIN_YEAR <= int(written) <= MAX_YEAR:
+            raise ValueError(f"year {written} is outside the supported years {MIN_YEAR}–{MAX_YEAR}")
     value = text.strip()
     if m := _MONTH.match(value):
         year, month = int(m[1]), int(m[2])

@@ -1,15 +1,16 @@
 """The REST API, version 1, at /api/v1/."""
 
-from ninja import NinjaAPI, Swagger
+from ninja import Swagger
 
 from klantpeil.analytics.api import router as analytics_router
 from klantpeil.api import errors
 from klantpeil.api.auth import OrganisationToken
+from klantpeil.api.errors import Api
 from klantpeil.collection.api import router as collection_router
 from klantpeil.instruments.api import router as instruments_router
 from klantpeil.organisations.api import router as organisations_router
 
-api = NinjaAPI(
+api = Api(
     title="Klantpeil API",
     version="1",
     description=(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -10,16 +11,32 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import BeforeValidator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic import ValidationError as PydanticError
+from pydantic_core import PydanticCustomError
 
+from klantpeil.analytics.periods import parse_period
 from klantpeil.api.errors import ApiError, Error
 from klantpeil.collection import selectors
-from klantpeil.collection.ingest import MAX_BATCH, create_invitations, ingest_measurements
+from klantpeil.collection.ingest import (
+    MAX_BATCH,
+    Problem,
+    create_invitations,
+    ingest_measurements,
+)
 from klantpeil.collection.models import Measurement, Source
+from klantpeil.metrics.limits import DATE_RANGE, MAX_OFFSET, day_in_range, moment_in_range
 
 router = Router(tags=["measurements"])
 ERRORS = {400: Error, 401: Error, 404: Error, 422: Error}
-WRITE_ERRORS = {**ERRORS, 403: Error}  # 403: a read-only token
+# 403: a read-only token; 413: more than 10,000 items or a body over the byte limit.
+WRITE_ERRORS = {**ERRORS, 403: Error, 413: Error}
 
 
 def _iso_date(value: Any) -> Any:
@@ -29,7 +46,22 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+def _supported_day(value: date) -> date:
+    if not day_in_range(value):
+        raise PydanticCustomError("date_range", "must be a day from {range}", {"range": DATE_RANGE})
+    return value
+
+
+def _supported_moment(value: datetime) -> datetime:
+    if not moment_in_range(value):
+        raise PydanticCustomError(
+            "date_range", "must be a moment from {range}", {"range": DATE_RANGE}
+        )
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_supported_day)]
+Moment = Annotated[datetime, AfterValidator(_supported_moment)]
 
 
 class Filters(Schema):
@@ -45,7 +77,28 @@ class Filters(Schema):
     instrument: str | None = Field(None, description="instrument key")
     method: str | None = Field(None, description="e.g. customer_survey")
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+    @field_validator("period")
+    @classmethod
+    def _known_period(cls, value: str | None) -> str | None:
+        """Refused here, beside its field, rather than deep in a selector."""
+        if value is not None:
+            try:
+                parse_period(value)
+            except ValueError as exc:
+                raise PydanticCustomError("period", "{reason}", {"reason": str(exc)}) from None
+        return value
+
+    @field_validator("until")
+    @classmethod
+    def _not_before_since(cls, value: date | None, info: ValidationInfo) -> date | None:
+        since = info.data.get("since")
+        if value is not None and since is not None and value < since:
+            raise PydanticCustomError(
+                "date_order", "lies before since ({since})", {"since": since.isoformat()}
+            )
+        return value
 
 
 class MeasurementOut(Schema):
@@ -72,7 +125,7 @@ class MeasurementPage(Schema):
 
 class MeasurementIn(Schema):
     instrument: str = Field(..., examples=["customer-survey"])
-    occurred_at: datetime
+    occurred_at: Moment
     channel: str | None = None
     unit: str | None = None
     language: str = "nl"
@@ -80,8 +133,20 @@ class MeasurementIn(Schema):
     answers: dict[str, Any]
 
 
+def _item_by_item(value: Any, handler: Any) -> Any:
+    """A batch's items are validated one by one in the route (``_checked``), so that a 422
+    lists every problem of every item: pydantic would stop at the type errors, before the
+    checks that need the organisation's channels, units and instruments. (The documented
+    schema is still the typed one.)"""
+    if isinstance(value, list) and value:
+        return value
+    return handler(value)
+
+
 class MeasurementBatch(Schema):
     measurements: list[MeasurementIn] = Field(..., min_length=1, max_length=MAX_BATCH)
+
+    _items = field_validator("measurements", mode="wrap")(_item_by_item)
 
 
 class IngestItem(Schema):
@@ -98,7 +163,7 @@ class IngestOut(Schema):
 
 class InvitationIn(Schema):
     channel: str
-    occurred_at: datetime
+    occurred_at: Moment
     unit: str | None = None
     language: str = "nl"
     external_contact_id: str = ""
@@ -111,12 +176,66 @@ class InvitationBatch(Schema):
     valid_days: int = Field(14, ge=1, le=365)
     invitations: list[InvitationIn] = Field(..., min_length=1, max_length=MAX_BATCH)
 
+    _items = field_validator("invitations", mode="wrap")(_item_by_item)
+
 
 class InvitationOut(Schema):
     index: int
     id: int
     url: str
     expires_at: datetime
+
+
+@functools.cache
+def _field_adapters(schema: type[Schema]) -> dict[str, tuple[TypeAdapter, Any]]:
+    """One validator per field of ``schema``, with the field's constraints and checks."""
+    return {
+        name: (
+            TypeAdapter(
+                Annotated[(field.annotation, *field.metadata)]
+                if field.metadata
+                else field.annotation
+            ),
+            field,
+        )
+        for name, field in schema.model_fields.items()
+    }
+
+
+def _checked(
+    items: list[Any], schema: type[Schema], what: str
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Every item's fields validated one by one: the valid values (a refused field is left
+    out) and every problem of every item, with its index, field and value."""
+    if len(items) > MAX_BATCH:
+        raise ApiError(
+            413, "too_many_items", f"At most {MAX_BATCH:,} {what} per request.", what, len(items)
+        )
+    adapters = _field_adapters(schema)
+    valid: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append(Problem(index, "", "must be an object", item))
+            valid.append({})
+            continue
+        values: dict[str, Any] = {}
+        for name, (adapter, field) in adapters.items():
+            if name not in item:
+                if field.is_required():
+                    problems.append(Problem(index, name, "is required"))
+                else:
+                    values[name] = field.get_default(call_default_factory=True)
+                continue
+            try:
+                values[name] = adapter.validate_python(item[name])
+            except PydanticError as exc:
+                for error in exc.errors(include_url=False):
+                    where = ".".join(str(part) for part in (name, *error["loc"]))
+                    message = str(error["msg"]).removeprefix("Value error, ")
+                    problems.append(Problem(index, where, message, error.get("input")))
+        valid.append(values)
+    return valid, problems
 
 
 def _out(measurement: Measurement) -> dict[str, Any]:
@@ -178,9 +297,8 @@ def get_measurement(request: HttpRequest, measurement_id: int) -> dict:
     summary="Store up to 10,000 measurements at once (all or nothing)",
 )
 def create_measurements(request: HttpRequest, payload: MeasurementBatch) -> Status:
-    results = ingest_measurements(
-        items=[item.dict() for item in payload.measurements], source=Source.API
-    )
+    items, problems = _checked(payload.measurements, MeasurementIn, "measurements")
+    results = ingest_measurements(items=items, source=Source.API, known_problems=problems)
     created = sum(r.created for r in results)
     body = {
         "created": created,
@@ -197,10 +315,12 @@ def create_measurements(request: HttpRequest, payload: MeasurementBatch) -> Stat
     summary="Make single-use survey links from contact events (up to 10,000)",
 )
 def make_invitations(request: HttpRequest, payload: InvitationBatch) -> Status:
+    events, problems = _checked(payload.invitations, InvitationIn, "invitations")
     made = create_invitations(
-        events=[e.dict() for e in payload.invitations],
+        events=events,
         instrument=payload.instrument,
         valid_days=payload.valid_days,
+        known_problems=problems,
     )
     return Status(
         201,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +39,34 @@ class Problem:
     field: str
     reason: str
     value: Any = None
+
+
+class _Problems(list):
+    """The problems of a batch, starting with those found before (the API's type checks).
+
+    A field already refused is not reported again by the checks here (``occurred_at``
+    that was no date is not also "needs a date and time"; ``answers`` that was no object
+    does not make every question "required"; an item that was no object, field "",
+    gets nothing more).
+    """
+
+    def __init__(self, known: Sequence[Problem] = ()) -> None:
+        super().__init__(known)
+        self._refused = {(p.index, p.field) for p in known}
+
+    def append(self, problem: Problem) -> None:
+        field = problem.field
+        while True:  # the field, the fields it lies in, and "" (the whole item)
+            if (problem.index, field) in self._refused:
+                return
+            if not field:
+                break
+            field = field.rpartition(".")[0]
+        super().append(problem)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
 
 
 class BatchError(ValueError):
@@ -120,6 +148,7 @@ def ingest_measurements(
     existing_is_error: bool = False,
     max_batch: int | None = MAX_BATCH,
     progress: Callable[[int], None] | None = None,
+    known_problems: Sequence[Problem] = (),
 ) -> list[IngestResult]:
     """Store measurements for the current organisation; idempotent on ``external_id``.
 
@@ -127,12 +156,14 @@ def ingest_measurements(
     result points at the existing measurement with ``created=False``, so a
     client can safely retry a batch after a network error. Imports set
     ``existing_is_error`` instead: a file that repeats stored ids is refused.
+    ``known_problems`` (found by the caller's own checks) are reported together with
+    every problem found here, by item.
     """
     organisation = require_organisation()
     if max_batch is not None and len(items) > max_batch:
         raise BatchError([Problem(-1, "measurements", f"at most {max_batch:,} per request")])
     lookups = _Lookups.load()
-    problems: list[Problem] = []
+    problems = _Problems(known_problems)
     seen: dict[str, int] = {}
     prepared = []
     for index, item in enumerate(items):
@@ -179,9 +210,8 @@ def ingest_measurements(
             for external_id, index in seen.items()
             if external_id in existing
         )
-        problems.sort(key=lambda p: p.index)
     if problems:
-        raise BatchError(problems)
+        raise BatchError(sorted(problems, key=lambda p: p.index))
     try:
         created = _write(organisation, prepared, existing, source)
     except IntegrityError:
@@ -249,6 +279,7 @@ def create_invitations(
     events: Sequence[dict[str, Any]],
     instrument: str = "customer-survey",
     valid_days: int = INVITATION_DAYS,
+    known_problems: Sequence[Problem] = (),
 ) -> list[tuple[Invitation, str]]:
     """Make one single-use link per contact event; returns each invitation with its token.
 
@@ -261,7 +292,7 @@ def create_invitations(
         raise BatchError([Problem(-1, "valid_days", "must be between 1 and 365", valid_days)])
     lookups = _Lookups.load()
     version = lookups.version(instrument)
-    problems: list[Problem] = []
+    problems = _Problems(known_problems)
     if version is None:
         problems.append(Problem(-1, "instrument", _("unknown instrument"), instrument))
     rows = []
@@ -290,7 +321,7 @@ def create_invitations(
             )
         )
     if problems:
-        raise BatchError(problems)
+        raise BatchError(sorted(problems, key=lambda p: p.index))
     from klantpeil.privacy.tasks import schedule_contact_purge
 
     with transaction.atomic():

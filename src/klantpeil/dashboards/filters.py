@@ -24,6 +24,12 @@ class PageFilters:
         return self.current.period or ""
 
 
+def _code(value: str | None) -> str | None:
+    """A channel or unit code from the URL; with a NUL in it (which PostgreSQL cannot
+    even compare with) it names nothing."""
+    return value if value and "\x00" not in value else None
+
+
 def page_filters(request: HttpRequest) -> PageFilters:
     """The chosen period, channel and unit, and the same period before it.
 
@@ -31,8 +37,8 @@ def page_filters(request: HttpRequest) -> PageFilters:
     """
     today = timezone.localdate()
     narrow = {
-        "channel": request.GET.get("channel") or None,
-        "unit": request.GET.get("unit") or None,
+        "channel": _code(request.GET.get("channel")),
+        "unit": _code(request.GET.get("unit")),
     }
     current = MeasurementFilter(since=today - timedelta(days=365), **narrow)
     previous = MeasurementFilter(
@@ -46,7 +52,13 @@ def page_filters(request: HttpRequest) -> PageFilters:
             error = str(exc)
         else:
             current = MeasurementFilter(period=chosen.label, **narrow)
-            previous = MeasurementFilter(period=chosen.previous().label, **narrow)
+            try:
+                previous = MeasurementFilter(period=chosen.previous().label, **narrow)
+            except ValueError:
+                # The first supported period has none before it: an empty stretch, so
+                # there is no change to show (rather than a server error).
+                before = chosen.start - timedelta(days=1)
+                previous = MeasurementFilter(since=chosen.start, until=before, **narrow)
     return PageFilters(current, previous, error)
 
 

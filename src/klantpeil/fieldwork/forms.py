@@ -10,7 +10,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klantpeil.fieldwork.services import ScenarioSpec, TargetSpec
+from klantpeil.metrics.limits import FIRST_DAY, LAST_DAY, moment_in_range
 from klantpeil.organisations.models import ChannelKind
+
+SUPPORTED = {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
+# Study.seed is a PositiveIntegerField: the largest integer every database stores there.
+MAX_SEED = 2**31 - 1
+
+
+def _supported_day(day) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError(_("Choose a day from %(first)s to %(last)s."), params=SUPPORTED)
+
 
 PROTOCOLS = [
     ("mystery-phone", _("Mystery call")),
@@ -51,10 +62,14 @@ class StudyForm(forms.Form):
     # <input type="date"> takes only ISO dates: a Dutch "13-12-2026" is dropped as
     # invalid and the default dates vanish.
     starts_on = forms.DateField(
-        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("First day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[_supported_day],
     )
     ends_on = forms.DateField(
-        label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Last day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[_supported_day],
     )
     contacts = forms.IntegerField(label=_("Number of contacts"), min_value=1, max_value=20_000)
     also_for = forms.MultipleChoiceField(
@@ -86,6 +101,7 @@ class StudyForm(forms.Form):
     seed = forms.IntegerField(
         label=_("Random seed"),
         min_value=0,
+        max_value=MAX_SEED,
         help_text=_("The same seed gives the same plan."),
     )
 
@@ -153,3 +169,11 @@ class CallbackForm(forms.Form):
     came_at = forms.DateTimeField(
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+
+    def clean_came_at(self):
+        came_at = self.cleaned_data.get("came_at")
+        if came_at is not None and not moment_in_range(came_at):
+            raise forms.ValidationError(
+                _("Choose a day from %(first)s to %(last)s."), params=SUPPORTED
+            )
+        return came_at

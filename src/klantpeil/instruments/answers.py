@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from django.utils.translation import gettext as _
 
+from klantpeil.metrics.limits import FIRST_DAY, LAST_DAY, MAX_ABS_NUMBER, moment_in_range
+
 YES = {"1", "yes", "ja", "true", "y", "j", "waar"}
 NO = {"0", "no", "nee", "false", "n", "onwaar"}
 NUMERIC_TYPES = {"grade", "nps", "ces", "likert", "number", "duration"}
@@ -52,19 +54,25 @@ def is_empty(value: Any) -> bool:
 def _as_number(question: QuestionLike, value: Any) -> float:
     if isinstance(value, bool):
         raise AnswerError(question.key, value, _("enter a number"))
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        # Dutch files write 7,5 for 7.5.
-        cleaned = str(value).strip().replace(",", ".")
-        try:
-            number = float(cleaned)
-        except ValueError:
-            raise AnswerError(question.key, value, _("enter a number")) from None
-    if math.isnan(number) or math.isinf(number):
+    if isinstance(value, dict | list | tuple):
         raise AnswerError(question.key, value, _("enter a number"))
-    scale = question.scale
-    if scale is not None and not scale[0] <= number <= scale[1]:
+    try:
+        if isinstance(value, int | float):
+            number = float(value)
+        else:
+            # Dutch files write 7,5 for 7.5.
+            number = float(str(value).strip().replace(",", "."))
+    except ValueError:
+        raise AnswerError(question.key, value, _("enter a number")) from None
+    except OverflowError:  # an integer with hundreds of digits: a number, out of range
+        number = math.inf if value > 0 else -math.inf
+    else:
+        if math.isnan(number) or math.isinf(number):
+            raise AnswerError(question.key, value, _("enter a number"))
+    # Finite and bounded even where the question sets no bound of its own.
+    low, high = question.scale or (-math.inf, math.inf)
+    scale = (max(low, -MAX_ABS_NUMBER), min(high, MAX_ABS_NUMBER))
+    if not scale[0] <= number <= scale[1]:
         low, high = (f"{bound:g}" for bound in scale)
         raise AnswerError(
             question.key,
@@ -122,6 +130,13 @@ def _as_moment(question: QuestionLike, value: Any) -> datetime:
             ) from None
     if moment.tzinfo is None:
         raise AnswerError(question.key, value, _("the time zone is missing"))
+    if not moment_in_range(moment):
+        raise AnswerError(
+            question.key,
+            value,
+            _("must lie from %(first)s to %(last)s")
+            % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )
     return moment
 
 
@@ -141,10 +156,13 @@ def to_stored(question: QuestionLike, value: Any) -> StoredValue | None:
     if kind == "timestamp":
         return StoredValue(moment=_as_moment(question, value))
     if kind == "text":
+        # A number is text enough (a spreadsheet cell); an object or a list is not.
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise AnswerError(question.key, value, _("enter text"))
         # A NUL character means nothing in a comment, and PostgreSQL cannot store it.
         text = str(value).replace("\x00", "").strip()
         if len(text) > 5000:
-            raise AnswerError(question.key, value[:40], _("is longer than 5,000 characters"))
+            raise AnswerError(question.key, text[:40], _("is longer than 5,000 characters"))
         return StoredValue(text=text)
     raise AnswerError(question.key, value, f"unknown question type {kind}")
 

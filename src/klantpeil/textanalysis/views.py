@@ -66,7 +66,8 @@ def _choice(value: str | None, allowed: set[str]) -> str:
 def comments_page(request: HttpRequest, org: str) -> HttpResponse:
     """Open comments, searchable and filterable, with what drove their sentiment marked."""
     get = request.GET
-    values = {key: (get.get(key) or "").strip() for key in FILTER_KEYS}
+    # A NUL means nothing in a filter or a search, and PostgreSQL cannot compare with it.
+    values = {key: (get.get(key) or "").replace("\x00", "").strip() for key in FILTER_KEYS}
     values["sentiment"] = _choice(values["sentiment"], set(Sentiment.values))
     values["driver"] = _choice(values["driver"], {value for value, _label in COMMENT_DRIVERS})
     values["channel"] = _choice(values["channel"], set(ChannelKind.values))

@@ -143,10 +143,12 @@ def test_a_bad_batch_names_every_problem_and_writes_nothing(api):
 
 
 def test_schema_errors_use_the_same_format(api):
+    # Issue 21: an item's type errors are named like its other problems (field and index),
+    # no longer as "measurements.0.occurred_at".
     response = api("post", "/measurements", {"measurements": [{"instrument": "customer-survey"}]})
     assert response.status_code == 422
-    fields = {e["field"] for e in response.json()["errors"]}
-    assert "measurements.0.occurred_at" in fields and "measurements.0.answers" in fields
+    problems = {(e["index"], e["field"], e["message"]) for e in response.json()["errors"]}
+    assert problems == {(0, "occurred_at", "is required"), (0, "answers", "is required")}
 
 
 def test_list_filters_and_pagination(api):

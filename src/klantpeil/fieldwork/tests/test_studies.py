@@ -365,3 +365,24 @@ def test_today_says_late_for_a_contact_days_ago_and_writes_dates_in_dutch(team):
     months = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
     dutch = f"{days[two_days_ago.weekday()]} {two_days_ago.day} {months[two_days_ago.month - 1]}"
     assert dutch in html, dutch
+
+
+def test_a_seed_or_day_out_of_range_is_a_form_error_not_a_server_error(team):
+    # Issue 21: a seed of 2^63 was a 500 (and 2^31 on PostgreSQL, whose integer column
+    # holds up to 2^31 - 1); year 1 or 9999 is no day a plan can be made for.
+    org, analyst, shoppers, client = team
+    client.force_login(analyst)
+    for seed in (str(2**63), str(2**31), "1" + "0" * 400):
+        response = _plan(client, org, shoppers, seed=seed)
+        assert response.status_code == 200, seed
+        assert "Ensure this value is less than or equal to 2147483647." in response.content.decode()
+    for day in ("0001-01-01", "9999-12-31"):
+        response = _plan(client, org, shoppers, starts_on=day, ends_on=day)
+        assert response.status_code == 200, day
+        page = response.content.decode()
+        assert page.count("Choose a day from 1900-01-01 to 2999-12-31.") == 2, day
+    with tenant(org):
+        assert not Study.objects.exists()
+    assert _plan(client, org, shoppers, seed=str(2**31 - 1)).status_code == 302
+    with tenant(org):
+        assert Study.objects.get().seed == 2**31 - 1

@@ -101,7 +101,12 @@ def _improve_first(filters: MeasurementFilter):
     """The driver to improve first, for the overview's headline (None with too few answers):
     the drivers page's first priority, from the same model, without the bootstrap of the
     shares that only the drivers page shows."""
-    report = driver_report(filters, share_intervals=False)
+    try:
+        report = driver_report(filters, share_intervals=False)
+    except ValueError:
+        # The data cannot carry a driver analysis (a driver whose answers never vary);
+        # the drivers page says why, the overview just goes without the headline.
+        return None
     return report.priorities[0] if report and report.priorities else None
 
 

@@ -36,7 +36,7 @@ from klantpeil.analytics.reachability import (
     email_kpis,
     reachability_kpis,
 )
-from klantpeil.analytics.rollups import ALL_UNITS, MEASUREMENTS, folded_up_to
+from klantpeil.analytics.rollups import ALL_UNITS, MEASUREMENTS, pending_rows
 from klantpeil.analytics.significance import (
     Difference,
     mean_difference,
@@ -158,28 +158,21 @@ UNFOLDED_LIMIT = 20_000
 
 
 def _unfolded(measurements: QuerySet, organisations: Iterable[int] | None = None) -> QuerySet:
-    """Those of ``measurements`` above their organisation's rollup watermark.
+    """Those of ``measurements`` not in the rollups yet: the ones whose "measurement
+    recorded" outbox row the worker has not consumed. The cells leave exactly these
+    out (see analytics/rollups.py), so cells plus this tail count each one once.
 
-    Walked along the primary key from the lowest watermark, across
-    organisations, so the cost follows the worker's backlog and not the size of
-    the table (a filter on the organisation first would let the planner scan all
-    its rows). ``organisations``: default the current one.
+    The pending ids are read first, from the outbox (the worker's backlog, small),
+    so the cost does not follow the size of the table. ``organisations``: default
+    the current one.
     """
-    marks = folded_up_to(organisations or [require_organisation().pk])
-    newer = (
-        Measurement.all_tenants.filter(id__gt=min(marks.values()))
-        .order_by("id")
-        .values_list("id", "organisation_id")[: UNFOLDED_LIMIT + 1]
+    pending = pending_rows().filter(
+        organisation_id__in=list(organisations or [require_organisation().pk])
     )
-    rows = list(newer)
-    if len(rows) > UNFOLDED_LIMIT:  # a worker far behind: let the database find them
-        above = Q()
-        for organisation, mark in marks.items():
-            above |= Q(organisation_id=organisation, id__gt=mark)
-        return measurements.filter(above)
-    return measurements.filter(
-        id__in=[pk for pk, owner in rows if owner in marks and pk > marks[owner]]
-    )
+    ids = list(pending.values_list("measurement_id", flat=True)[: UNFOLDED_LIMIT + 1])
+    if len(ids) > UNFOLDED_LIMIT:  # a worker far behind: let the database find them
+        return measurements.filter(id__in=pending.values("measurement_id"))
+    return measurements.filter(id__in=ids)
 
 
 def _unfolded_answers(
@@ -200,11 +193,11 @@ def _unfolded_answers(
 
 def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
     """The same sums as :func:`_kpi_sums`, from the daily rollups plus what the
-    worker has not folded in yet (measurements above the watermark).
+    worker has not folded in yet (measurements whose outbox row is pending).
 
     The cost follows the number of day cells shown, not the number of stored
-    answers. A correction made since the last refresh counts its original once
-    more until the worker runs; the worker follows every write within seconds.
+    answers. A correction recomputes its day as it is made, so its original is
+    never counted beside it.
     """
     cells = AnswerRollup.objects.filter(instrument__key=SURVEY, question_key__in=KPI_KEYS)
     if filters.period:

@@ -100,7 +100,7 @@ def test_driver_cross_products_equal_the_raw_complete_cases():
     assert cell.keys[0] == "overall_grade"
 
 
-def test_refresh_from_the_watermark_is_idempotent_and_follows_corrections(make_org):
+def test_refresh_from_the_outbox_is_idempotent_and_follows_corrections(make_org):
     org = make_org("alpha")
     with tenant(org):
         version = latest_version(key="customer-survey")
@@ -115,7 +115,7 @@ def test_refresh_from_the_watermark_is_idempotent_and_follows_corrections(make_o
     assert rollups.refresh()["days"] == 1
     grade = AnswerRollup.all_tenants.get(question_key="overall_grade", unit_key=0)
     assert (grade.day, grade.n, grade.total, grade.v8) == (date(2026, 9, 15), 1, 8.0, 1)
-    assert rollups.refresh() == {"organisations": 0, "days": 0, "rows": 0}
+    assert rollups.refresh() == {"organisations": 0, "days": 0, "rows": 0, "measurements": 0}
     with tenant(org):
         correct_measurement(
             measurement=first,
@@ -164,7 +164,7 @@ def test_kpis_from_rollups_equal_kpis_from_the_raw_answers(filters):
             assert numbers == pytest.approx(raw_numbers, rel=1e-12, nan_ok=True)
 
 
-def test_measurements_above_the_watermark_count_before_the_worker_folds_them_in():
+def test_pending_measurements_count_before_the_worker_folds_them_in():
     generate(seed=8, today=date(2026, 11, 23), scale=0.01)
     rollups.rebuild_all()
     organisation = Organisation.objects.order_by("pk").first()

@@ -121,21 +121,23 @@ class RollupFold(TenantModel):
     """One row per organisation: the lock that makes folds of its rollups take turns
     (two workers never rebuild the same day at once), and when it was last folded."""
 
-    folded_at = models.DateTimeField(null=True)
-    folded = models.BigIntegerField(default=0)  # measurements folded in, in total
+    folded_at = models.DateTimeField(_("last folded"), null=True)
+    folded = models.BigIntegerField(_("measurements folded"), default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organisation"], name="rollup_fold_organisation")
         ]
+        verbose_name = _("rollup feed")
+        verbose_name_plural = _("rollup feeds")
 
 
 class RollupCheck(models.Model):
     """One run of the rollups' self-check: rollup counts against raw counts per
     organisation and local day, and the days it found different (and repaired)."""
 
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True)
+    started_at = models.DateTimeField(_("checked at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True)
     trigger = models.CharField(_("trigger"), max_length=20)
     organisations = models.IntegerField(_("organisations"), default=0)
     days = models.IntegerField(_("days checked"), default=0)

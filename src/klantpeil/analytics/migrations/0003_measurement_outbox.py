@@ -89,8 +89,8 @@ class Migration(migrations.Migration):
             name='RollupCheck',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(null=True)),
+                ('started_at', models.DateTimeField(auto_now_add=True, verbose_name='checked at')),
+                ('finished_at', models.DateTimeField(null=True, verbose_name='finished at')),
                 ('trigger', models.CharField(max_length=20, verbose_name='trigger')),
                 ('organisations', models.IntegerField(default=0, verbose_name='organisations')),
                 ('days', models.IntegerField(default=0, verbose_name='days checked')),
@@ -108,10 +108,14 @@ class Migration(migrations.Migration):
             name='RollupFold',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('folded_at', models.DateTimeField(null=True)),
-                ('folded', models.BigIntegerField(default=0)),
+                ('folded_at', models.DateTimeField(null=True, verbose_name='last folded')),
+                ('folded', models.BigIntegerField(default=0, verbose_name='measurements folded')),
                 ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.organisation')),
             ],
+            options={
+                'verbose_name': 'rollup feed',
+                'verbose_name_plural': 'rollup feeds',
+            },
         ),
         migrations.AddIndex(
             model_name='measurementrecorded',

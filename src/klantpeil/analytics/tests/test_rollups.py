@@ -246,3 +246,85 @@ def test_monthly_grades_equal_the_raw_monthly_means():
         values = raw[(point.month, point.kind)]
         assert point.grade.n == len(values)
         assert point.grade.value == pytest.approx(np.mean(values))
+
+
+def _record_without_outbox(org, grade: int, when: datetime) -> Measurement:
+    """A measurement stored past the feed, as a late commit under the old id watermark was."""
+    with tenant(org):
+        measurement = record_measurement(
+            version=latest_version(key="customer-survey"),
+            answers={**CUSTOMER_SURVEY_ANSWERS, "overall_grade": grade},
+            source="api",
+            channel=Channel.objects.get(kind="email"),
+            occurred_at=when,
+        )
+    rollups.pending_rows().filter(measurement=measurement).delete()
+    return measurement
+
+
+def test_the_self_check_finds_repairs_and_records_days_that_differ(make_org, make_member, client):
+    from klantpeil.analytics.models import RollupCheck
+    from klantpeil.cli import main
+
+    alpha, beta = make_org("alpha"), make_org("beta")
+    with tenant(alpha):
+        for day in (2, 3):
+            record_measurement(
+                version=latest_version(key="customer-survey"),
+                answers=CUSTOMER_SURVEY_ANSWERS,
+                source="api",
+                channel=Channel.objects.get(kind="email"),
+                occurred_at=datetime(2026, 11, day, 9, tzinfo=UTC),
+            )
+    rollups.refresh()
+    assert rollups.check(trigger="test").days_different == 0
+    # Two faults: a measurement the feed never saw, and a cell changed by hand.
+    _record_without_outbox(alpha, 4, datetime(2026, 11, 3, 12, tzinfo=UTC))
+    AnswerRollup.all_tenants.filter(
+        organisation=alpha, day=date(2026, 11, 2), question_key=rollups.MEASUREMENTS
+    ).update(n=5)
+    _record_without_outbox(beta, 6, datetime(2026, 10, 30, 23, 30, tzinfo=UTC))  # 31 Oct local
+    assert main(["rollups", "check"]) == 1  # found, not repaired
+    found = RollupCheck.objects.first()
+    assert (found.trigger, found.days_different, found.days_repaired) == ("cli check", 3, 0)
+    assert found.differences == [
+        {"organisation": "alpha", "day": "2026-11-02", "rollups": 5, "raw": 1},
+        {"organisation": "alpha", "day": "2026-11-03", "rollups": 1, "raw": 2},
+        {"organisation": "beta", "day": "2026-10-31", "rollups": 0, "raw": 1},
+    ]
+    assert main(["rollups", "check", "--repair"]) == 0
+    assert RollupCheck.objects.first().days_repaired == 3
+    assert rollups.check(repair=False, trigger="test").days_different == 0
+    for org in (alpha, beta):
+        with tenant(org):
+            assert channel_kpis(MeasurementFilter()) == channel_kpis(
+                MeasurementFilter(), from_rollups=False
+            )
+    # The operator's back office shows the runs and each organisation's feed.
+    client.force_login(make_member("ops@klantpeil.example", None, "operator"))
+    page = client.get("/admin/analytics/rollupcheck/")
+    assert page.status_code == 200
+    assert "alpha 2026-11-03: 1 → 2" in page.content.decode()
+    assert client.get("/admin/analytics/rollupfold/").status_code == 200
+    assert client.get(f"/admin/analytics/rollupcheck/{found.pk}/delete/").status_code == 403
+
+
+def test_a_correction_is_never_counted_beside_its_original(make_org):
+    org = make_org("alpha")
+    with tenant(org):
+        first = record_measurement(
+            version=latest_version(key="customer-survey"),
+            answers=CUSTOMER_SURVEY_ANSWERS,
+            source="api",
+            channel=Channel.objects.get(kind="email"),
+            occurred_at=datetime(2026, 11, 2, 9, tzinfo=UTC),
+        )
+    rollups.refresh()
+    with tenant(org):
+        correct_measurement(
+            measurement=first, answers={**CUSTOMER_SURVEY_ANSWERS, "overall_grade": 3}, reason="x"
+        )
+        # Before the worker runs: the original's day was recomputed with the correction.
+        figures = channel_kpis(MeasurementFilter())
+        assert figures == channel_kpis(MeasurementFilter(), from_rollups=False)
+        assert (figures[0].grade.n, figures[0].grade.value) == (1, 3.0)

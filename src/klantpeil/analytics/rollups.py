@@ -24,9 +24,10 @@ of each response and are computed here from the driver items only.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -59,6 +60,21 @@ log = logging.getLogger("klantpeil.rollups")
 def pending_rows() -> QuerySet[MeasurementRecorded]:
     """The rollups' outbox rows not folded in yet, across organisations (filter them)."""
     return MeasurementRecorded.all_tenants.filter(subscriber=ROLLUPS)
+
+
+@contextlib.contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Run the enclosed reads as of one moment (PostgreSQL: a read-only REPEATABLE READ
+    transaction), so rollup cells and the pending tail read in separate statements never
+    straddle a fold's commit. Inside a transaction already, or on SQLite, it adds nothing.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 def _pending(measurement_id: str) -> Exists:
@@ -299,16 +315,47 @@ def rebuild_days(organisation_id: int, days: Iterable[date]) -> int:
     return sum(rebuild_range(organisation_id, first, last) for first, last in _runs(days))
 
 
-def _lock(organisation_id: int, *, wait: bool) -> bool:
-    """Take the organisation's fold lock for the current transaction; False when another
-    fold holds it and ``wait`` is False. On SQLite every write transaction is exclusive
-    (``BEGIN IMMEDIATE``), which serialises folds by itself."""
+BUSY, LOCKED, FIRST = "busy", "locked", "first"
+
+
+def _lock(organisation_id: int, *, wait: bool) -> str:
+    """Take the organisation's fold lock for the current transaction.
+
+    Returns BUSY when another fold holds it and ``wait`` is False, FIRST when the
+    organisation has never been folded (readers then take all its measurements from
+    the raw tables, and this fold must build all its days), else LOCKED. On SQLite
+    every write transaction is exclusive (``BEGIN IMMEDIATE``), which serialises
+    folds by itself.
+    """
     folds = RollupFold.all_tenants.filter(organisation_id=organisation_id)
-    if not folds.exists():
+    first = not folds.exists()
+    if first:
         RollupFold.all_tenants.bulk_create(
             [RollupFold(organisation_id=organisation_id)], ignore_conflicts=True
         )
-    return bool(list(folds.select_for_update(skip_locked=not wait).values_list("pk", flat=True)))
+    if not list(folds.select_for_update(skip_locked=not wait).values_list("pk", flat=True)):
+        return BUSY
+    return FIRST if first else LOCKED
+
+
+def _span(organisation_id: int) -> tuple[date, date] | None:
+    """The first and last local day with a measurement of the organisation."""
+    span = Measurement.all_tenants.filter(organisation_id=organisation_id).aggregate(
+        first=Min("occurred_at"), last=Max("occurred_at")
+    )
+    if span["first"] is None:
+        return None
+    return span["first"].astimezone(ZONE).date(), span["last"].astimezone(ZONE).date()
+
+
+def folded_organisations(organisation_ids: Iterable[int]) -> set[int]:
+    """Those of the organisations whose rollups have been built (folded at least once);
+    the others have no cells, and readers take all their measurements from the tail."""
+    return set(
+        RollupFold.all_tenants.filter(organisation_id__in=list(organisation_ids)).values_list(
+            "organisation_id", flat=True
+        )
+    )
 
 
 def _claim(organisation_id: int) -> list[date]:
@@ -342,19 +389,23 @@ def _fold(
     leaves all as they were, and readers never count a measurement twice.
     """
     with transaction.atomic():
-        if not _lock(organisation_id, wait=wait):
+        state = _lock(organisation_id, wait=wait)
+        if state == BUSY:
             return None
+        if state == FIRST and span is None:
+            span = _span(organisation_id)
         claimed = _claim(organisation_id)
         days = set(claimed)
-        rows = 0
+        rows = recomputed = 0
         if span:
             rows += rebuild_range(organisation_id, *span)
             days = {day for day in days if not span[0] <= day <= span[1]}
+            recomputed = (span[1] - span[0]).days + 1
         rows += rebuild_days(organisation_id, days)
         RollupFold.all_tenants.filter(organisation_id=organisation_id).update(
             folded_at=timezone.now(), folded=F("folded") + len(claimed)
         )
-    return {"days": len(days), "rows": rows, "measurements": len(claimed)}
+    return {"days": recomputed + len(days), "rows": rows, "measurements": len(claimed)}
 
 
 def refold_days(organisation_id: int, days: Iterable[date]) -> int:
@@ -365,7 +416,11 @@ def refold_days(organisation_id: int, days: Iterable[date]) -> int:
     them), so this needs no claim and costs one day, whatever the worker's backlog.
     """
     with transaction.atomic():
-        _lock(organisation_id, wait=True)
+        if _lock(organisation_id, wait=True) == FIRST:
+            span = _span(organisation_id)
+            days = [d for d in days if not span or not span[0] <= d <= span[1]]
+            rows = rebuild_range(organisation_id, *span) if span else 0
+            return rows + rebuild_days(organisation_id, days)
         return rebuild_days(organisation_id, days)
 
 
@@ -419,7 +474,8 @@ def check(*, repair: bool = True, trigger: str = "schedule") -> RollupCheck:
 
     record = RollupCheck.objects.create(trigger=trigger)
     organisations = dict(Organisation.objects.values_list("pk", "slug"))
-    for organisation_id in sorted(organisations):
+    # An organisation never folded has no cells: readers take it all from the raw tables.
+    for organisation_id in sorted(folded_organisations(organisations)):
         with transaction.atomic():
             _lock(organisation_id, wait=True)
             raw = _counts(

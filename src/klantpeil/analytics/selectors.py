@@ -36,7 +36,13 @@ from klantpeil.analytics.reachability import (
     email_kpis,
     reachability_kpis,
 )
-from klantpeil.analytics.rollups import ALL_UNITS, MEASUREMENTS, pending_rows
+from klantpeil.analytics.rollups import (
+    ALL_UNITS,
+    MEASUREMENTS,
+    folded_organisations,
+    one_snapshot,
+    pending_rows,
+)
 from klantpeil.analytics.significance import (
     Difference,
     mean_difference,
@@ -159,20 +165,22 @@ UNFOLDED_LIMIT = 20_000
 
 def _unfolded(measurements: QuerySet, organisations: Iterable[int] | None = None) -> QuerySet:
     """Those of ``measurements`` not in the rollups yet: the ones whose "measurement
-    recorded" outbox row the worker has not consumed. The cells leave exactly these
-    out (see analytics/rollups.py), so cells plus this tail count each one once.
+    recorded" outbox row the worker has not consumed, and all of an organisation
+    whose rollups were never built. The cells leave exactly these out (see
+    analytics/rollups.py), so cells plus this tail count each one once.
 
     The pending ids are read first, from the outbox (the worker's backlog, small),
     so the cost does not follow the size of the table. ``organisations``: default
     the current one.
     """
-    pending = pending_rows().filter(
-        organisation_id__in=list(organisations or [require_organisation().pk])
-    )
+    organisations = list(organisations or [require_organisation().pk])
+    folded = folded_organisations(organisations)
+    never = Q(organisation_id__in=[o for o in organisations if o not in folded])
+    pending = pending_rows().filter(organisation_id__in=list(folded))
     ids = list(pending.values_list("measurement_id", flat=True)[: UNFOLDED_LIMIT + 1])
     if len(ids) > UNFOLDED_LIMIT:  # a worker far behind: let the database find them
-        return measurements.filter(id__in=pending.values("measurement_id"))
-    return measurements.filter(id__in=ids)
+        return measurements.filter(Q(id__in=pending.values("measurement_id")) | never)
+    return measurements.filter(Q(id__in=ids) | never)
 
 
 def _unfolded_answers(
@@ -220,8 +228,10 @@ def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
         n=Sum("n"), total=Sum("total"), squares=Sum("total_squares"), **value_sums
     )
     kinds = dict(Channel.objects.values_list("id", "kind"))
-    tail = _unfolded_answers(filtered_measurements(dataclasses.replace(filters, instrument=SURVEY)))
-    sums = _kpi_sums(tail)
+    measurements = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
+    with one_snapshot():  # cells and tail as of one moment, whatever a fold commits meanwhile
+        sums = _kpi_sums(_unfolded_answers(measurements))
+        rows = list(rows)
     for row in rows:
         cell = (kinds.get(row["channel_key"]), row["key"])
         if cell in sums:

@@ -9,23 +9,26 @@ ZONE = ZoneInfo("Europe/Amsterdam")
 
 
 def outbox_from_watermarks(apps, schema_editor):
-    """Every measurement the watermark design had not folded in yet gets its pending
-    outbox row; the ones at or below an organisation's watermark count as folded.
-    (A measurement the watermark skipped, committed late, is found and repaired by the
-    first ``rollups check``.)"""
+    """An organisation with a watermark has been folded: it gets its fold row, and every
+    measurement above the watermark its pending outbox row (the ones at or below count
+    as folded; one the watermark skipped, committed late, is found and repaired by the
+    first ``rollups check``). One without a watermark has never been folded, as before:
+    readers take all of it from the raw tables until its first fold builds every day."""
     Watermark = apps.get_model("analytics", "RollupWatermark")
     Measurement = apps.get_model("collection", "Measurement")
+    Organisation = apps.get_model("organisations", "Organisation")
     Recorded = apps.get_model("analytics", "MeasurementRecorded")
-    marks = {
-        int(name.split(":", 1)[1]): last
-        for name, last in Watermark._base_manager.filter(name__startswith="answers:").values_list(
-            "name", "last_measurement_id"
-        )
-    }
-    organisations = Measurement._base_manager.values_list("organisation_id", flat=True)
-    for organisation_id in sorted(set(organisations.distinct().order_by())):
+    Fold = apps.get_model("analytics", "RollupFold")
+    existing = set(Organisation._base_manager.values_list("pk", flat=True))
+    for name, last, updated_at in Watermark._base_manager.filter(
+        name__startswith="answers:"
+    ).values_list("name", "last_measurement_id", "updated_at"):
+        organisation_id = int(name.split(":", 1)[1])
+        if organisation_id not in existing:
+            continue
+        Fold._base_manager.create(organisation_id=organisation_id, folded_at=updated_at)
         unfolded = Measurement._base_manager.filter(
-            organisation_id=organisation_id, id__gt=marks.get(organisation_id, 0)
+            organisation_id=organisation_id, id__gt=last
         ).values_list("id", "occurred_at")
         batch = []
         for measurement_id, occurred_at in unfolded.iterator(chunk_size=5_000):
@@ -44,21 +47,21 @@ def outbox_from_watermarks(apps, schema_editor):
 
 
 def watermarks_from_outbox(apps, schema_editor):
-    """Back to the watermark: up to the lowest pending id of each organisation."""
+    """Back to the watermark: a folded organisation's is just below its lowest pending id."""
     Watermark = apps.get_model("analytics", "RollupWatermark")
     Measurement = apps.get_model("collection", "Measurement")
     Recorded = apps.get_model("analytics", "MeasurementRecorded")
-    for organisation_id, newest in (
-        Measurement._base_manager.values_list("organisation_id")
-        .annotate(newest=models.Max("id"))
-        .order_by()
-    ):
+    Fold = apps.get_model("analytics", "RollupFold")
+    for organisation_id in Fold._base_manager.values_list("organisation_id", flat=True):
         lowest = Recorded._base_manager.filter(organisation_id=organisation_id).aggregate(
             m=models.Min("measurement_id")
         )["m"]
+        newest = Measurement._base_manager.filter(organisation_id=organisation_id).aggregate(
+            m=models.Max("id")
+        )["m"]
         Watermark._base_manager.update_or_create(
             name=f"answers:{organisation_id}",
-            defaults={"last_measurement_id": newest if lowest is None else lowest - 1},
+            defaults={"last_measurement_id": (newest or 0) if lowest is None else lowest - 1},
         )
 
 

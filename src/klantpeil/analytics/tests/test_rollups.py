@@ -267,8 +267,8 @@ def test_the_self_check_finds_repairs_and_records_days_that_differ(make_org, mak
     from klantpeil.cli import main
 
     alpha, beta = make_org("alpha"), make_org("beta")
-    with tenant(alpha):
-        for day in (2, 3):
+    for org, day in ((alpha, 2), (alpha, 3), (beta, 3)):
+        with tenant(org):
             record_measurement(
                 version=latest_version(key="customer-survey"),
                 answers=CUSTOMER_SURVEY_ANSWERS,

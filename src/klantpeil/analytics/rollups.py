@@ -362,18 +362,31 @@ def _claim(organisation_id: int) -> list[date]:
     """Delete (consume) the organisation's outbox rows this transaction can see and
     nobody else holds; returns their days, one per row."""
     table = connection.ops.quote_name(MeasurementRecorded._meta.db_table)
-    features = connection.features
-    skip = " FOR UPDATE SKIP LOCKED" if features.has_select_for_update_skip_locked else ""
     days: list[date] = []
     with connection.cursor() as cursor:
         while True:
-            cursor.execute(
-                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "
-                f"WHERE subscriber = %s AND organisation_id = %s ORDER BY id LIMIT %s{skip}) "
-                "RETURNING day",
-                [ROLLUPS, organisation_id, CLAIM_BATCH],
-            )
-            got = [d if isinstance(d, date) else date.fromisoformat(d) for (d,) in cursor]
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "
+                    "WHERE subscriber = %s AND organisation_id = %s ORDER BY id LIMIT %s "
+                    "FOR UPDATE SKIP LOCKED) RETURNING day",
+                    [ROLLUPS, organisation_id, CLAIM_BATCH],
+                )
+                got = [day for (day,) in cursor.fetchall()]
+            else:
+                # SQLite's write transaction is exclusive: the rows read are the rows
+                # deleted (and no RETURNING, which older SQLite versions lack).
+                where = f"FROM {table} WHERE subscriber = %s AND organisation_id = %s"
+                cursor.execute(
+                    f"SELECT id, day {where} ORDER BY id LIMIT %s",
+                    [ROLLUPS, organisation_id, CLAIM_BATCH],
+                )
+                rows = cursor.fetchall()
+                if rows:
+                    cursor.execute(
+                        f"DELETE {where} AND id <= %s", [ROLLUPS, organisation_id, rows[-1][0]]
+                    )
+                got = [d if isinstance(d, date) else date.fromisoformat(d) for _, d in rows]
             days += got
             if len(got) < CLAIM_BATCH:
                 return days

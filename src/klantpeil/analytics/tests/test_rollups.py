@@ -328,3 +328,23 @@ def test_a_correction_is_never_counted_beside_its_original(make_org):
         figures = channel_kpis(MeasurementFilter())
         assert figures == channel_kpis(MeasurementFilter(), from_rollups=False)
         assert (figures[0].grade.n, figures[0].grade.value) == (1, 3.0)
+
+
+def test_a_fold_claims_its_backlog_in_several_batches(make_org, monkeypatch):
+    monkeypatch.setattr(rollups, "CLAIM_BATCH", 2)
+    org = make_org("alpha")
+    with tenant(org):
+        for day in (2, 3, 3, 5, 9):
+            record_measurement(
+                version=latest_version(key="customer-survey"),
+                answers=CUSTOMER_SURVEY_ANSWERS,
+                source="api",
+                channel=Channel.objects.get(kind="email"),
+                occurred_at=datetime(2026, 11, day, 9, tzinfo=UTC),
+            )
+    assert rollups.refresh()["measurements"] == 5
+    assert not rollups.pending_rows().exists()
+    cells = AnswerRollup.all_tenants.filter(
+        question_key=rollups.MEASUREMENTS, unit_key=rollups.ALL_UNITS
+    )
+    assert sorted(cells.values_list("day__day", "n")) == [(2, 1), (3, 2), (5, 1), (9, 1)]

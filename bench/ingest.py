@@ -8,6 +8,12 @@ side goes through HTTP to a waitress server on 127.0.0.1 with a real token,
 in batches; the baseline saves every measurement and answer with ``.create()``
 in autocommit. Prints one JSON object per database and a summary; the ratio
 is what to compare across machines.
+
+The bulk API writes the rollups' outbox row ("measurement recorded") in each
+measurement's transaction. What that costs is measured in the same run: the same
+batches go, interleaved, to a second organisation with the outbox write switched
+off in the server (the path before the outbox), and ``outbox_cost`` is the ratio of
+the two times (1.05: five per cent slower with the outbox).
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ def run_one(database: str, total: int, batch: int, naive: int) -> dict:
     from waitress.server import create_server
 
     from klantpeil.accounts.services import issue_api_token
+    from klantpeil.collection import ingest
     from klantpeil.collection.models import Answer, Measurement
     from klantpeil.config.wsgi import application
     from klantpeil.core.tenancy import tenant
@@ -79,10 +86,14 @@ def run_one(database: str, total: int, batch: int, naive: int) -> dict:
     from klantpeil.organisations.models import Channel, Organisation, Sector, Unit
 
     sector = Sector.objects.create(key="bench", name_nl="Bench", name_en="Bench")
-    org = Organisation.objects.create(slug="bench", name="Bench", sector=sector)
-    Unit.all_tenants.create(organisation=org, code="front", name="Front")
-    Channel.all_tenants.create(organisation=org, kind="phone")
-    secret = issue_api_token(organisation=org, name="bench").secret
+    secrets = []
+    for slug in ("bench", "bench-without-outbox", "bench-warm-up"):
+        org = Organisation.objects.create(slug=slug, name=slug, sector=sector)
+        Unit.all_tenants.create(organisation=org, code="front", name="Front")
+        Channel.all_tenants.create(organisation=org, kind="phone")
+        secrets.append(issue_api_token(organisation=org, name="bench").secret)
+    org = Organisation.objects.get(slug="bench")
+    with_outbox = ingest.measurements_recorded
     port = _free_port()
     server = create_server(application, host="127.0.0.1", port=port, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
@@ -93,18 +104,36 @@ def run_one(database: str, total: int, batch: int, naive: int) -> dict:
         ).encode()
         for start in range(0, total, batch)
     ]
-    started = time.perf_counter()
-    for number, body in enumerate(payloads, start=1):
+
+    def post(body: bytes, token: str, outbox: bool) -> float:
+        # The server runs in this process, one request at a time: switching the outbox
+        # write off for one request is the path as it was before the outbox.
+        ingest.measurements_recorded = with_outbox if outbox else lambda *args: 0
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/v1/measurements",
             data=body,
             method="POST",
-            headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
+        started = time.perf_counter()
         with urllib.request.urlopen(request, timeout=300) as response:
             assert response.status == 201, response.status
+        return time.perf_counter() - started
+
+    # The first request of a process costs more (imports, caches, the first connection):
+    # one untimed batch to a third organisation, so neither side pays it.
+    post(payloads[0], secrets[2], outbox=True)
+    api_seconds = old_seconds = 0.0
+    for number, body in enumerate(payloads, start=1):
+        # Each batch goes to both organisations, the outbox on for one of them in turn.
+        for token, outbox in zip(secrets[:2], (number % 2 == 1, number % 2 == 0), strict=True):
+            seconds = post(body, token, outbox)
+            if outbox:
+                api_seconds += seconds
+            else:
+                old_seconds += seconds
         print(f"  {database}: batch {number}/{len(payloads)}", file=sys.stderr, flush=True)
-    api_seconds = time.perf_counter() - started
+    ingest.measurements_recorded = with_outbox
     server.close()
     with tenant(org):
         stored = Measurement.objects.count()
@@ -150,6 +179,9 @@ def run_one(database: str, total: int, batch: int, naive: int) -> dict:
         "naive_orm_seconds": round(naive_seconds, 3),
         "naive_orm_measurements_per_second": round(naive_rate, 1),
         "speedup_vs_naive": round(api_rate / naive_rate, 1),
+        "bulk_api_without_outbox_seconds": round(old_seconds, 3),
+        "bulk_api_without_outbox_measurements_per_second": round(total / old_seconds, 1),
+        "outbox_cost": round(api_seconds / old_seconds, 3),
     }
 
 

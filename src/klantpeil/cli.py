@@ -124,13 +124,19 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     if args.exit_with:
         _exit_with(args.exit_with)
-    from klantpeil.analytics.tasks import resume_after_crash
+    from klantpeil.analytics.tasks import resume_after_crash, worker_id
 
     resume_after_crash()
     # No autoreloader (on by default under DEBUG): it would run the worker in a grandchild
     # whose parent is the reloader, so --exit-with would see the server gone and stop it.
+    # The worker id names host and process, so a task it leaves running can be reclaimed.
     call_command(
-        "db_worker", batch=args.once, interval=args.interval, startup_delay=False, reload=False
+        "db_worker",
+        batch=args.once,
+        interval=args.interval,
+        startup_delay=False,
+        reload=False,
+        worker_id=worker_id(),
     )
     return 0
 
@@ -146,10 +152,24 @@ def cmd_rollups(args: argparse.Namespace) -> int:
     if args.action == "refresh":
         result = rollups.refresh()
         print(
-            f"Folded new measurements of {result['organisations']} organisation(s) into "
+            f"Folded {result['measurements']:,} new measurement(s) of "
+            f"{result['organisations']} organisation(s) into "
             f"{result['rows']:,} cells ({result['days']:,} days recomputed)."
         )
-        return 0
+    if args.action in ("refresh", "check"):
+        repair = args.action == "refresh" or args.repair
+        check = rollups.check(repair=repair, trigger=f"cli {args.action}")
+        print(
+            f"Checked {check.days:,} days of {check.organisations} organisation(s): "
+            f"{check.days_different} differed from the raw counts"
+            + (f", {check.days_repaired} repaired." if repair else ".")
+        )
+        for difference in check.differences[:20]:
+            print(
+                f"  {difference['organisation']} {difference['day']}: "
+                f"rollups {difference['rollups']}, raw {difference['raw']}"
+            )
+        return 1 if check.days_different and not repair else 0
     total = Organisation.objects.count()
     with tqdm(total=total, desc="Rebuilding rollups", unit="org", file=sys.stderr) as bar:
         result = rollups.rebuild_all(progress=bar.update)
@@ -585,10 +605,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "rollups",
         cmd_rollups,
-        "fold new measurements into the rollups, or rebuild them all from the measurements",
+        "fold new measurements into the rollups, rebuild them all from the measurements, "
+        "or check them against the raw counts",
         [data],
     )
-    p.add_argument("action", choices=["refresh", "rebuild"])
+    p.add_argument(
+        "action",
+        choices=["refresh", "rebuild", "check"],
+        help="refresh: fold pending measurements in, then check; rebuild: recompute all; "
+        "check: compare the rollups with the raw counts per organisation and day",
+    )
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="with check: rebuild the days that differ (without it, exit 1 when any do)",
+    )
     p = add(
         "backup",
         cmd_backup,

@@ -90,12 +90,66 @@ class DriverRollup(TenantModel):
         verbose_name = _("driver rollup")
 
 
-class RollupWatermark(models.Model):
-    """The highest measurement id folded into the rollups."""
+class MeasurementRecorded(TenantModel):
+    """The "measurement recorded" event, kept as an outbox row until its subscriber is done.
 
-    name = models.CharField(max_length=40, unique=True)
-    last_measurement_id = models.BigIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    Written in the measurement's own transaction by every write path (one row per
+    subscriber), so the event exists exactly when the measurement is committed,
+    whatever order transactions commit in; an id watermark cannot promise that on
+    PostgreSQL, where ids are taken at insert and become visible at commit. The
+    subscriber (today only the rollups) deletes the rows it has consumed in the
+    transaction that consumes them. ``day`` is the local day of the contact, so
+    the rollups know which cells to recompute without reading the measurement.
+    """
+
+    measurement = models.ForeignKey(
+        "collection.Measurement", on_delete=models.CASCADE, related_name="+", db_index=False
+    )  # indexed by recorded_measurement below
+    day = models.DateField()
+    subscriber = models.CharField(max_length=20)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["subscriber", "organisation", "day"], name="recorded_pending"),
+            models.Index(fields=["measurement", "subscriber"], name="recorded_measurement"),
+        ]
+        verbose_name = _("measurement recorded (pending)")
+
+
+class RollupFold(TenantModel):
+    """One row per organisation: the lock that makes folds of its rollups take turns
+    (two workers never rebuild the same day at once), and when it was last folded."""
+
+    folded_at = models.DateTimeField(_("last folded"), null=True)
+    folded = models.BigIntegerField(_("measurements folded"), default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation"], name="rollup_fold_organisation")
+        ]
+        verbose_name = _("rollup feed")
+        verbose_name_plural = _("rollup feeds")
+
+
+class RollupCheck(models.Model):
+    """One run of the rollups' self-check: rollup counts against raw counts per
+    organisation and local day, and the days it found different (and repaired)."""
+
+    started_at = models.DateTimeField(_("checked at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True)
+    trigger = models.CharField(_("trigger"), max_length=20)
+    organisations = models.IntegerField(_("organisations"), default=0)
+    days = models.IntegerField(_("days checked"), default=0)
+    days_different = models.IntegerField(_("days different"), default=0)
+    days_repaired = models.IntegerField(_("days repaired"), default=0)
+    # [{"organisation": slug, "day": "2026-11-02", "rollups": n, "raw": n}, …]
+    differences = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("rollup check")
+        verbose_name_plural = _("rollup checks")
 
     def __str__(self) -> str:
-        return f"{self.name} ≤ {self.last_measurement_id}"
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.trigger}: {self.days_repaired} repaired"

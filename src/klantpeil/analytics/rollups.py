@@ -2,10 +2,19 @@
 
 A cell (organisation × local day × unit × channel × instrument) is always
 recomputed from the stored measurements, so running a refresh twice, or after
-a crash halfway, gives the same rollups as a full rebuild. New measurements
-are found from a watermark (the highest measurement id already folded in);
-a correction adds a new measurement to the same cell, so it is picked up the
-same way and the superseded original drops out of the recomputed cell.
+a crash halfway, gives the same rollups as a full rebuild.
+
+New measurements are found from the outbox: every write path publishes the
+"measurement recorded" event (:mod:`klantpeil.analytics.events`) in the
+measurement's own transaction, and a fold claims the rows it can see, deletes
+them and recomputes their days in one transaction. The invariant that makes
+reads exact: a cell counts the current measurements of its day that have no
+pending outbox row, and readers add the measurements that do (the "tail"). A
+measurement that commits while a fold runs still has its row, so the fold
+leaves it out of the cells and the next fold takes it in; no commit order can
+lose one (an id watermark could, on PostgreSQL, where ids are taken at insert
+and become visible at commit). Folds of one organisation take turns on its
+:class:`RollupFold` row, so two workers never rebuild the same cells at once.
 
 The answer cells are written by one ``INSERT … SELECT … GROUP BY`` per
 organisation and range of days, so the database does the aggregation and no
@@ -15,24 +24,62 @@ of each response and are computed here from the driver items only.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum, Value
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.query import QuerySet
+from django.utils import timezone
 
-from klantpeil.analytics.models import VALUE_COLUMNS, AnswerRollup, DriverRollup, RollupWatermark
+from klantpeil.analytics.events import ROLLUPS
+from klantpeil.analytics.models import (
+    VALUE_COLUMNS,
+    AnswerRollup,
+    DriverRollup,
+    MeasurementRecorded,
+    RollupCheck,
+    RollupFold,
+)
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.instruments.models import Question
 
 ZONE = ZoneInfo("Europe/Amsterdam")
-WATERMARK = "answers"
 TARGET = "overall_grade"
-ANALYSE_AFTER = 1_000  # new measurements since the watermarks that call for fresh statistics
+ANALYSE_AFTER = 1_000  # pending measurements that call for fresh planner statistics
+CLAIM_BATCH = 50_000  # outbox rows claimed per statement (bounds the memory of one fold)
+log = logging.getLogger("klantpeil.rollups")
+
+
+def pending_rows() -> QuerySet[MeasurementRecorded]:
+    """The rollups' outbox rows not folded in yet, across organisations (filter them)."""
+    return MeasurementRecorded.all_tenants.filter(subscriber=ROLLUPS)
+
+
+@contextlib.contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Run the enclosed reads as of one moment (PostgreSQL: a read-only REPEATABLE READ
+    transaction), so rollup cells and the pending tail read in separate statements never
+    straddle a fold's commit. Inside a transaction already, or on SQLite, it adds nothing.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def _pending(measurement_id: str) -> Exists:
+    """Whether the measurement (the outer query's ``measurement_id``) waits to be folded."""
+    return Exists(pending_rows().filter(measurement_id=OuterRef(measurement_id)))
 
 
 def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
@@ -117,6 +164,7 @@ def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
             measurement__occurred_at__gte=start,
             measurement__occurred_at__lt=end,
         )
+        .exclude(_pending("measurement_id"))
         .annotate(day=TruncDate("measurement__occurred_at", tzinfo=ZONE))
         .values("day", **_cell_keys("measurement__"), key=F("question__key"))
         .annotate(
@@ -133,6 +181,7 @@ def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
             occurred_at__gte=start,
             occurred_at__lt=end,
         )
+        .exclude(_pending("pk"))
         .annotate(day=TruncDate("occurred_at", tzinfo=ZONE))
         .values("day", **_cell_keys(""), key=Value(MEASUREMENTS))
         .annotate(
@@ -188,6 +237,7 @@ def _driver_cells(organisation_id: int, first: date, last: date) -> list[DriverR
             occurred_at__lt=end,
             instrument_version_id__in=list(versions),
         )
+        .exclude(_pending("pk"))
         .annotate(day=TruncDate("occurred_at", tzinfo=ZONE))
         .values(
             "id",
@@ -265,81 +315,229 @@ def rebuild_days(organisation_id: int, days: Iterable[date]) -> int:
     return sum(rebuild_range(organisation_id, first, last) for first, last in _runs(days))
 
 
-def watermark_name(organisation_id: int) -> str:
-    return f"{WATERMARK}:{organisation_id}"
+BUSY, LOCKED, FIRST = "busy", "locked", "first"
 
 
-def folded_up_to(organisation_ids: Iterable[int]) -> dict[int, int]:
-    """Per organisation, the highest measurement id already in its rollups (0: none)."""
-    ids = list(organisation_ids)
-    marks = dict(
-        RollupWatermark.objects.filter(name__in=[watermark_name(o) for o in ids]).values_list(
-            "name", "last_measurement_id"
+def _lock(organisation_id: int, *, wait: bool) -> str:
+    """Take the organisation's fold lock for the current transaction.
+
+    Returns BUSY when another fold holds it and ``wait`` is False, FIRST when the
+    organisation has never been folded (readers then take all its measurements from
+    the raw tables, and this fold must build all its days), else LOCKED. On SQLite
+    every write transaction is exclusive (``BEGIN IMMEDIATE``), which serialises
+    folds by itself.
+    """
+    folds = RollupFold.all_tenants.filter(organisation_id=organisation_id)
+    first = not folds.exists()
+    if first:
+        RollupFold.all_tenants.bulk_create(
+            [RollupFold(organisation_id=organisation_id)], ignore_conflicts=True
+        )
+    if not list(folds.select_for_update(skip_locked=not wait).values_list("pk", flat=True)):
+        return BUSY
+    return FIRST if first else LOCKED
+
+
+def _span(organisation_id: int) -> tuple[date, date] | None:
+    """The first and last local day with a measurement of the organisation."""
+    span = Measurement.all_tenants.filter(organisation_id=organisation_id).aggregate(
+        first=Min("occurred_at"), last=Max("occurred_at")
+    )
+    if span["first"] is None:
+        return None
+    return span["first"].astimezone(ZONE).date(), span["last"].astimezone(ZONE).date()
+
+
+def folded_organisations(organisation_ids: Iterable[int]) -> set[int]:
+    """Those of the organisations whose rollups have been built (folded at least once);
+    the others have no cells, and readers take all their measurements from the tail."""
+    return set(
+        RollupFold.all_tenants.filter(organisation_id__in=list(organisation_ids)).values_list(
+            "organisation_id", flat=True
         )
     )
-    return {o: marks.get(watermark_name(o), 0) for o in ids}
 
 
-def _refresh_organisation(
-    organisation_id: int, newest: int, extra_days: Iterable[date] = ()
-) -> tuple[int, int]:
-    # Cells and watermark move together in one short transaction per organisation:
-    # a worker killed halfway leaves both as they were, and readers (which add the
-    # measurements above the watermark to the cells) never count one twice.
+def _claim(organisation_id: int) -> list[date]:
+    """Delete (consume) the organisation's outbox rows this transaction can see and
+    nobody else holds; returns their days, one per row."""
+    table = connection.ops.quote_name(MeasurementRecorded._meta.db_table)
+    days: list[date] = []
+    with connection.cursor() as cursor:
+        while True:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "
+                    "WHERE subscriber = %s AND organisation_id = %s ORDER BY id LIMIT %s "
+                    "FOR UPDATE SKIP LOCKED) RETURNING day",
+                    [ROLLUPS, organisation_id, CLAIM_BATCH],
+                )
+                got = [day for (day,) in cursor.fetchall()]
+            else:
+                # SQLite's write transaction is exclusive: the rows read are the rows
+                # deleted (and no RETURNING, which older SQLite versions lack).
+                where = f"FROM {table} WHERE subscriber = %s AND organisation_id = %s"
+                cursor.execute(
+                    f"SELECT id, day {where} ORDER BY id LIMIT %s",
+                    [ROLLUPS, organisation_id, CLAIM_BATCH],
+                )
+                rows = cursor.fetchall()
+                if rows:
+                    cursor.execute(
+                        f"DELETE {where} AND id <= %s", [ROLLUPS, organisation_id, rows[-1][0]]
+                    )
+                got = [d if isinstance(d, date) else date.fromisoformat(d) for _, d in rows]
+            days += got
+            if len(got) < CLAIM_BATCH:
+                return days
+
+
+def _fold(
+    organisation_id: int, *, wait: bool, span: tuple[date, date] | None = None
+) -> dict[str, int] | None:
+    """Fold the organisation's pending measurements into its rollups (and recompute the
+    days of ``span``), in one transaction; None when another fold holds the organisation.
+
+    Cells, claimed rows and the fold's record move together: a worker killed halfway
+    leaves all as they were, and readers never count a measurement twice.
+    """
     with transaction.atomic():
-        mark, _ = RollupWatermark.objects.select_for_update().get_or_create(
-            name=watermark_name(organisation_id)
+        state = _lock(organisation_id, wait=wait)
+        if state == BUSY:
+            return None
+        if state == FIRST and span is None:
+            span = _span(organisation_id)
+        claimed = _claim(organisation_id)
+        days = set(claimed)
+        rows = recomputed = 0
+        if span:
+            rows += rebuild_range(organisation_id, *span)
+            days = {day for day in days if not span[0] <= day <= span[1]}
+            recomputed = (span[1] - span[0]).days + 1
+        rows += rebuild_days(organisation_id, days)
+        RollupFold.all_tenants.filter(organisation_id=organisation_id).update(
+            folded_at=timezone.now(), folded=F("folded") + len(claimed)
         )
-        fresh = Measurement.all_tenants.filter(
-            organisation_id=organisation_id, id__gt=mark.last_measurement_id, id__lte=newest
-        )
-        days = {
-            moment.astimezone(ZONE).date() for moment in fresh.values_list("occurred_at", flat=True)
-        } | set(extra_days)
-        rows = rebuild_days(organisation_id, days)
-        mark.last_measurement_id = max(newest, mark.last_measurement_id)
-        mark.save(update_fields=["last_measurement_id", "updated_at"])
-    return len(days), rows
+    return {"days": recomputed + len(days), "rows": rows, "measurements": len(claimed)}
 
 
-def refold_after_deletion(organisation_id: int, days: Iterable[date]) -> int:
-    """Recompute these local days after measurements on them were deleted (a respondent
-    forgotten), folding in whatever is new at the same time so the watermark stays true."""
-    newest = Measurement.all_tenants.filter(organisation_id=organisation_id).aggregate(m=Max("id"))
-    return _refresh_organisation(organisation_id, newest["m"] or 0, extra_days=days)[1]
+def refold_days(organisation_id: int, days: Iterable[date]) -> int:
+    """Recompute these local days now, in the caller's transaction: after measurements on
+    them were deleted (a respondent forgotten) or superseded (a correction). Returns rows.
+
+    Pending measurements stay pending (the cells leave them out, the readers' tail adds
+    them), so this needs no claim and costs one day, whatever the worker's backlog.
+    """
+    with transaction.atomic():
+        if _lock(organisation_id, wait=True) == FIRST:
+            span = _span(organisation_id)
+            days = [d for d in days if not span or not span[0] <= d <= span[1]]
+            rows = rebuild_range(organisation_id, *span) if span else 0
+            return rows + rebuild_days(organisation_id, days)
+        return rebuild_days(organisation_id, days)
+
+
+refold_after_deletion = refold_days  # the name the privacy service knows
 
 
 def refresh() -> dict[str, int]:
-    """Fold measurements recorded since each organisation's watermark into its rollups.
+    """Fold every pending measurement (the rollups' outbox) into the rollups.
 
     Idempotent: every affected day is recomputed whole, so running it twice, or
-    after a crash, gives what a full rebuild gives.
+    after a crash, gives what a full rebuild gives. Organisations another fold
+    holds are skipped first and waited for at the end, so whatever was committed
+    before this refresh started is folded when it returns.
     """
-    marks = dict(
-        RollupWatermark.objects.filter(name__startswith=f"{WATERMARK}:").values_list(
-            "name", "last_measurement_id"
-        )
+    waiting = sorted(
+        set(pending_rows().values_list("organisation_id", flat=True).distinct().order_by())
     )
-    newest = Measurement.all_tenants.values_list("organisation_id").annotate(m=Max("id"))
-    pending = [
-        (organisation_id, last_id)
-        for organisation_id, last_id in newest.order_by("organisation_id")
-        if last_id > marks.get(watermark_name(organisation_id), 0)
-    ]
-    if pending and connection.vendor == "postgresql":
-        # After a bulk load the planner's statistics are stale (autovacuum comes later)
-        # and the fold walks the answers once per measurement: 17 s instead of 1 s for
-        # 3,000 measurements in the fault tests. Fresh statistics cost a sample.
-        lowest = min(marks.get(watermark_name(o), 0) for o, _ in pending)
-        if Measurement.all_tenants.filter(id__gt=lowest).count() >= ANALYSE_AFTER:
-            _analyse(Measurement, Answer)
-    result = {"organisations": 0, "days": 0, "rows": 0}
-    for organisation_id, last_id in pending:
-        days, rows = _refresh_organisation(organisation_id, last_id)
-        result["organisations"] += 1
-        result["days"] += days
-        result["rows"] += rows
+    # After a bulk load the planner's statistics are stale (autovacuum comes later)
+    # and the fold walks the answers once per measurement: 17 s instead of 1 s for
+    # 3,000 measurements in the fault tests. Fresh statistics cost a sample.
+    if waiting and connection.vendor == "postgresql" and pending_rows().count() >= ANALYSE_AFTER:
+        _analyse(Measurement, Answer, MeasurementRecorded)
+    result = {"organisations": 0, "days": 0, "rows": 0, "measurements": 0}
+    busy = []
+    for organisation_id in waiting:
+        done = _fold(organisation_id, wait=False)
+        if done is None:
+            busy.append(organisation_id)
+            continue
+        _add(result, done)
+    for organisation_id in busy:
+        _add(result, _fold(organisation_id, wait=True))
     return result
+
+
+def _add(result: dict[str, int], done: dict[str, int]) -> None:
+    if done["measurements"] or done["days"]:
+        result["organisations"] += 1
+        for key in ("days", "rows", "measurements"):
+            result[key] += done[key]
+
+
+def check(*, repair: bool = True, trigger: str = "schedule") -> RollupCheck:
+    """Compare the rollups' measurement counts with the raw counts per organisation and
+    local day; rebuild the days that differ (with ``repair``), log them and record the run.
+
+    Each organisation is compared under its fold lock, where both sides are stable:
+    a measurement committed meanwhile waits in the outbox, which both sides leave out.
+    """
+    from klantpeil.organisations.models import Organisation
+
+    record = RollupCheck.objects.create(trigger=trigger)
+    organisations = dict(Organisation.objects.values_list("pk", "slug"))
+    # An organisation never folded has no cells: readers take it all from the raw tables.
+    for organisation_id in sorted(folded_organisations(organisations)):
+        with transaction.atomic():
+            _lock(organisation_id, wait=True)
+            raw = _counts(
+                Measurement.all_tenants.filter(
+                    organisation_id=organisation_id, superseded_at__isnull=True
+                )
+                .exclude(_pending("pk"))
+                .annotate(day=TruncDate("occurred_at", tzinfo=ZONE)),
+                Count("id"),
+            )
+            cells = AnswerRollup.all_tenants.filter(
+                organisation_id=organisation_id, question_key=MEASUREMENTS
+            )
+            per_unit = _counts(cells.filter(unit_key__gte=0), Sum("n"))
+            all_units = _counts(cells.filter(unit_key=ALL_UNITS), Sum("n"))
+            days = set(raw) | set(per_unit) | set(all_units)
+            different = sorted(
+                d for d in days if not raw.get(d, 0) == per_unit.get(d, 0) == all_units.get(d, 0)
+            )
+            record.organisations += 1
+            record.days += len(days)
+            for day in different:
+                record.differences.append(
+                    {
+                        "organisation": organisations.get(organisation_id, str(organisation_id)),
+                        "day": day.isoformat(),
+                        "rollups": per_unit.get(day, 0),
+                        "raw": raw.get(day, 0),
+                    }
+                )
+            if different:
+                log.warning(
+                    "rollups of organisation %s differ from the raw counts on %d day(s): %s%s",
+                    organisations.get(organisation_id, organisation_id),
+                    len(different),
+                    ", ".join(d.isoformat() for d in different[:10]),
+                    "; rebuilt" if repair else "",
+                )
+                record.days_different += len(different)
+                if repair:
+                    rebuild_days(organisation_id, different)
+                    record.days_repaired += len(different)
+    record.finished_at = timezone.now()
+    record.save()
+    return record
+
+
+def _counts(queryset: QuerySet, total) -> dict[date, int]:
+    return {day: n for day, n in queryset.values_list("day").annotate(n=total).order_by() if n}
 
 
 def _analyse(*models: type) -> None:
@@ -363,19 +561,15 @@ def rebuild_all(progress: Callable[[int], object] | None = None) -> dict[str, in
         _analyse()
     spans = list(
         Measurement.all_tenants.values_list("organisation_id")
-        .annotate(first=Min("occurred_at"), last=Max("occurred_at"), newest=Max("id"))
+        .annotate(first=Min("occurred_at"), last=Max("occurred_at"))
         .order_by("organisation_id")
     )
     rows = 0
-    for organisation_id, first, last, newest in spans:
-        with transaction.atomic():
-            # One range per organisation: empty days in between cost nothing.
-            rows += rebuild_range(
-                organisation_id, first.astimezone(ZONE).date(), last.astimezone(ZONE).date()
-            )
-            RollupWatermark.objects.update_or_create(
-                name=watermark_name(organisation_id), defaults={"last_measurement_id": newest}
-            )
+    for organisation_id, first, last in spans:
+        # One range per organisation (empty days in between cost nothing), and its
+        # pending measurements folded in at the same time.
+        span = (first.astimezone(ZONE).date(), last.astimezone(ZONE).date())
+        rows += _fold(organisation_id, wait=True, span=span)["rows"]
         if progress:
             progress(1)
     kept = [span[0] for span in spans]

@@ -36,7 +36,13 @@ from klantpeil.analytics.reachability import (
     email_kpis,
     reachability_kpis,
 )
-from klantpeil.analytics.rollups import ALL_UNITS, MEASUREMENTS, folded_up_to
+from klantpeil.analytics.rollups import (
+    ALL_UNITS,
+    MEASUREMENTS,
+    folded_organisations,
+    one_snapshot,
+    pending_rows,
+)
 from klantpeil.analytics.significance import (
     Difference,
     mean_difference,
@@ -264,28 +270,23 @@ UNFOLDED_LIMIT = 20_000
 
 
 def _unfolded(measurements: QuerySet, organisations: Iterable[int] | None = None) -> QuerySet:
-    """Those of ``measurements`` above their organisation's rollup watermark.
+    """Those of ``measurements`` not in the rollups yet: the ones whose "measurement
+    recorded" outbox row the worker has not consumed, and all of an organisation
+    whose rollups were never built. The cells leave exactly these out (see
+    analytics/rollups.py), so cells plus this tail count each one once.
 
-    Walked along the primary key from the lowest watermark, across
-    organisations, so the cost follows the worker's backlog and not the size of
-    the table (a filter on the organisation first would let the planner scan all
-    its rows). ``organisations``: default the current one.
+    The pending ids are read first, from the outbox (the worker's backlog, small),
+    so the cost does not follow the size of the table. ``organisations``: default
+    the current one.
     """
-    marks = folded_up_to(organisations or [require_organisation().pk])
-    newer = (
-        Measurement.all_tenants.filter(id__gt=min(marks.values()))
-        .order_by("id")
-        .values_list("id", "organisation_id")[: UNFOLDED_LIMIT + 1]
-    )
-    rows = list(newer)
-    if len(rows) > UNFOLDED_LIMIT:  # a worker far behind: let the database find them
-        above = Q()
-        for organisation, mark in marks.items():
-            above |= Q(organisation_id=organisation, id__gt=mark)
-        return measurements.filter(above)
-    return measurements.filter(
-        id__in=[pk for pk, owner in rows if owner in marks and pk > marks[owner]]
-    )
+    organisations = list(organisations or [require_organisation().pk])
+    folded = folded_organisations(organisations)
+    never = Q(organisation_id__in=[o for o in organisations if o not in folded])
+    pending = pending_rows().filter(organisation_id__in=list(folded))
+    ids = list(pending.values_list("measurement_id", flat=True)[: UNFOLDED_LIMIT + 1])
+    if len(ids) > UNFOLDED_LIMIT:  # a worker far behind: let the database find them
+        return measurements.filter(Q(id__in=pending.values("measurement_id")) | never)
+    return measurements.filter(Q(id__in=ids) | never)
 
 
 def _unfolded_answers(
@@ -306,11 +307,11 @@ def _unfolded_answers(
 
 def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
     """The same sums as :func:`_kpi_sums`, from the daily rollups plus what the
-    worker has not folded in yet (measurements above the watermark).
+    worker has not folded in yet (measurements whose outbox row is pending).
 
     The cost follows the number of day cells shown, not the number of stored
-    answers. A correction made since the last refresh counts its original once
-    more until the worker runs; the worker follows every write within seconds.
+    answers. A correction recomputes its day as it is made, so its original is
+    never counted beside it.
     """
     cells = AnswerRollup.objects.filter(instrument__key=SURVEY, question_key__in=KPI_KEYS)
     if filters.period:
@@ -333,8 +334,10 @@ def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
         n=Sum("n"), total=Sum("total"), squares=Sum("total_squares"), **value_sums
     )
     kinds = dict(Channel.objects.values_list("id", "kind"))
-    tail = _unfolded_answers(filtered_measurements(dataclasses.replace(filters, instrument=SURVEY)))
-    sums = _kpi_sums(tail)
+    measurements = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
+    with one_snapshot():  # cells and tail as of one moment, whatever a fold commits meanwhile
+        sums = _kpi_sums(_unfolded_answers(measurements))
+        rows = list(rows)
     for row in rows:
         cell = (kinds.get(row["channel_key"]), row["key"])
         if cell in sums:

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from klantpeil.analytics.events import measurements_recorded
 from klantpeil.analytics.tasks import schedule_refresh
 from klantpeil.collection.models import Invitation, Measurement
 from klantpeil.collection.rows import insert_answer_rows
@@ -253,6 +254,7 @@ def _write(organisation: Any, prepared: list, existing: dict[str, int], source: 
             for question, v in answers
         ]
     )
+    measurements_recorded(organisation.pk, [(m.pk, m.occurred_at) for m in measurements])
     if fresh:
         schedule_refresh()
         if has_comment(pair for *_, answers in fresh for pair in answers):

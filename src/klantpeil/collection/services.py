@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from klantpeil.analytics.events import ZONE, measurements_recorded
+from klantpeil.analytics.rollups import refold_days
 from klantpeil.analytics.tasks import schedule_refresh
 from klantpeil.collection.models import (
     Correction,
@@ -101,6 +103,7 @@ def record_measurement(
             for question, v in built
         ]
     )
+    measurements_recorded(organisation.pk, [(measurement.pk, occurred_at)])
     schedule_refresh()
     if has_comment(built):
         schedule_annotation()
@@ -128,6 +131,9 @@ def correct_measurement(
         external_id="",
     )
     Measurement.objects.filter(pk=locked.pk).update(superseded_at=timezone.now())
+    # The original is in the rollups as current: recompute its day now, so no reader
+    # counts it beside its replacement (which waits in the outbox like any new one).
+    refold_days(locked.organisation_id, [locked.occurred_at.astimezone(ZONE).date()])
     Correction.objects.create(
         original=locked, replacement=replacement, reason=reason.strip(), corrected_by=user
     )

@@ -100,7 +100,7 @@ def test_driver_cross_products_equal_the_raw_complete_cases():
     assert cell.keys[0] == "overall_grade"
 
 
-def test_refresh_from_the_watermark_is_idempotent_and_follows_corrections(make_org):
+def test_refresh_from_the_outbox_is_idempotent_and_follows_corrections(make_org):
     org = make_org("alpha")
     with tenant(org):
         version = latest_version(key="customer-survey")
@@ -115,7 +115,7 @@ def test_refresh_from_the_watermark_is_idempotent_and_follows_corrections(make_o
     assert rollups.refresh()["days"] == 1
     grade = AnswerRollup.all_tenants.get(question_key="overall_grade", unit_key=0)
     assert (grade.day, grade.n, grade.total, grade.v8) == (date(2026, 9, 15), 1, 8.0, 1)
-    assert rollups.refresh() == {"organisations": 0, "days": 0, "rows": 0}
+    assert rollups.refresh() == {"organisations": 0, "days": 0, "rows": 0, "measurements": 0}
     with tenant(org):
         correct_measurement(
             measurement=first,
@@ -164,7 +164,7 @@ def test_kpis_from_rollups_equal_kpis_from_the_raw_answers(filters):
             assert numbers == pytest.approx(raw_numbers, rel=1e-12, nan_ok=True)
 
 
-def test_measurements_above_the_watermark_count_before_the_worker_folds_them_in():
+def test_pending_measurements_count_before_the_worker_folds_them_in():
     generate(seed=8, today=date(2026, 11, 23), scale=0.01)
     rollups.rebuild_all()
     organisation = Organisation.objects.order_by("pk").first()
@@ -249,3 +249,105 @@ def test_monthly_grades_equal_the_raw_monthly_means():
         values = raw[(point.month, point.kind)]
         assert point.grade.n == len(values)
         assert point.grade.value == pytest.approx(np.mean(values))
+
+
+def _record_without_outbox(org, grade: int, when: datetime) -> Measurement:
+    """A measurement stored past the feed, as a late commit under the old id watermark was."""
+    with tenant(org):
+        measurement = record_measurement(
+            version=latest_version(key="customer-survey"),
+            answers={**CUSTOMER_SURVEY_ANSWERS, "overall_grade": grade},
+            source="api",
+            channel=Channel.objects.get(kind="email"),
+            occurred_at=when,
+        )
+    rollups.pending_rows().filter(measurement=measurement).delete()
+    return measurement
+
+
+def test_the_self_check_finds_repairs_and_records_days_that_differ(make_org, make_member, client):
+    from klantpeil.analytics.models import RollupCheck
+    from klantpeil.cli import main
+
+    alpha, beta = make_org("alpha"), make_org("beta")
+    for org, day in ((alpha, 2), (alpha, 3), (beta, 3)):
+        with tenant(org):
+            record_measurement(
+                version=latest_version(key="customer-survey"),
+                answers=CUSTOMER_SURVEY_ANSWERS,
+                source="api",
+                channel=Channel.objects.get(kind="email"),
+                occurred_at=datetime(2026, 11, day, 9, tzinfo=UTC),
+            )
+    rollups.refresh()
+    assert rollups.check(trigger="test").days_different == 0
+    # Two faults: a measurement the feed never saw, and a cell changed by hand.
+    _record_without_outbox(alpha, 4, datetime(2026, 11, 3, 12, tzinfo=UTC))
+    AnswerRollup.all_tenants.filter(
+        organisation=alpha, day=date(2026, 11, 2), question_key=rollups.MEASUREMENTS
+    ).update(n=5)
+    _record_without_outbox(beta, 6, datetime(2026, 10, 30, 23, 30, tzinfo=UTC))  # 31 Oct local
+    assert main(["rollups", "check"]) == 1  # found, not repaired
+    found = RollupCheck.objects.first()
+    assert (found.trigger, found.days_different, found.days_repaired) == ("cli check", 3, 0)
+    assert found.differences == [
+        {"organisation": "alpha", "day": "2026-11-02", "rollups": 5, "raw": 1},
+        {"organisation": "alpha", "day": "2026-11-03", "rollups": 1, "raw": 2},
+        {"organisation": "beta", "day": "2026-10-31", "rollups": 0, "raw": 1},
+    ]
+    assert main(["rollups", "check", "--repair"]) == 0
+    assert RollupCheck.objects.first().days_repaired == 3
+    assert rollups.check(repair=False, trigger="test").days_different == 0
+    for org in (alpha, beta):
+        with tenant(org):
+            assert channel_kpis(MeasurementFilter()) == channel_kpis(
+                MeasurementFilter(), from_rollups=False
+            )
+    # The operator's back office shows the runs and each organisation's feed.
+    client.force_login(make_member("ops@klantpeil.example", None, "operator"))
+    page = client.get("/admin/analytics/rollupcheck/")
+    assert page.status_code == 200
+    assert "alpha 2026-11-03: 1 → 2" in page.content.decode()
+    assert client.get("/admin/analytics/rollupfold/").status_code == 200
+    assert client.get(f"/admin/analytics/rollupcheck/{found.pk}/delete/").status_code == 403
+
+
+def test_a_correction_is_never_counted_beside_its_original(make_org):
+    org = make_org("alpha")
+    with tenant(org):
+        first = record_measurement(
+            version=latest_version(key="customer-survey"),
+            answers=CUSTOMER_SURVEY_ANSWERS,
+            source="api",
+            channel=Channel.objects.get(kind="email"),
+            occurred_at=datetime(2026, 11, 2, 9, tzinfo=UTC),
+        )
+    rollups.refresh()
+    with tenant(org):
+        correct_measurement(
+            measurement=first, answers={**CUSTOMER_SURVEY_ANSWERS, "overall_grade": 3}, reason="x"
+        )
+        # Before the worker runs: the original's day was recomputed with the correction.
+        figures = channel_kpis(MeasurementFilter())
+        assert figures == channel_kpis(MeasurementFilter(), from_rollups=False)
+        assert (figures[0].grade.n, figures[0].grade.value) == (1, 3.0)
+
+
+def test_a_fold_claims_its_backlog_in_several_batches(make_org, monkeypatch):
+    monkeypatch.setattr(rollups, "CLAIM_BATCH", 2)
+    org = make_org("alpha")
+    with tenant(org):
+        for day in (2, 3, 3, 5, 9):
+            record_measurement(
+                version=latest_version(key="customer-survey"),
+                answers=CUSTOMER_SURVEY_ANSWERS,
+                source="api",
+                channel=Channel.objects.get(kind="email"),
+                occurred_at=datetime(2026, 11, day, 9, tzinfo=UTC),
+            )
+    assert rollups.refresh()["measurements"] == 5
+    assert not rollups.pending_rows().exists()
+    cells = AnswerRollup.all_tenants.filter(
+        question_key=rollups.MEASUREMENTS, unit_key=rollups.ALL_UNITS
+    )
+    assert sorted(cells.values_list("day__day", "n")) == [(2, 1), (3, 2), (5, 1), (9, 1)]

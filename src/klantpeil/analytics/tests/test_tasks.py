@@ -1,4 +1,4 @@
-"""Writes queue one rollup refresh; the database worker runs it and moves the watermark."""
+"""Writes queue one rollup refresh; the database worker runs it and empties the outbox."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from klantpeil.analytics.models import AnswerRollup
-from klantpeil.analytics.rollups import ALL_UNITS, folded_up_to
+from klantpeil.analytics.rollups import ALL_UNITS, pending_rows
 from klantpeil.cli import main
 from klantpeil.collection.ingest import ingest_measurements
 from klantpeil.collection.services import record_measurement
@@ -36,13 +36,13 @@ def test_a_burst_of_submissions_queues_one_refresh_that_the_worker_runs(make_org
     with tenant(org):
         ids = [_submit(grade) for grade in (6, 7, 9)]
     assert DBTaskResult.objects.ready().count() == 1
-    assert folded_up_to([org.pk]) == {org.pk: 0}
+    assert sorted(pending_rows().values_list("measurement_id", flat=True)) == sorted(ids)
 
     assert main(["worker", "--once"]) == 0
 
     assert DBTaskResult.objects.ready().count() == 0
     assert DBTaskResult.objects.successful().count() == 1
-    assert folded_up_to([org.pk]) == {org.pk: max(ids)}
+    assert not pending_rows().exists()
     grade = AnswerRollup.all_tenants.get(
         organisation=org, question_key="overall_grade", unit_key=ALL_UNITS
     )
@@ -68,3 +68,46 @@ def test_a_bulk_ingest_queues_a_refresh_but_a_refused_one_does_not(make_org):
         organisation=org, question_key="overall_grade", unit_key=ALL_UNITS
     )
     assert grade.n == 2
+
+
+def test_tasks_left_running_by_a_worker_that_is_gone_are_queued_again():
+    import os
+    import socket
+    import subprocess
+    import sys
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from klantpeil.analytics.tasks import reclaim_abandoned_tasks, refresh_rollups
+
+    host = socket.gethostname()[:40]
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    now = timezone.now()
+    cases = {
+        "this process, alive": (f"{host}:{os.getpid()}:a", now, "RUNNING"),
+        # A live process that started after the claim is another one with the pid reused.
+        "this host, pid reused": (f"{host}:{os.getpid()}:e", now - timedelta(hours=3), "READY"),
+        "this host, process gone": (f"{host}:{gone.stdout.strip()}:b", now, "READY"),
+        "another host, within the lease": ("elsewhere:1:c", now - timedelta(minutes=5), "RUNNING"),
+        "another host, past the lease": ("elsewhere:1:d", now - timedelta(hours=2), "READY"),
+        "an id that names no process, past the lease": (
+            "x" * 32,
+            now - timedelta(hours=2),
+            "READY",
+        ),
+    }
+    ids = {}
+    for case, (worker, started_at, _) in cases.items():
+        result = refresh_rollups.enqueue()
+        DBTaskResult.objects.filter(pk=result.id).update(
+            status="RUNNING", started_at=started_at, worker_ids=[worker]
+        )
+        ids[case] = result.id
+    assert reclaim_abandoned_tasks() == 4
+    assert {case: DBTaskResult.objects.get(pk=pk).status for case, pk in ids.items()} == {
+        case: status for case, (_, _, status) in cases.items()
+    }
+    assert reclaim_abandoned_tasks() == 0

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from klantpeil.accounts.selectors import memberships_for
 from klantpeil.analytics.benchmarks import MIN_ORGANISATIONS
@@ -25,10 +25,11 @@ from klantpeil.analytics.selectors import (
     sector_grade_benchmark,
     sector_grade_benchmarks,
 )
+from klantpeil.analytics.stats import MIN_N
 from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dashboards import figures, selectors
-from klantpeil.dashboards.filters import PageFilters, page_filters, trend_window
+from klantpeil.dashboards.filters import PageFilters, page_filters
 from klantpeil.instruments.models import Driver
 from klantpeil.organisations.models import ChannelKind, Unit
 
@@ -39,7 +40,10 @@ def home(request: HttpRequest) -> HttpResponse:
     memberships = list(memberships_for(user=request.user).order_by("organisation__name"))
     if len(memberships) == 1:
         return redirect("app:overview", org=memberships[0].organisation.slug)
-    context = _filter_context(request)
+    # No organisation is current here: each row finds its own first day (portfolio).
+    context = _filter_context(request, first_day=None)
+    if context["filters"].error:
+        return _refused(request, context, _("Your organisations"))
     return render(
         request,
         "dashboards/home.html",
@@ -51,9 +55,11 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _filter_context(request: HttpRequest, *, channel: bool = False, unit: bool = False) -> dict:
+def _filter_context(
+    request: HttpRequest, *, channel: bool = False, unit: bool = False, **options
+) -> dict:
     """The shared filter bar's state and choices (templates/dashboards/_filters.html)."""
-    filters = page_filters(request)
+    filters = page_filters(request, channels=channel, units=unit, **options)
     return {
         "filters": filters,
         "with_channel": channel,
@@ -63,6 +69,16 @@ def _filter_context(request: HttpRequest, *, channel: bool = False, unit: bool =
     }
 
 
+def _refused(request: HttpRequest, context: dict, title: str) -> HttpResponse:
+    """The page with its filter bar and the filters' errors, and no figures: never the
+    unfiltered figures in place of what was asked for. 400, except for htmx, which
+    only swaps a successful answer into the page."""
+    status = 200 if getattr(request, "htmx", False) else 400
+    return render(
+        request, "dashboards/filter_error.html", {**context, "title": title}, status=status
+    )
+
+
 def _improve_first(filters: MeasurementFilter):
     """The driver to improve first, for the overview's headline (None with too few answers)."""
     report = driver_report(filters)
@@ -70,25 +86,33 @@ def _improve_first(filters: MeasurementFilter):
 
 
 def overview(request: HttpRequest, org: str) -> HttpResponse:
-    since = (timezone.localdate() - timedelta(days=365)).replace(day=1)
-    months, rows = counts_per_channel_and_month(since=since)
     context = _filter_context(request, channel=True, unit=True)
     filters: PageFilters = context["filters"]
-    start, end = trend_window(filters.current.period)
-    trend = monthly_grades(since=start, until=end)
+    if filters.error:
+        return _refused(request, context, request.organisation.name)
+    current, window = filters.current, filters.window
+    # Every figure on the page covers the same days: the window of the filters.
+    first, last = window.start, min(window.last_day, filters.today)
+    months, rows = counts_per_channel_and_month(
+        since=first, until=last, channel=current.channel, unit=current.unit
+    )
+    trend = monthly_grades(since=first, until=last, channel=current.channel, unit=current.unit)
+    comparison = filters.comparison
     return render(
         request,
         "dashboards/overview.html",
         {
             **context,
-            "changes": channel_changes(filters.current, filters.previous),
-            "previous": filters.previous.period or "",
+            "changes": channel_changes(comparison.current, comparison.previous),
+            "previous": filters.compared_with,
             "trend": trend,
-            "trend_spec": figures.grade_trend(trend),
-            "kpis": channel_kpis(filters.current),
-            "first": _improve_first(filters.current),
+            "trend_rows": figures.trend_rows(trend, today=filters.today, first=first, last=last),
+            "trend_spec": figures.grade_trend(trend, today=filters.today, first=first, last=last),
+            "kpis": channel_kpis(current),
+            "min_n": MIN_N,
+            "first": _improve_first(current),
             "driver_labels": dict(Driver.choices),
-            "benchmark": sector_grade_benchmark(filters.current),
+            "benchmark": sector_grade_benchmark(current),
             "months": months,
             "rows": rows,
             "total": sum(row["total"] for row in rows),
@@ -119,6 +143,8 @@ def measurement_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
 def benchmark_page(request: HttpRequest, org: str) -> HttpResponse:
     """The organisation's overall grade within its sector's distribution, per channel."""
     context = _filter_context(request)
+    if context["filters"].error:
+        return _refused(request, context, _("Your place in the sector"))
     current = context["filters"].current
     rows = sector_grade_benchmarks(current)
     shown = figures.positioned(rows)
@@ -138,6 +164,8 @@ def benchmark_page(request: HttpRequest, org: str) -> HttpResponse:
 def employees(request: HttpRequest, org: str) -> HttpResponse:
     """Employee results beside customer results per unit, and how the two move together."""
     context = _filter_context(request)
+    if context["filters"].error:
+        return _refused(request, context, _("Employees and customers"))
     return render(
         request,
         "dashboards/employees.html",
@@ -148,6 +176,8 @@ def employees(request: HttpRequest, org: str) -> HttpResponse:
 def drivers(request: HttpRequest, org: str) -> HttpResponse:
     """What to improve first: key drivers of the overall grade, ranked into actions."""
     context = _filter_context(request, channel=True, unit=True)
+    if context["filters"].error:
+        return _refused(request, context, _("What to improve first"))
     error = None
     report = None
     try:
@@ -174,7 +204,7 @@ def reachability_infographic(request: HttpRequest, org: str, fmt: str) -> HttpRe
     from klantpeil.analytics import infographic
 
     lang = request.GET.get("lang") or translation.get_language()[:2]
-    filters = page_filters(request)
+    filters = page_filters(request, channels=False)
     if fmt not in infographic.FORMATS or lang not in ("nl", "en") or filters.error:
         raise Http404
     kpis, _norms = reachability(filters.current)
@@ -190,6 +220,8 @@ def reachability_infographic(request: HttpRequest, org: str, fmt: str) -> HttpRe
 def reachability_page(request: HttpRequest, org: str) -> HttpResponse:
     """Telephone reachability from mystery calls against the organisation's norms."""
     context = _filter_context(request, unit=True)
+    if context["filters"].error:
+        return _refused(request, context, _("Telephone reachability"))
     current = context["filters"].current
     kpis, norms = reachability(current)
     query = {k: v for k, v in (("period", current.period), ("unit", current.unit)) if v}

@@ -262,7 +262,7 @@ def trend_window(period: str | None) -> tuple[date, date | None]:
     and the last day included (None: up to today).
 
     A month or quarter shows the twelve months up to its end, so it is seen in its
-    context; a year or a range of days shows its own months."""
+    context (the report's trend); a year or a range of days shows its own days."""
     today = timezone.localdate()
     if not period:
         return periods.last_twelve_months(today).start, None
@@ -270,7 +270,9 @@ def trend_window(period: str | None) -> tuple[date, date | None]:
     if chosen.kind in ("month", "quarter"):
         end = chosen.end
         return date(end.year - 1, end.month, 1), min(chosen.last_day, today)
-    return chosen.start.replace(day=1), min(chosen.last_day, today)
+    # A year or a range: exactly its own days (a range's first and last month may be
+    # partly shown; the trend marks them).
+    return chosen.start, min(chosen.last_day, today)
 
 
 def previous_day(day: date) -> date:

@@ -51,7 +51,10 @@ def test_too_few_responses_are_said_plainly(manager_on_demo):
 def test_a_bad_period_is_explained(manager_on_demo):
     client, org = manager_on_demo
     response = client.get(f"/app/{org.slug}/drivers/?period=Q3", HTTP_ACCEPT_LANGUAGE="en")
-    assert "use a month (2026-09)" in response.content.decode()
+    # Issue 20: the error names the field and the forms, and no figures are shown.
+    assert response.status_code == 400
+    assert "Period: &#x27;Q3&#x27; is not a period; use a month (2026-09" in response.content.decode()
+    assert "report" not in response.context
 
 
 @pytest.mark.django_db

@@ -230,7 +230,7 @@ def parse_period(text: str) -> Period:
             return day_range(single, single)
     except ValueError as exc:
         if "is not a period" not in str(exc) and "is not a month name" not in str(exc):
-            raise ValueError(f"{text.strip()!r}: {exc}; use {FORMS}") from None
+            raise ValueError(f"{text.strip()!r} is not a period: {exc}; use {FORMS}") from None
     raise ValueError(f"{text.strip()!r} is not a period; use {FORMS}")
 
 

@@ -33,7 +33,11 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class Filters(Schema):
-    period: str | None = Field(None, description="2026-09, 2026-Q3 or 2026", examples=["2026-Q3"])
+    period: str | None = Field(
+        None,
+        description="2026-09, sep 2026, 2026-Q3, Q3 2026, 2026 or 2026-01-15..2026-03-31",
+        examples=["2026-Q3"],
+    )
     since: IsoDate | None = Field(None, description="first day (inclusive)")
     until: IsoDate | None = Field(None, description="last day (inclusive)")
     channel: str | None = Field(None, description="channel kind, e.g. phone")

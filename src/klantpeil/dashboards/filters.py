@@ -70,12 +70,12 @@ class PageFilters:
     def compared_with(self) -> str:
         """The earlier span a change is measured against, as words ("" without one)."""
         c = self.comparison
-        return span_words(c.previous_span) if c and c.previous is not None else ""
+        return period_words(c.previous_span) if c and c.previous is not None else ""
 
     @property
     def compared(self) -> str:
         c = self.comparison
-        return span_words(c.current_span) if c and c.current is not None else ""
+        return period_words(c.current_span) if c and c.current is not None else ""
 
     @property
     def no_comparison(self) -> str:
@@ -103,6 +103,11 @@ def span_words(span: Period) -> str:
     if span.start == span.last_day:
         return day_words(span.start)
     return f"{day_words(span.start)} – {day_words(span.last_day)}"
+
+
+def period_words(span: Period) -> str:
+    """A whole month, quarter or year by its label (``2026-Q2``), other spans by dates."""
+    return span.label if span.kind != "range" else span_words(span)
 
 
 def read_period(text: str, today: date | None = None) -> Period:
@@ -227,7 +232,7 @@ def compare(
                 "No comparison: %(previous)s holds data for %(covered)s only, not for the "
                 "whole period."
             ) % {
-                "previous": span_words(before),
+                "previous": period_words(before),
                 "covered": span_words(periods.day_range(first_day, before.last_day)),
             }
         return Comparison(None, None, now, before, reason)

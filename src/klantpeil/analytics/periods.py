@@ -74,6 +74,16 @@ _SEPARATOR = re.compile(
 )
 
 
+class PeriodError(ValueError):
+    """A period that cannot be read: ``text`` as typed, ``problem`` a code
+    (``unreadable``, ``month``, ``quarter``, ``date``, ``reversed``, ``year``) and
+    ``detail`` its values, so a page can word it in its own language."""
+
+    def __init__(self, message: str, *, text: str = "", problem: str = "", **detail: object):
+        super().__init__(message)
+        self.text, self.problem, self.detail = text, problem, detail
+
+
 @dataclass(frozen=True)
 class Period:
     """A half-open range of calendar days: ``start`` included, ``end`` excluded.
@@ -117,7 +127,9 @@ class Period:
 def month(year_: int, month_: int) -> Period:
     _check_year(year_)
     if not 1 <= month_ <= 12:
-        raise ValueError(f"month {month_} does not exist; months run from 1 to 12")
+        raise PeriodError(
+            f"month {month_} does not exist; months run from 1 to 12", problem="month", value=month_
+        )
     start = date(year_, month_, 1)
     return Period(f"{year_}-{month_:02d}", start, _months_ahead(start, 1), "month")
 
@@ -125,7 +137,11 @@ def month(year_: int, month_: int) -> Period:
 def quarter(year_: int, number: int) -> Period:
     _check_year(year_)
     if not 1 <= number <= 4:
-        raise ValueError(f"quarter {number} does not exist; quarters run from Q1 to Q4")
+        raise PeriodError(
+            f"quarter {number} does not exist; quarters run from Q1 to Q4",
+            problem="quarter",
+            value=number,
+        )
     start = date(year_, 3 * number - 2, 1)
     return Period(f"{year_}-Q{number}", start, _months_ahead(start, 3), "quarter")
 
@@ -140,15 +156,22 @@ def day_range(first: date, last: date) -> Period:
     _check_year(first.year)
     _check_year(last.year)
     if last < first:
-        raise ValueError(
-            f"the range ends ({last.isoformat()}) before it starts ({first.isoformat()})"
+        raise PeriodError(
+            f"the range ends ({last.isoformat()}) before it starts ({first.isoformat()})",
+            problem="reversed",
+            first=first,
+            last=last,
         )
     return Period(f"{first.isoformat()}..{last.isoformat()}", first, last + timedelta(days=1))
 
 
 def _check_year(value: int) -> None:
     if not MIN_YEAR <= value <= MAX_YEAR:
-        raise ValueError(f"year {value} is outside the supported years {MIN_YEAR}–{MAX_YEAR}")
+        raise PeriodError(
+            f"year {value} is outside the supported years {MIN_YEAR}–{MAX_YEAR}",
+            problem="year",
+            value=value,
+        )
 
 
 def _months_ahead(day: date, months: int) -> date:
@@ -175,8 +198,10 @@ def _date(year_: int, month_: int, day: int) -> date:
     try:
         return date(year_, month_, day)
     except ValueError:
-        raise ValueError(
-            f"{day:02d}-{month_:02d}-{year_} is not a date that exists (day-month-year)"
+        raise PeriodError(
+            f"{day:02d}-{month_:02d}-{year_} is not a date that exists (day-month-year)",
+            problem="date",
+            value=f"{day:02d}-{month_:02d}-{year_}",
         ) from None
 
 
@@ -228,10 +253,18 @@ def parse_period(text: str) -> Period:
             if isinstance(single, Period):
                 return single
             return day_range(single, single)
-    except ValueError as exc:
-        if "is not a period" not in str(exc) and "is not a month name" not in str(exc):
-            raise ValueError(f"{text.strip()!r} is not a period: {exc}; use {FORMS}") from None
-    raise ValueError(f"{text.strip()!r} is not a period; use {FORMS}")
+    except PeriodError as exc:
+        raise PeriodError(
+            f"{text.strip()!r} is not a period: {exc}; use {FORMS}",
+            text=text.strip(),
+            problem=exc.problem,
+            **exc.detail,
+        ) from None
+    except ValueError:
+        pass  # not one of the forms
+    raise PeriodError(
+        f"{text.strip()!r} is not a period; use {FORMS}", text=text.strip(), problem="unreadable"
+    )
 
 
 def _as_date(iso: str) -> date:

@@ -22,7 +22,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from klantpeil.analytics import periods
-from klantpeil.analytics.periods import Period, parse_period
+from klantpeil.analytics.periods import Period, PeriodError, parse_period
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.organisations.models import ChannelKind
 
@@ -188,13 +188,25 @@ def page_filters(
 
 
 def period_problem(exc: ValueError) -> str:
-    """The parser's message, translated where it is one of the usual ones."""
-    text = str(exc)
+    """What is wrong with a typed period and which forms are read, in the page's language."""
     forms = _(
         "use a month (2026-09, sep 2026, september 2026), a quarter (2026-Q3, Q3 2026), "
         "a year (2026) or a range of days (2026-01-15..2026-03-31, 15-01-2026 t/m 31-03-2026)"
     )
-    head = text.split("; use ", 1)[0]
+    if not isinstance(exc, PeriodError):
+        return f"{str(exc).split('; use ', 1)[0]}; {forms}"
+    detail = {k: (day_words(v) if isinstance(v, date) else v) for k, v in exc.detail.items()}
+    problems = {
+        "month": _("month %(value)s does not exist (1 to 12)"),
+        "quarter": _("quarter %(value)s does not exist (Q1 to Q4)"),
+        "date": _("%(value)s is not a date that exists (day-month-year)"),
+        "reversed": _("the range ends (%(last)s) before it starts (%(first)s)"),
+        "year": _("year %(value)s is outside the supported years %(min)s–%(max)s"),
+    }
+    head = _("“%(text)s” is not a period") % {"text": exc.text}
+    if exc.problem in problems:
+        detail.update({"min": periods.MIN_YEAR, "max": periods.MAX_YEAR})
+        head += ": " + problems[exc.problem] % detail
     return f"{head}; {forms}"
 
 

@@ -54,7 +54,7 @@ def test_a_bad_period_is_explained(manager_on_demo):
     # Issue 20: the error names the field and the forms, and no figures are shown.
     assert response.status_code == 400
     page = response.content.decode()
-    assert "Period: &#x27;Q3&#x27; is not a period; use a month (2026-09" in page
+    assert "Period: “Q3” is not a period; use a month (2026-09" in page
     assert "report" not in response.context
 
 

@@ -256,6 +256,15 @@ def compare(
     )
 
 
+def own_channels() -> list[tuple[str, str]]:
+    """The channel kinds the current organisation has, in the usual order: the only
+    ones a channel filter offers (any other is an error, see :func:`page_filters`)."""
+    from klantpeil.organisations.models import Channel
+
+    kinds = set(Channel.objects.values_list("kind", flat=True))
+    return [(value, label) for value, label in ChannelKind.choices if value in kinds]
+
+
 def _has_channel(kind: str) -> bool:
     from klantpeil.organisations.models import Channel
 

@@ -29,9 +29,9 @@ from klantpeil.analytics.stats import MIN_N
 from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dashboards import figures, selectors
-from klantpeil.dashboards.filters import PageFilters, page_filters
+from klantpeil.dashboards.filters import PageFilters, own_channels, page_filters
 from klantpeil.instruments.models import Driver
-from klantpeil.organisations.models import ChannelKind, Unit
+from klantpeil.organisations.models import Unit
 
 
 @login_required
@@ -64,7 +64,7 @@ def _filter_context(
         "filters": filters,
         "with_channel": channel,
         "with_unit": unit,
-        "channel_choices": ChannelKind.choices if channel else (),
+        "channel_choices": own_channels() if channel else (),
         "unit_choices": Unit.objects.order_by("name") if unit else (),
     }
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
 from klantpeil.dashboards.charts import month_status
 from klantpeil.dashboards.figures import month_notes
-from klantpeil.dashboards.filters import PageFilters, page_filters
+from klantpeil.dashboards.filters import PageFilters, own_channels, page_filters
 from klantpeil.organisations.models import ChannelKind, Unit
 from klantpeil.textanalysis import charts, selectors, services
 from klantpeil.textanalysis.highlight import segments
@@ -147,7 +147,7 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
             "total": page.paginator.count,
             "trend": trend,
             "trend_spec": spec if trend else None,
-            "channels": ChannelKind.choices,
+            "channels": own_channels(),
             "units": Unit.objects.order_by("name"),
             "sentiments": Sentiment.choices,
             "drivers": COMMENT_DRIVERS,

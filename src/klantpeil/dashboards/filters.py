@@ -81,18 +81,6 @@ class PageFilters:
     def no_comparison(self) -> str:
         return self.comparison.reason if self.comparison else ""
 
-    def query(self) -> dict[str, str]:
-        """The active filters as URL parameters (for links to exports and reports)."""
-        return {
-            k: v
-            for k, v in (
-                ("period", self.current.period),
-                ("channel", self.current.channel),
-                ("unit", self.current.unit),
-            )
-            if v
-        }
-
 
 def day_words(day: date) -> str:
     return formats.date_format(day, "j M Y")
@@ -299,7 +287,3 @@ def trend_window(period: str | None) -> tuple[date, date | None]:
     # A year or a range: exactly its own days (a range's first and last month may be
     # partly shown; the trend marks them).
     return chosen.start, min(chosen.last_day, today)
-
-
-def previous_day(day: date) -> date:
-    return day - timedelta(days=1)

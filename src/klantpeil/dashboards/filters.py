@@ -15,7 +15,7 @@ data for only part of its span.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.http import HttpRequest
 from django.utils import formats, timezone

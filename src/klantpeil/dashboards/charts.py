@@ -75,24 +75,39 @@ def trend_points(points: Sequence[dict[str, Any]], value: str) -> list[dict[str,
     ]
 
 
-def trend_layers(y: dict, shape: dict, tooltip: list[dict]) -> list[dict]:
+def trend_layers(
+    y: dict, shape: dict, tooltip: list[dict], points: Sequence[dict[str, Any]]
+) -> list[dict]:
     """The layers of a trend per channel: a line through the complete months with
     enough answers, filled points on it, and hollow points (not joined) for a running
-    or partly shown month and for months below the minimum n, "so far" in the tooltip."""
+    or partly shown month and for months below the minimum n, "so far" in the tooltip.
+
+    ``points`` as :func:`trend_points` gives them: a layer without points is left out
+    (Vega would draw an empty, unlabelled image group that screen readers announce)."""
+    joined = any(p["joined"] for p in points)
+    apart = any(not p["joined"] for p in points)
     line_y = {**y, "field": "line"}
-    return [
-        {"mark": {"type": "line", "strokeWidth": 2}, "encoding": {"y": line_y}},
-        {
-            "transform": [{"filter": {"field": "joined", "equal": True}}],
-            "mark": {"type": "point", "filled": True, "size": 55, "opacity": 1},
-            "encoding": {"y": y, "shape": shape, "tooltip": tooltip},
-        },
-        {
-            "transform": [{"filter": {"field": "joined", "equal": False}}],
-            "mark": {"type": "point", "filled": False, "size": 70, "strokeWidth": 2},
-            "encoding": {"y": y, "shape": shape, "tooltip": tooltip},
-        },
-    ]
+    layers = []
+    if joined:
+        layers += [
+            # The line only joins the points, which carry the figures (and the table
+            # beside the chart): hidden from assistive technology.
+            {"mark": {"type": "line", "strokeWidth": 2, "aria": False}, "encoding": {"y": line_y}},
+            {
+                "transform": [{"filter": {"field": "joined", "equal": True}}],
+                "mark": {"type": "point", "filled": True, "size": 55, "opacity": 1},
+                "encoding": {"y": y, "shape": shape, "tooltip": tooltip},
+            },
+        ]
+    if apart:
+        layers.append(
+            {
+                "transform": [{"filter": {"field": "joined", "equal": False}}],
+                "mark": {"type": "point", "filled": False, "size": 70, "strokeWidth": 2},
+                "encoding": {"y": y, "shape": shape, "tooltip": tooltip},
+            }
+        )
+    return layers
 
 
 def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> dict:
@@ -104,6 +119,7 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
     legend words in the page's language.
     """
     channel, shape = channel_scales(titles["channel"])
+    values = trend_points(points, "grade")
     x = MONTHS
     tooltip = [
         {"field": "channel", "title": titles["channel"]},
@@ -126,7 +142,7 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "width": "container",
         "height": 260,
-        "data": {"values": trend_points(points, "grade")},
+        "data": {"values": values},
         # Colour at the top and shape on the point markers: Vega-Lite draws one
         # legend with both cues, so a channel never depends on colour alone.
         "encoding": {"x": x, "color": channel},
@@ -138,7 +154,7 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
                     "y2": {"field": "high"},
                 },
             },
-            *trend_layers(y, shape, tooltip),
+            *trend_layers(y, shape, tooltip, values),
         ],
         "config": {"font": "system-ui, sans-serif", "legend": {"orient": "bottom"}},
     }

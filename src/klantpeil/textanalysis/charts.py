@@ -27,6 +27,7 @@ def mood_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> d
     period and a month below the minimum n are hollow points, not joined into the line.
     """
     channel, shape = channel_scales(titles["channel"])
+    values = trend_points(points, "mood")
     y = {
         "field": "mood",
         "type": "quantitative",
@@ -47,7 +48,7 @@ def mood_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> d
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "width": "container",
         "height": 240,
-        "data": {"values": trend_points(points, "mood")},
+        "data": {"values": values},
         "encoding": {"x": MONTHS, "color": channel},
-        "layer": trend_layers(y, shape, tooltip),
+        "layer": trend_layers(y, shape, tooltip, values),
     }

@@ -71,12 +71,9 @@ def _filter_context(
 
 def _refused(request: HttpRequest, context: dict, title: str) -> HttpResponse:
     """The page with its filter bar and the filters' errors, and no figures: never the
-    unfiltered figures in place of what was asked for. 400, except for htmx, which
-    only swaps a successful answer into the page."""
-    status = 200 if getattr(request, "htmx", False) else 400
-    return render(
-        request, "dashboards/filter_error.html", {**context, "title": title}, status=status
-    )
+    unfiltered figures in place of what was asked for. A normal page (200), like any
+    form shown again with its errors, so htmx swaps it in and browsers log no failure."""
+    return render(request, "dashboards/filter_error.html", {**context, "title": title})
 
 
 def _improve_first(filters: MeasurementFilter):

@@ -158,7 +158,6 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
             "language_names": LANGUAGE_NAMES,
             "query": urlencode(kept),
         },
-        status=400 if error and not request.htmx else 200,
     )
 
 
@@ -218,5 +217,4 @@ def social_page(request: HttpRequest, org: str) -> HttpResponse:
             "threads": [] if error else selectors.recent_threads(since, until),
             "form": form,
         },
-        status=400 if error and not request.htmx else 200,
     )

@@ -93,11 +93,44 @@ class BenchmarkOut(Schema):
     quantile_method: str  # nearest_rank: each edge rests on one organisation, plus noise
 
 
-def _filters(filters: Filters) -> MeasurementFilter:
-    """The list's filters that make sense here (analyses are of the customer survey)."""
+WINDOW = (
+    "Without period, since or until the figures cover the last twelve months, as on the "
+    "pages: the twelve complete calendar months before the running one plus the running "
+    "month up to today (e.g. 1 Dec 2025 – 30 Nov 2026 and December 2026 so far). "
+    "period reads 2026-09, sep 2026, september 2026, 2026-Q3, Q3 2026, 2026 or a range "
+    "of days such as 2026-01-15..2026-03-31 (Dutch and English month names)."
+)
+
+
+def _filters(filters: Filters, *, default_window: bool = True) -> MeasurementFilter:
+    """The list's filters that make sense here (analyses are of the customer survey),
+    checked, with the last twelve months when no period, since or until is given
+    (``default_window``; the benchmark has its own default, the latest quarter)."""
+    from django.utils import timezone
+
+    from klantpeil.analytics.periods import last_twelve_months, parse_period
+    from klantpeil.organisations.models import ChannelKind, Unit
+
     data = filters.dict()
     for key in ("limit", "offset", "instrument", "method"):
         data.pop(key)
+    if data["period"]:
+        try:
+            data["period"] = parse_period(data["period"]).label
+        except ValueError as exc:
+            raise ApiError(422, "invalid", str(exc), "period") from None
+    if data["channel"] and data["channel"] not in ChannelKind.values:
+        raise ApiError(
+            422,
+            "invalid",
+            f"{data['channel']!r} is not a channel; use one of {', '.join(ChannelKind.values)}",
+            "channel",
+        )
+    if data["unit"] and not Unit.objects.filter(code=data["unit"]).exists():
+        raise ApiError(422, "invalid", f"no unit with the code {data['unit']!r}", "unit")
+    if default_window and not (data["period"] or data["since"] or data["until"]):
+        window = last_twelve_months(timezone.localdate())
+        data["since"], data["until"] = window.start, window.last_day
     return MeasurementFilter(**data)
 
 
@@ -123,6 +156,7 @@ def _guard(call):
     "/kpis",
     response={200: list[ChannelKpisOut], **ERRORS},
     summary="Grade, NPS, CES and first-contact resolution per channel (95% intervals)",
+    description=WINDOW,
 )
 def kpis(request: HttpRequest, filters: Query[Filters]) -> list[dict]:
     rows = _guard(lambda: channel_kpis(_filters(filters)))
@@ -142,6 +176,7 @@ def kpis(request: HttpRequest, filters: Query[Filters]) -> list[dict]:
     "/drivers",
     response={200: DriversOut, **ERRORS},
     summary="Key drivers of the overall grade (Shapley), ranked by expected gain in the grade",
+    description=WINDOW,
 )
 def drivers(request: HttpRequest, filters: Query[Filters]) -> dict:
     report = _guard(lambda: driver_report(_filters(filters)))
@@ -213,7 +248,7 @@ def grade_benchmark(request: HttpRequest, filters: Query[Filters]) -> dict:
                 f"not {name}: overlapping ranges could be subtracted from each other.",
                 name,
             )
-    chosen = _filters(filters)
+    chosen = _filters(filters, default_window=False)
     if chosen.channel and chosen.channel not in ChannelKind.values:
         raise ApiError(
             422,

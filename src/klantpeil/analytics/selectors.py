@@ -54,11 +54,10 @@ from klantpeil.collection.models import Answer, Measurement
 from klantpeil.collection.selectors import (
     MeasurementFilter,
     channel_month_table,
-    current_measurements,
     filtered_measurements,
 )
 from klantpeil.core.tenancy import require_organisation
-from klantpeil.instruments.models import Driver, Question
+from klantpeil.instruments.models import Driver, Method, Question
 from klantpeil.metrics import disclosure
 from klantpeil.metrics.priority import TARGET_SECTOR
 from klantpeil.organisations.models import Channel, ChannelKind, Organisation, Unit
@@ -384,11 +383,16 @@ def _difference(metric: str, before: dict, after: dict) -> Difference | None:
 
 
 def channel_changes(
-    filters: MeasurementFilter, previous: MeasurementFilter
+    filters: MeasurementFilter | None, previous: MeasurementFilter | None
 ) -> dict[str, dict[str, Difference]]:
     """Per channel and KPI (grade, nps, ces, fcr), the change from ``previous`` to
     ``filters`` with its test: Welch's t for means, the trinomial z for NPS and the
-    two-proportion z for first-contact resolution. Only where both periods have data."""
+    two-proportion z for first-contact resolution. Only where both periods have data.
+
+    The two should cover the same months and days (``dashboards.filters.compare``);
+    None for either means there is no like-for-like comparison, so no change."""
+    if filters is None or previous is None:
+        return {}
     before, after = _survey_sums(previous), _survey_sums(filters)
     names = dict(zip(KPI_KEYS, ("grade", "nps", "ces", "fcr"), strict=True))
     changes: dict[str, dict[str, Difference]] = defaultdict(dict)
@@ -419,13 +423,25 @@ class SurveySummary:
     grade_change: Difference | None  # overall grade against the previous period
 
 
-def survey_summary(filters: MeasurementFilter, previous: MeasurementFilter) -> SurveySummary:
+def survey_summary(
+    filters: MeasurementFilter,
+    previous: MeasurementFilter | None,
+    *,
+    compared: MeasurementFilter | None = None,
+) -> SurveySummary:
     """All channels and each channel, and the overall grade's change with Welch's test,
-    from one read of each period's sums."""
+    from one read of each period's sums.
+
+    The change compares ``compared`` (default ``filters``) with ``previous``: pass the
+    like-for-like spans when ``filters`` is still running; ``previous`` None: no change."""
     after = _survey_sums(filters)
     every = _all_channels(after)
-    before = _all_channels(_survey_sums(previous)).get((None, TARGET))
     now = every.get((None, TARGET))
+    before = None
+    if previous is not None:
+        before = _all_channels(_survey_sums(previous)).get((None, TARGET))
+        if compared is not None and compared != filters:
+            now = _all_channels(_survey_sums(compared)).get((None, TARGET))
     return SurveySummary(
         overall=ChannelKpis("all", "", **_kpis(every, None)),
         channels=_channel_rows(after),
@@ -449,24 +465,67 @@ def _channel_rows(sums: dict[tuple, dict]) -> list[ChannelKpis]:
     return [ChannelKpis(kind, str(labels[kind]), **_kpis(sums, kind)) for kind in kinds]
 
 
-def counts_per_channel_and_month(*, since: date) -> tuple[list[date], list[dict]]:
-    """Current measurements per channel and calendar month since ``since``, from the
-    rollups' measurement cells plus what the worker has not folded in yet."""
+def counts_per_channel_and_month(
+    *,
+    since: date,
+    until: date | None = None,
+    channel: str | None = None,
+    unit: str | None = None,
+) -> tuple[list[date], list[dict]]:
+    """Current customer-facing measurements per channel and calendar month from ``since``
+    (to ``until``, inclusive), narrowed to ``channel`` and ``unit``: from the rollups'
+    measurement cells plus what the worker has not folded in yet.
+
+    Employee-survey responses are never counted here: they are not customer contacts."""
     kinds = dict(Channel.objects.values_list("id", "kind"))
     cells = (
-        AnswerRollup.objects.filter(question_key=MEASUREMENTS, unit_key=ALL_UNITS, day__gte=since)
+        AnswerRollup.objects.filter(
+            _day_range(MeasurementFilter(since=since, until=until)),
+            _unit_cells(unit),
+            question_key=MEASUREMENTS,
+        )
+        .exclude(instrument__method=Method.EMPLOYEE_SURVEY)
         .annotate(month=TruncMonth("day"))
         .values_list("channel_key", "month")
         .annotate(n=Sum("n"))
     )
-    rows = [(kinds.get(channel), month, n) for channel, month, n in cells]
+    rows = [
+        (kinds.get(key), month, n)
+        for key, month, n in cells
+        if not channel or kinds.get(key) == channel
+    ]
+    measurements = filtered_measurements(
+        MeasurementFilter(since=since, until=until, channel=channel, unit=unit)
+    ).exclude(method=Method.EMPLOYEE_SURVEY)
     tail = (
-        _unfolded(current_measurements().filter(occurred_at__date__gte=since))
+        _unfolded(measurements)
         .annotate(month=TruncMonth("occurred_at"))
         .values_list("channel__kind", "month")
         .annotate(n=Count("id"))
     )
     return channel_month_table([*rows, *tail])
+
+
+def _unit_cells(unit: str | None) -> Q:
+    """Rollup cells of one unit (by its code), or the cells summed over all units."""
+    if unit:
+        return Q(unit_key__in=Unit.objects.filter(code=unit).values("id"))
+    return Q(unit_key=ALL_UNITS)
+
+
+def first_customer_day(*, channel: str | None = None, unit: str | None = None) -> date | None:
+    """The first day (Amsterdam) with a customer-facing measurement in the current
+    organisation, narrowed to ``channel`` and ``unit``; None without any. A comparison
+    with a period before this day would rest on part of that period only."""
+    from django.db.models import Min
+    from django.utils import timezone
+
+    first = (
+        filtered_measurements(MeasurementFilter(channel=channel, unit=unit))
+        .exclude(method=Method.EMPLOYEE_SURVEY)
+        .aggregate(first=Min("occurred_at"))["first"]
+    )
+    return timezone.localtime(first).date() if first else None
 
 
 def _day_range(filters: MeasurementFilter) -> Q:
@@ -851,29 +910,36 @@ class MonthlyGrade:
     grade: Estimate
 
 
-def monthly_grades(*, since: date, until: date | None = None) -> list[MonthlyGrade]:
+def monthly_grades(
+    *,
+    since: date,
+    until: date | None = None,
+    channel: str | None = None,
+    unit: str | None = None,
+) -> list[MonthlyGrade]:
     """The customer survey's overall grade per channel and calendar month from ``since``
-    (to ``until``, inclusive), each with n and interval: from the rollups plus what the
-    worker has not folded in."""
+    (to ``until``, inclusive), narrowed to ``channel`` and ``unit``, each with n and
+    interval: from the rollups plus what the worker has not folded in."""
     kinds = dict(Channel.objects.values_list("id", "kind"))
     sums: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
     cells = (
         AnswerRollup.objects.filter(
+            _day_range(MeasurementFilter(since=since, until=until)),
+            _unit_cells(unit),
             instrument__key=SURVEY,
             question_key=TARGET,
-            unit_key=ALL_UNITS,
-            day__gte=since,
-            **({"day__lte": until} if until else {}),
         )
         .annotate(month=TruncMonth("day"))
         .values_list("channel_key", "month")
         .annotate(n=Sum("n"), total=Sum("total"), squares=Sum("total_squares"))
     )
-    for channel, month, n, total, squares in cells:
-        cell = sums[(kinds.get(channel), month)]
+    for key, month, n, total, squares in cells:
+        if channel and kinds.get(key) != channel:
+            continue
+        cell = sums[(kinds.get(key), month)]
         cell[0], cell[1], cell[2] = cell[0] + n, cell[1] + total, cell[2] + squares
     measurements = filtered_measurements(
-        MeasurementFilter(since=since, until=until, instrument=SURVEY)
+        MeasurementFilter(since=since, until=until, instrument=SURVEY, channel=channel, unit=unit)
     )
     tail = (
         _unfolded_answers(measurements)

@@ -68,7 +68,9 @@ class Filters(Schema):
     # One "example", not "examples": ninja copies the field's examples onto the query
     # parameter, where OpenAPI 3.1 wants a map of named examples, not a list.
     period: str | None = Field(
-        None, description="2026-09, 2026-Q3 or 2026", json_schema_extra={"example": "2026-Q3"}
+        None,
+        description="2026-09, sep 2026, 2026-Q3, Q3 2026, 2026 or 2026-01-15..2026-03-31",
+        json_schema_extra={"example": "2026-Q3"},
     )
     since: IsoDate | None = Field(None, description="first day (inclusive)")
     until: IsoDate | None = Field(None, description="last day (inclusive)")

@@ -34,10 +34,11 @@ def counts_per_channel_and_month(*, since: date) -> tuple[list[date], list[dict]
     """Current measurements per channel and calendar month (Amsterdam time) since ``since``.
 
     Returns the months and one row per channel kind with a count per month and a
-    total; measurements without a channel (employee surveys) form their own row.
+    total. Employee surveys are not customer contacts and are never counted here.
     """
     rows = (
         current_measurements()
+        .exclude(method__in=ANONYMOUS_METHODS)
         .filter(occurred_at__date__gte=since)
         .annotate(month=TruncMonth("occurred_at"))
         .values_list("channel__kind", "month")

@@ -10,7 +10,10 @@ only cue, and every chart has a table with the same figures beside it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any
+
+from klantpeil.analytics.stats import MIN_N
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000"]
 SHAPES = [
@@ -44,13 +47,79 @@ MONTH_TOOLTIP = {"field": "month", "type": "temporal", "timeUnit": "yearmonth", 
 LINE_WITH_POINTS = {"type": "line", "strokeWidth": 2, "point": {"filled": True, "size": 55}}
 
 
+def month_status(
+    month: date, n: int, *, today: date, first: date | None = None, last: date | None = None
+) -> str:
+    """How honest it is to join a month's point into a trend line.
+
+    ``"running"``: the month is not over (``today`` falls in it) or the shown days
+    cover only part of it (``first``/``last``, a range of days); ``"small"``: fewer
+    than ``MIN_N`` answers; ``""``: a complete month with enough answers. Only the
+    last kind is joined into the line; the others are drawn as hollow points."""
+    following = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    if month <= today < following:
+        return "running"
+    if (first and first > month) or (last and last < following - timedelta(days=1)):
+        return "partial"
+    if n < MIN_N:
+        return "small"
+    return ""
+
+
+def trend_points(points: Sequence[dict[str, Any]], value: str) -> list[dict[str, Any]]:
+    """``points`` with ``line`` (the value where the point is joined into the line, else
+    None, which breaks the line) and ``joined`` (bool), from each point's ``status``."""
+    return [
+        {**p, "line": p[value] if not p.get("status") else None, "joined": not p.get("status")}
+        for p in points
+    ]
+
+
+def trend_layers(
+    y: dict, shape: dict, tooltip: list[dict], points: Sequence[dict[str, Any]]
+) -> list[dict]:
+    """The layers of a trend per channel: a line through the complete months with
+    enough answers, filled points on it, and hollow points (not joined) for a running
+    or partly shown month and for months below the minimum n, "so far" in the tooltip.
+
+    ``points`` as :func:`trend_points` gives them: a layer without points is left out
+    (Vega would draw an empty, unlabelled image group that screen readers announce)."""
+    joined = any(p["joined"] for p in points)
+    apart = any(not p["joined"] for p in points)
+    line_y = {**y, "field": "line"}
+    layers = []
+    if joined:
+        layers += [
+            # The line only joins the points, which carry the figures (and the table
+            # beside the chart): hidden from assistive technology.
+            {"mark": {"type": "line", "strokeWidth": 2, "aria": False}, "encoding": {"y": line_y}},
+            {
+                "transform": [{"filter": {"field": "joined", "equal": True}}],
+                "mark": {"type": "point", "filled": True, "size": 55, "opacity": 1},
+                "encoding": {"y": y, "shape": shape, "tooltip": tooltip},
+            },
+        ]
+    if apart:
+        layers.append(
+            {
+                "transform": [{"filter": {"field": "joined", "equal": False}}],
+                "mark": {"type": "point", "filled": False, "size": 70, "strokeWidth": 2},
+                "encoding": {"y": y, "shape": shape, "tooltip": tooltip},
+            }
+        )
+    return layers
+
+
 def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> dict:
     """The overall grade per month and channel, with each month's 95% interval.
 
     ``points``: ``{"month": "2026-09-01", "channel": .., "grade": .., "low": ..,
-    "high": .., "n": ..}``; ``titles``: the axis and legend words in the page's language.
+    "high": .., "n": .., "status": .., "note": ..}`` (``status`` from
+    :func:`month_status`, ``note`` its words for the tooltip); ``titles``: the axis and
+    legend words in the page's language.
     """
     channel, shape = channel_scales(titles["channel"])
+    values = trend_points(points, "grade")
     x = MONTHS
     tooltip = [
         {"field": "channel", "title": titles["channel"]},
@@ -59,13 +128,22 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
         {"field": "low", "title": titles["low"], "format": ".1f"},
         {"field": "high", "title": titles["high"], "format": ".1f"},
         {"field": "n", "title": "n", "format": ",d"},
+        {"field": "note", "title": titles.get("note", "")},
     ]
+    y = {
+        "field": "grade",
+        "type": "quantitative",
+        "title": titles["grade"],
+        # Grades run from 1 to 10; a small month's interval is cut off there.
+        "scale": {"domain": [1, 10], "clamp": True},
+        "axis": {"format": ".1f"},
+    }
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "width": "container",
         "height": 260,
-        "data": {"values": list(points)},
-        # Colour at the top and shape on the line's point markers: Vega-Lite draws one
+        "data": {"values": values},
+        # Colour at the top and shape on the point markers: Vega-Lite draws one
         # legend with both cues, so a channel never depends on colour alone.
         "encoding": {"x": x, "color": channel},
         "layer": [
@@ -76,21 +154,7 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
                     "y2": {"field": "high"},
                 },
             },
-            {
-                "mark": LINE_WITH_POINTS,
-                "encoding": {
-                    "y": {
-                        "field": "grade",
-                        "type": "quantitative",
-                        "title": titles["grade"],
-                        # Grades run from 1 to 10; a small month's interval is cut off there.
-                        "scale": {"domain": [1, 10], "clamp": True},
-                        "axis": {"format": ".1f"},
-                    },
-                    "shape": shape,
-                    "tooltip": tooltip,
-                },
-            },
+            *trend_layers(y, shape, tooltip, values),
         ],
         "config": {"font": "system-ui, sans-serif", "legend": {"orient": "bottom"}},
     }

@@ -5,10 +5,13 @@ offline), so a chart reads the same on screen and on paper."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from klantpeil.analytics.selectors import DriverReport, MonthlyGrade, SectorRow
+from klantpeil.analytics.stats import MIN_N
 from klantpeil.dashboards import charts
 from klantpeil.metrics.priority import LABELS
 
@@ -26,9 +29,33 @@ def position_label(label: str) -> str:
     }[label]
 
 
-def grade_trend(trend: Sequence[MonthlyGrade]) -> dict:
-    return charts.grade_trend(
-        [
+def month_notes() -> dict[str, str]:
+    """The tooltip's words for a month that is not joined into a trend line."""
+    return {
+        "running": _("so far: the month is not over"),
+        "partial": _("only part of the month is in the period"),
+        "small": _("fewer than %(n)s responses: not joined into the line") % {"n": MIN_N},
+        "": "",
+    }
+
+
+def grade_trend(
+    trend: Sequence[MonthlyGrade],
+    *,
+    today: date | None = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> dict:
+    """The grade trend; the running month (``today``'s), a month only partly inside
+    ``first``…``last`` and a month below the minimum n are drawn apart from the line."""
+    today = today or timezone.localdate()
+    notes = month_notes()
+    points = []
+    for point in trend:
+        status = charts.month_status(
+            point.month, point.grade.n, today=today, first=first, last=last
+        )
+        points.append(
             {
                 "month": point.month.isoformat(),
                 "channel": point.label,
@@ -36,16 +63,35 @@ def grade_trend(trend: Sequence[MonthlyGrade]) -> dict:
                 "low": point.grade.ci_low,
                 "high": point.grade.ci_high,
                 "n": point.grade.n,
+                "status": status,
+                "note": notes[status],
             }
-            for point in trend
-        ],
+        )
+    return charts.grade_trend(
+        points,
         titles={
             "channel": _("Channel"),
             "grade": _("Grade"),
             "low": _("95% interval from"),
             "high": _("95% interval to"),
+            "note": _("Note"),
         },
     )
+
+
+def trend_rows(
+    trend: Sequence[MonthlyGrade],
+    *,
+    today: date | None = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> list[tuple[MonthlyGrade, str]]:
+    """The trend's points with their status (see ``charts.month_status``), for tables."""
+    today = today or timezone.localdate()
+    return [
+        (p, charts.month_status(p.month, p.grade.n, today=today, first=first, last=last))
+        for p in trend
+    ]
 
 
 def priority_matrix(report: DriverReport, labels: dict[str, str]) -> dict:

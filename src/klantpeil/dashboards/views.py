@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from klantpeil.accounts.selectors import memberships_for
@@ -29,15 +28,16 @@ from klantpeil.analytics.selectors import (
     reachability,
     sector_grade_benchmarks,
 )
+from klantpeil.analytics.stats import MIN_N
 from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dashboards import figures, selectors
 from klantpeil.dashboards.drilldown import drilldown_narrowing, drilldown_url, narrowed
 from klantpeil.dashboards.figures import disclosure_context
-from klantpeil.dashboards.filters import PageFilters, page_filters, trend_window
+from klantpeil.dashboards.filters import PageFilters, own_channels, page_filters
 from klantpeil.dataio.exports import write_csv
 from klantpeil.instruments.models import Driver
-from klantpeil.organisations.models import ChannelKind, Unit
+from klantpeil.organisations.models import Unit
 
 
 @login_required
@@ -48,7 +48,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("app:overview", org=memberships[0].organisation.slug)
     if not memberships and request.user.is_staff:
         return render(request, "dashboards/operator.html", selectors.service_overview())
-    context = _filter_context(request)
+    # No organisation is current here: each row finds its own first day (portfolio).
+    context = _filter_context(request, first_day=None)
     sector = request.GET.get("sector") or ""
     sort = request.GET.get("sort") or "name"
     problems = []
@@ -85,16 +86,25 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _filter_context(request: HttpRequest, *, channel: bool = False, unit: bool = False) -> dict:
+def _filter_context(
+    request: HttpRequest, *, channel: bool = False, unit: bool = False, **options
+) -> dict:
     """The shared filter bar's state and choices (templates/dashboards/_filters.html)."""
-    filters = page_filters(request)
+    filters = page_filters(request, channels=channel, units=unit, **options)
     return {
         "filters": filters,
         "with_channel": channel,
         "with_unit": unit,
-        "channel_choices": ChannelKind.choices if channel else (),
+        "channel_choices": own_channels() if channel else (),
         "unit_choices": Unit.objects.order_by("name") if unit else (),
     }
+
+
+def _refused(request: HttpRequest, context: dict, title: str) -> HttpResponse:
+    """The page with its filter bar and the filters' errors, and no figures: never the
+    unfiltered figures in place of what was asked for. A normal page (200), like any
+    form shown again with its errors, so htmx swaps it in and browsers log no failure."""
+    return render(request, "dashboards/filter_error.html", {**context, "title": title})
 
 
 def _improve_first(filters: MeasurementFilter):
@@ -111,25 +121,33 @@ def _improve_first(filters: MeasurementFilter):
 
 
 def overview(request: HttpRequest, org: str) -> HttpResponse:
-    since = (timezone.localdate() - timedelta(days=365)).replace(day=1)
-    months, rows = counts_per_channel_and_month(since=since)
     context = _filter_context(request, channel=True, unit=True)
     filters: PageFilters = context["filters"]
-    start, end = trend_window(filters.current.period)
-    trend = monthly_grades(since=start, until=end)
+    if filters.error:
+        return _refused(request, context, request.organisation.name)
+    current, window = filters.current, filters.window
+    # Every figure on the page covers the same days: the window of the filters.
+    first, last = window.start, min(window.last_day, filters.today)
+    months, rows = counts_per_channel_and_month(
+        since=first, until=last, channel=current.channel, unit=current.unit
+    )
+    trend = monthly_grades(since=first, until=last, channel=current.channel, unit=current.unit)
+    comparison = filters.comparison
     return render(
         request,
         "dashboards/overview.html",
         {
             **context,
-            "changes": channel_changes(filters.current, filters.previous),
-            "previous": filters.previous.period or "",
+            "changes": channel_changes(comparison.current, comparison.previous),
+            "previous": filters.compared_with,
             "trend": trend,
-            "trend_spec": figures.grade_trend(trend),
-            "kpis": channel_kpis(filters.current),
-            "first": _improve_first(filters.current),
+            "trend_rows": figures.trend_rows(trend, today=filters.today, first=first, last=last),
+            "trend_spec": figures.grade_trend(trend, today=filters.today, first=first, last=last),
+            "kpis": channel_kpis(current),
+            "min_n": MIN_N,
+            "first": _improve_first(current),
             "driver_labels": dict(Driver.choices),
-            "benchmark": _sector_callout(filters.current),
+            "benchmark": _sector_callout(filters),
             "months": months,
             "rows": rows,
             "total": sum(row["total"] for row in rows),
@@ -187,10 +205,19 @@ def measurement_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
     )
 
 
-def _sector_callout(filters: MeasurementFilter) -> dict:
+def _on_the_grid(filters: PageFilters) -> MeasurementFilter:
+    """The page's filters as the benchmark reads them: without a typed period the
+    benchmark's own default (the latest complete quarter), not the twelve-month window,
+    which no grid cell covers."""
+    if filters.typed.get("period"):
+        return filters.current
+    return dataclasses.replace(filters.current, since=None, until=None)
+
+
+def _sector_callout(filters: PageFilters) -> dict:
     """The overview's sector sentence: the filters' grid cell (all channels or the one
     channel), its band and the reason when it is not shown."""
-    comparison = sector_grade_benchmarks(filters, per_channel=False)
+    comparison = sector_grade_benchmarks(_on_the_grid(filters), per_channel=False)
     row = figures.sector_table(comparison.rows)[0] if comparison.rows else None
     return {"comparison": comparison, "row": row, **disclosure_context()}
 
@@ -199,7 +226,9 @@ def benchmark_page(request: HttpRequest, org: str) -> HttpResponse:
     """The organisation's overall grade within its sector, per channel, on the fixed
     grid and under the disclosure rules of ``metrics.disclosure``."""
     context = _filter_context(request)
-    comparison = sector_grade_benchmarks(context["filters"].current)
+    if context["filters"].error:
+        return _refused(request, context, _("Your place in the sector"))
+    comparison = sector_grade_benchmarks(_on_the_grid(context["filters"]))
     shown = figures.positioned(comparison.rows)
     return render(
         request,
@@ -218,6 +247,8 @@ def benchmark_page(request: HttpRequest, org: str) -> HttpResponse:
 def employees(request: HttpRequest, org: str) -> HttpResponse:
     """Employee results beside customer results per unit, and how the two move together."""
     context = _filter_context(request)
+    if context["filters"].error:
+        return _refused(request, context, _("Employees and customers"))
     return render(
         request,
         "dashboards/employees.html",
@@ -228,6 +259,8 @@ def employees(request: HttpRequest, org: str) -> HttpResponse:
 def drivers(request: HttpRequest, org: str) -> HttpResponse:
     """What to improve first: key drivers of the overall grade, ranked into actions."""
     context = _filter_context(request, channel=True, unit=True)
+    if context["filters"].error:
+        return _refused(request, context, _("What to improve first"))
     error = None
     report = None
     try:
@@ -258,7 +291,7 @@ def reachability_infographic(request: HttpRequest, org: str, fmt: str) -> HttpRe
     from klantpeil.analytics import infographic
 
     lang = request.GET.get("lang") or translation.get_language()[:2]
-    filters = page_filters(request)
+    filters = page_filters(request, channels=False)
     if fmt not in infographic.FORMATS or lang not in ("nl", "en") or filters.error:
         raise Http404
     kpis, _norms = reachability(filters.current)
@@ -274,6 +307,8 @@ def reachability_infographic(request: HttpRequest, org: str, fmt: str) -> HttpRe
 def reachability_page(request: HttpRequest, org: str) -> HttpResponse:
     """Telephone reachability from mystery calls against the organisation's norms."""
     context = _filter_context(request, unit=True)
+    if context["filters"].error:
+        return _refused(request, context, _("Telephone reachability"))
     current = context["filters"].current
     kpis, norms = reachability(current)
     query = {k: v for k, v in (("period", current.period), ("unit", current.unit)) if v}

@@ -133,6 +133,11 @@ def import_view(request: HttpRequest, org: str) -> HttpResponse:
 @role_required(READ_DATA)
 def export_view(request: HttpRequest, org: str) -> HttpResponse:
     form = ExportForm(request.GET or None)
+    if request.GET and "format" not in request.GET:
+        # Linked from a dashboard with its active filters: fill them in, export on "submit".
+        form = ExportForm(
+            initial={k: request.GET[k] for k in ("period", "channel") if k in request.GET}
+        )
     if request.GET and form.is_valid():
         data = form.cleaned_data
         filters = MeasurementFilter(period=data["period"] or None, channel=data["channel"] or None)

@@ -31,6 +31,7 @@ from klantpeil.analytics.selectors import (
     channel_changes,
     driver_report,
     employee_customer_link,
+    first_customer_day,
     monthly_grades,
     reachability,
     sector_grade_benchmarks,
@@ -41,7 +42,7 @@ from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import MeasurementFilter, filtered_measurements
 from klantpeil.core.numbers import decimal, percent
 from klantpeil.core.tenancy import require_organisation
-from klantpeil.dashboards.filters import trend_window
+from klantpeil.dashboards.filters import compare, span_words, trend_window
 from klantpeil.instruments.models import Driver
 from klantpeil.organisations.models import ChannelKind
 from klantpeil.textanalysis.models import CommentAnnotation
@@ -70,7 +71,7 @@ class ReportData:
     organisation: str
     sector: str
     period: Period
-    previous: Period
+    previous: Period  # what changes are compared with: the same days one period earlier
     lang: str
     made_at: datetime
     overall: ChannelKpis
@@ -87,6 +88,10 @@ class ReportData:
     comments: list[Comment]
     social: SocialFigures | None = None  # None: no social posts in the period
     summary: list[str] = field(default_factory=list)
+    no_comparison: str = ""  # why no change is shown ("" when changes are compared)
+    previous_words: str = ""  # ``previous`` in words ("2025", "1 Jan 2025 – 6 Dec 2025")
+    trend_since: date | None = None  # the days the trend covers (its first and last)
+    trend_until: date | None = None
 
     @property
     def calls(self) -> int:
@@ -141,12 +146,14 @@ def gather(
     step = progress or (lambda name: None)
     organisation = require_organisation()
     filters = MeasurementFilter(period=period.label)
-    previous = period.previous()
     with translation.override(lang):
         step("channels")
-        before = MeasurementFilter(period=previous.label)
-        survey = survey_summary(filters, before)
-        changes = channel_changes(filters, before)
+        # Like for like: a running period is compared with the same days one period
+        # earlier, and not at all when that earlier span is only partly covered by data.
+        comparison = compare(period, timezone.localdate(), first_customer_day())
+        previous = comparison.previous_span or period.previous()
+        survey = survey_summary(filters, comparison.previous, compared=comparison.current)
+        changes = channel_changes(comparison.current, comparison.previous)
         since, until = trend_window(period.label)
         trend = monthly_grades(since=since, until=until)
         step("drivers")
@@ -180,6 +187,12 @@ def gather(
             employees=employees,
             comments=comments,
             social=social if social.volume else None,
+            no_comparison=comparison.reason,
+            previous_words=previous.label
+            if previous == period.previous()
+            else span_words(previous),
+            trend_since=since,
+            trend_until=until,
         )
         data.summary.extend(summary(data))
     return data
@@ -234,15 +247,17 @@ def summary(data: ReportData) -> list[str]:
             template
             % {
                 "channel": label,
-                "previous": data.previous.label,
+                "previous": data.previous_words,
                 "change": ("+" if change.difference > 0 else "") + decimal(change.difference),
             }
         )
     if not moved and data.changes:
         lines.append(
             _("No channel's grade changed significantly against %(previous)s.")
-            % {"previous": data.previous.label}
+            % {"previous": data.previous_words}
         )
+    if data.no_comparison:
+        lines.append(data.no_comparison)
     if data.drivers and data.drivers.priorities:
         top = data.drivers.priorities[0]
         # The same headline as the overview and the drivers page (one priority model).

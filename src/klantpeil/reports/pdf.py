@@ -42,7 +42,10 @@ def render(data: ReportData) -> bytes:
             **figures.disclosure_context(),
             "positions": {q: figures.position_label(q) for q in figures.QUADRANTS},
             "sentiments": dict(Sentiment.choices),
-            "trend_chart": _chart(figures.grade_trend(data.trend), data.lang)
+            "trend_chart": _chart(
+                figures.grade_trend(data.trend, first=data.trend_since, last=data.trend_until),
+                data.lang,
+            )
             if data.trend
             else None,
             "matrix_chart": _chart(

@@ -27,7 +27,10 @@ def render(data: ReportData) -> bytes:
         parts = []
         if data.trend:
             parts.append(
-                _titled(figures.grade_trend(data.trend), _("Overall grade per channel and month"))
+                _titled(
+                    figures.grade_trend(data.trend, first=data.trend_since, last=data.trend_until),
+                    _("Overall grade per channel and month"),
+                )
             )
         if data.drivers:
             parts.append(

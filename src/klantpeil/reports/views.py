@@ -57,7 +57,8 @@ def reports(request: HttpRequest, org: str) -> HttpResponse:
     else:
         form = ReportForm(
             initial={
-                "period": _last_quarter(),
+                # The dashboards' active period when the page links here with it.
+                "period": request.GET.get("period") or _last_quarter(),
                 "format": "pdf",
                 "language": translation.get_language()[:2],
             }

@@ -9,16 +9,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from klantpeil.dashboards.charts import LINE_WITH_POINTS, MONTH_TOOLTIP, MONTHS, channel_scales
+from klantpeil.dashboards.charts import (
+    MONTH_TOOLTIP,
+    MONTHS,
+    channel_scales,
+    trend_layers,
+    trend_points,
+)
 
 
 def mood_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> dict:
     """Mean mood (1 negative … 3 positive) of the comments per month and channel.
 
     ``points``: ``{"month": "2026-09-01", "channel": .., "mood": .., "n": ..,
-    "negative": .., "positive": ..}``; ``titles``: axis and legend words.
+    "negative": .., "positive": .., "status": .., "note": ..}``; ``titles``: axis and
+    legend words. As in the grade trend, the running month, a month partly in the
+    period and a month below the minimum n are hollow points, not joined into the line.
     """
     channel, shape = channel_scales(titles["channel"])
+    values = trend_points(points, "mood")
     y = {
         "field": "mood",
         "type": "quantitative",
@@ -33,12 +42,13 @@ def mood_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> d
         {"field": "negative", "title": titles["negative"], "format": ",d"},
         {"field": "positive", "title": titles["positive"], "format": ",d"},
         {"field": "n", "title": "n", "format": ",d"},
+        {"field": "note", "title": titles.get("note", "")},
     ]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "width": "container",
         "height": 240,
-        "data": {"values": list(points)},
-        "encoding": {"x": MONTHS, "y": y, "color": channel},
-        "layer": [{"mark": LINE_WITH_POINTS, "encoding": {"shape": shape, "tooltip": tooltip}}],
+        "data": {"values": values},
+        "encoding": {"x": MONTHS, "color": channel},
+        "layer": trend_layers(y, shape, tooltip, values),
     }

@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
-from klantpeil.analytics.periods import parse_period
-from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.dashboards.charts import month_status
+from klantpeil.dashboards.figures import month_notes
+from klantpeil.dashboards.filters import PageFilters, own_channels, page_filters
 from klantpeil.dataio.views import UPLOAD_HINT
 from klantpeil.organisations.models import ChannelKind, Unit
 from klantpeil.textanalysis import charts, selectors, services
@@ -38,16 +39,14 @@ LANGUAGE_NAMES = {
 FILTER_KEYS = ("q", "period", "channel", "unit", "sentiment", "driver", "language")
 
 
-def _period_range(period: str) -> tuple[date, date, str]:
-    """The chosen period as [start, end) and an error message; default the last 365 days."""
-    today = timezone.localdate()
-    if period:
-        try:
-            chosen = parse_period(period)
-        except ValueError as exc:
-            return today - timedelta(days=365), today + timedelta(days=1), str(exc)
-        return chosen.start, chosen.end, ""
-    return today - timedelta(days=365), today + timedelta(days=1), ""
+def _period_range(request: HttpRequest) -> tuple[date, date, str, PageFilters]:
+    """The chosen period as [start, end) and an error message, read by the dashboards'
+    shared filters (the same forms, errors and default window: the last twelve months)."""
+    filters = page_filters(request, channels=False, units=False, first_day=None)
+    if filters.error:
+        today = timezone.localdate()
+        return today, today, filters.errors.get("period") or filters.error, filters
+    return filters.window.start, filters.window.end, "", filters
 
 
 @dataclass
@@ -71,17 +70,11 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
     values["sentiment"] = _choice(values["sentiment"], set(Sentiment.values))
     values["driver"] = _choice(values["driver"], {value for value, _label in COMMENT_DRIVERS})
     values["channel"] = _choice(values["channel"], set(ChannelKind.values))
-    error = ""
-    if values["period"]:
-        try:
-            parse_period(values["period"])
-        except ValueError as exc:
-            error = str(exc)
-    narrow = {"channel": values["channel"] or None, "unit": values["unit"] or None}
-    if values["period"] and not error:
-        measurements = MeasurementFilter(period=values["period"], **narrow)
-    else:
-        measurements = MeasurementFilter(since=timezone.localdate() - timedelta(days=365), **narrow)
+    # The shared filters read period, channel and unit (errors beside the field, and no
+    # comments at all rather than all comments when one cannot be read).
+    shared = page_filters(request, first_day=None)
+    error = shared.error
+    measurements = shared.current
     filters = selectors.CommentFilter(
         measurements=measurements,
         search=values["q"],
@@ -90,6 +83,8 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
         language=values["language"],
     )
     found = selectors.comments(filters)
+    if error:
+        found = found.none()
     page = Paginator(found, PAGE_SIZE).get_page(get.get("page"))
     scores = selectors.scores_of([a.measurement_id for a in page])
     rows = [
@@ -102,7 +97,20 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
         for a in page
     ]
     # The trend shows the mix of sentiments, so it ignores the sentiment filter.
-    trend = selectors.sentiment_trend(dataclasses.replace(filters, sentiment=""))
+    trend = [] if error else selectors.sentiment_trend(dataclasses.replace(filters, sentiment=""))
+    today = timezone.localdate()
+    window = shared.window
+    notes = month_notes()
+    statuses = [
+        month_status(
+            p.month,
+            p.n,
+            today=today,
+            first=window.start if window else None,
+            last=window.last_day if window else None,
+        )
+        for p in trend
+    ]
     labels = dict(Sentiment.choices)
     spec = charts.mood_trend(
         [
@@ -113,14 +121,17 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
                 "n": p.n,
                 "negative": p.negative,
                 "positive": p.positive,
+                "status": status,
+                "note": notes[status],
             }
-            for p in trend
+            for p, status in zip(trend, statuses, strict=True)
         ],
         titles={
             "channel": _("Channel"),
             "mood": _("Mood (1 negative – 3 positive)"),
             "negative": str(labels["negative"]),
             "positive": str(labels["positive"]),
+            "note": _("Note"),
         },
     )
     kept = {k: v for k, v in values.items() if v}
@@ -130,13 +141,15 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
         {
             "values": values,
             "error": error,
+            "filters": shared,
+            "trend_rows": list(zip(trend, statuses, strict=True)),
             "page": page,
             "rows": rows,
             "counts": selectors.label_counts(found),
             "total": page.paginator.count,
             "trend": trend,
             "trend_spec": spec if trend else None,
-            "channels": ChannelKind.choices,
+            "channels": own_channels(),
             "units": Unit.objects.order_by("name"),
             "sentiments": Sentiment.choices,
             "drivers": COMMENT_DRIVERS,
@@ -163,7 +176,7 @@ class SocialImportForm(forms.Form):
 def social_page(request: HttpRequest, org: str) -> HttpResponse:
     """Volume, mood, share answered and response time of social-media posts per month."""
     period = (request.GET.get("period") or "").strip()
-    since, until, error = _period_range(period)
+    since, until, error, shared = _period_range(request)
     form = SocialImportForm()
     if request.method == "POST":
         if request.membership.role not in MANAGE_DATA:
@@ -186,16 +199,25 @@ def social_page(request: HttpRequest, org: str) -> HttpResponse:
                     % {"created": result.created, "skipped": result.already_there},
                 )
                 return redirect(request.get_full_path())
-    months = selectors.social_months(since, until)
+    months = [] if error else selectors.social_months(since, until)
+    today = timezone.localdate()
     return render(
         request,
         "textanalysis/social.html",
         {
             "period": period,
             "error": error,
+            "filters": shared,
             "months": months,
-            "total": selectors.social_figures(since, until),
-            "threads": selectors.recent_threads(since, until),
+            # The running month and a month only partly in the period are marked "so far".
+            "month_status": {
+                month: month_status(
+                    month, figures.volume, today=today, first=since, last=until - timedelta(days=1)
+                )
+                for month, figures in months
+            },
+            "total": None if error else selectors.social_figures(since, until),
+            "threads": [] if error else selectors.recent_threads(since, until),
             "form": form,
         },
     )

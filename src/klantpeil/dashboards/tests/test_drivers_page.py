@@ -52,7 +52,10 @@ def test_too_few_responses_are_said_plainly(manager_on_demo):
 def test_a_bad_period_is_explained(manager_on_demo):
     client, org = manager_on_demo
     response = client.get(f"/app/{org.slug}/drivers/?period=Q3", HTTP_ACCEPT_LANGUAGE="en")
-    assert "use a month (2026-09)" in response.content.decode()
+    # Issue 20: the error names the field and the forms, and no figures are shown.
+    page = response.content.decode()
+    assert "Period: “Q3” is not a period; use a month (2026-09" in page
+    assert "report" not in response.context
 
 
 @pytest.mark.django_db

@@ -157,8 +157,9 @@ def test_comments_page_filters_marks_words_and_shows_scores(member):
     assert texts(sentiment="negative", channel="email") == ["The agent was rude."]
     assert texts(period="2001-Q1") == []
     bad = client.get(url, {"period": "soon"})
-    assert "is not a period" in bad.content.decode()
-    assert bad.context["total"] == 3  # a bad period falls back to the last year
+    # Issue 20: an error beside the field and no comments, never all comments instead.
+    assert "‘soon’ is geen periode" in bad.content.decode()
+    assert bad.context["total"] == 0
 
 
 def test_comments_page_paginates_and_keeps_the_filters_in_its_links(member):
@@ -326,8 +327,10 @@ def test_the_social_page_names_a_bad_period_and_shows_an_empty_one(member):
     client, org = member
     url = reverse("app:text:social", kwargs={"org": org.slug})
     bad = client.get(url, {"period": "soon"})
+    # Issue 20: the error stands beside the field, and no figures are shown.
     assert bad.status_code == 200
-    assert "is not a period" in bad.content.decode()
+    assert "‘soon’ is geen periode" in bad.content.decode()
+    assert bad.context["total"] is None and bad.context["months"] == []
     empty = client.get(url, {"period": "2001-Q1"})
     assert empty.context["total"].volume == 0
     assert empty.context["months"] == []

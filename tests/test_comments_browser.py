@@ -56,12 +56,21 @@ def test_the_manager_filters_comments_and_each_state_has_its_url(
         page.wait_for_url("**page=2**")
         assert "sentiment=negative" in page.url
 
-    page.fill("input[name=q]", "wacht")
     page.select_option("select[name=driver]", "")
-    page.click("form.filters button[type=submit]")
+    page.fill("input[name=q]", "wacht")
+    page.press("input[name=q]", "Enter")  # a keyboard user filters from the field
     page.wait_for_url("**q=wacht**")
     texts = page.locator("ol.comments .text").all_inner_texts()
     assert texts and all("wacht" in t.lower() for t in texts)
+    # Focus stays in the field, the new count is said in the live region, and filtering
+    # again does not repeat the query's parameters.
+    assert page.evaluate("document.activeElement.id") == "comments-q"
+    page.wait_for_function("document.getElementById('announcer').textContent.length > 0")
+    announced = page.locator("#announcer").inner_text()
+    assert "opmerkingen" in announced
+    assert announced.split()[0] == page.locator("#comment-count").inner_text().split()[0]
+    query = page.url.split("?", 1)[1].split("&")
+    assert len(query) == len({part.split("=")[0] for part in query}), page.url
     page.screenshot(path=str(screenshot_dir / "comments-nl.png"), full_page=True)
     assert axe_scan(page) == []
     assert errors == []

@@ -2,9 +2,12 @@
 
 The browser renders them with the vega packages that ship in the project's
 static files; numbers and dates are formatted by the page's locale (charts.js).
-Colours are Okabe–Ito, distinguishable with every common colour-vision
-deficiency; each series also has its own point shape, so colour is never the
-only cue, and every chart has a table with the same figures beside it.
+Each channel has one colour and one point shape of its own, chosen by its key (not its
+translated name), so phone is the same blue in Dutch and English and in every chart.
+The colours start from Okabe–Ito and were picked to stay apart under protanopia,
+deuteranopia and tritanopia (simulated; smallest CIELAB distance 17) while keeping at
+least 3:1 contrast against white (WCAG 1.4.11); the shape is a second cue, and every
+chart has a table with the same figures beside it.
 """
 
 from __future__ import annotations
@@ -15,24 +18,47 @@ from typing import Any
 
 from klantpeil.analytics.stats import MIN_N
 
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000"]
-SHAPES = [
-    "circle",
-    "square",
-    "triangle-up",
-    "diamond",
-    "cross",
-    "triangle-down",
-    "triangle-right",
-    "triangle-left",
-]
+# Channel key → (colour, shape); the comment gives the colour's contrast on white.
+CHANNEL_STYLE = {
+    "phone": ("#0072B2", "circle"),  # 5.2:1
+    "email": ("#D55E00", "square"),  # 3.9:1
+    "chat": ("#009E73", "triangle-up"),  # 3.4:1
+    "social": ("#9500FF", "diamond"),  # 5.6:1
+    "counter": ("#1B1F24", "cross"),  # 16.6:1
+    "letter": ("#703F1C", "triangle-down"),  # 8.7:1
+    "messaging": ("#990066", "triangle-right"),  # 8.3:1
+    "web": ("#5C2EB8", "triangle-left"),  # 8.3:1
+}
+OTHER_STYLE = ("#4A5560", "circle")  # a series without a known channel
+# The colours in order, for charts whose series are not channels.
+OKABE_ITO = [colour for colour, _ in CHANNEL_STYLE.values()]
+SHAPES = [shape for _, shape in CHANNEL_STYLE.values()]
 
 
-def channel_scales(title: str) -> tuple[dict, dict]:
+def channel_scales(title: str, points: Sequence[dict[str, Any]] = ()) -> tuple[dict, dict]:
     """Colour and shape for a series per channel: given both with the same title, Vega-Lite
-    draws one legend with both cues, so a channel never depends on colour alone."""
-    colour = {"field": "channel", "type": "nominal", "title": title, "scale": {"range": OKABE_ITO}}
-    shape = {"field": "channel", "type": "nominal", "title": title, "scale": {"range": SHAPES}}
+    draws one legend with both cues, so a channel never depends on colour alone.
+
+    ``points`` carry ``channel`` (the label shown) and ``channel_key``; each label gets its
+    channel's own colour and shape, whatever the language and whichever channels the
+    chart shows."""
+    labels: dict[str, str] = {}
+    for p in points:
+        labels.setdefault(p["channel"], p.get("channel_key") or "")
+    order = list(CHANNEL_STYLE)
+    domain = sorted(
+        labels,
+        key=lambda lbl: (order.index(labels[lbl]) if labels[lbl] in order else len(order), lbl),
+    )
+    styles = [CHANNEL_STYLE.get(labels[lbl], OTHER_STYLE) for lbl in domain]
+    colour_scale = (
+        {"domain": domain, "range": [c for c, _ in styles]} if domain else {"range": OKABE_ITO}
+    )
+    shape_scale = (
+        {"domain": domain, "range": [s for _, s in styles]} if domain else {"range": SHAPES}
+    )
+    colour = {"field": "channel", "type": "nominal", "title": title, "scale": colour_scale}
+    shape = {"field": "channel", "type": "nominal", "title": title, "scale": shape_scale}
     return colour, shape
 
 
@@ -118,12 +144,13 @@ def grade_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> 
     :func:`month_status`, ``note`` its words for the tooltip); ``titles``: the axis and
     legend words in the page's language.
     """
-    channel, shape = channel_scales(titles["channel"])
+    channel, shape = channel_scales(titles["channel"], points)
     values = trend_points(points, "grade")
     x = MONTHS
     tooltip = [
         {"field": "channel", "title": titles["channel"]},
-        MONTH_TOOLTIP,
+        # Titled, or screen readers hear "month (year-month)" for every point.
+        {**MONTH_TOOLTIP, "title": titles.get("month", "Month")},
         {"field": "grade", "title": titles["grade"], "format": ".1f"},
         {"field": "low", "title": titles["low"], "format": ".1f"},
         {"field": "high", "title": titles["high"], "format": ".1f"},

@@ -59,6 +59,7 @@ def grade_trend(
             {
                 "month": point.month.isoformat(),
                 "channel": point.label,
+                "channel_key": point.kind,
                 "grade": point.grade.value,
                 "low": point.grade.ci_low,
                 "high": point.grade.ci_high,
@@ -71,6 +72,7 @@ def grade_trend(
         points,
         titles={
             "channel": _("Channel"),
+            "month": _("Month"),
             "grade": _("Grade"),
             "low": _("95% interval from"),
             "high": _("95% interval to"),

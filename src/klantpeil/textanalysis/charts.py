@@ -26,7 +26,7 @@ def mood_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> d
     legend words. As in the grade trend, the running month, a month partly in the
     period and a month below the minimum n are hollow points, not joined into the line.
     """
-    channel, shape = channel_scales(titles["channel"])
+    channel, shape = channel_scales(titles["channel"], points)
     values = trend_points(points, "mood")
     y = {
         "field": "mood",
@@ -37,7 +37,8 @@ def mood_trend(points: Sequence[dict[str, Any]], *, titles: dict[str, str]) -> d
     }
     tooltip = [
         {"field": "channel", "title": titles["channel"]},
-        MONTH_TOOLTIP,
+        # Titled, or screen readers hear "month (year-month)" for every point.
+        {**MONTH_TOOLTIP, "title": titles.get("month", "Month")},
         {"field": "mood", "title": titles["mood"], "format": ".2f"},
         {"field": "negative", "title": titles["negative"], "format": ",d"},
         {"field": "positive", "title": titles["positive"], "format": ",d"},

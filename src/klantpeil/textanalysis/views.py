@@ -117,6 +117,7 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
             {
                 "month": p.month.isoformat(),
                 "channel": p.label,
+                "channel_key": p.channel,
                 "mood": round(p.mood, 3),
                 "n": p.n,
                 "negative": p.negative,
@@ -128,6 +129,7 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
         ],
         titles={
             "channel": _("Channel"),
+            "month": _("Month"),
             "mood": _("Mood (1 negative – 3 positive)"),
             "negative": str(labels["negative"]),
             "positive": str(labels["positive"]),

@@ -50,6 +50,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "dashboards/operator.html", selectors.service_overview())
     # No organisation is current here: each row finds its own first day (portfolio).
     context = _filter_context(request, first_day=None)
+    if context["filters"].error:
+        return _refused(request, context, _("Your organisations"))
     sector = request.GET.get("sector") or ""
     sort = request.GET.get("sort") or "name"
     problems = []
@@ -59,7 +61,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if sort.removeprefix("-") not in selectors.PORTFOLIO_SORTS:
         problems.append(_("Sort: there is no column %(key)s.") % {"key": sort})
     rows = []
-    if not problems and not context["filters"].error:
+    if not problems:
         chosen = [m for m in memberships if not sector or m.organisation.sector.key == sector]
         rows = selectors.sort_portfolio(selectors.portfolio(chosen, context["filters"]), sort)
     if request.GET.get("format") == "csv" and not problems:

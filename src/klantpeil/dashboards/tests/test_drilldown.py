@@ -20,7 +20,7 @@ def manager(make_member, client):
 
 def _listed(client, url: str) -> int:
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    found = re.search(r'id="measurement-count">([\d,]+) measurement', page)
+    found = re.search(r'id="measurement-count"[^>]*>([\d,]+) measurement', page)
     assert found, url
     return int(found[1].replace(",", ""))
 

@@ -19,15 +19,36 @@ from klantpeil.organisations.models import ChannelKind
 # Methods whose single responses are never shown, exported or served by the API:
 # employees answer anonymously, so only aggregates of at least five are shown.
 ANONYMOUS_METHODS = (Method.EMPLOYEE_SURVEY,)
+# The smallest group of anonymous respondents whose aggregate may be shown (the
+# employees page's rule); a smaller group is left out entirely, never rounded or noised.
+MIN_ANONYMOUS_GROUP = 5
 
 
 def current_measurements() -> QuerySet[Measurement]:
+    """Every current measurement, anonymous ones included: only for counts per channel and
+    month (no answers, no unit) and the rollups; everything else reads through
+    :func:`filtered_measurements` or :func:`individual_measurements`."""
     return Measurement.objects.current()
 
 
 def individual_measurements() -> QuerySet[Measurement]:
-    """Current measurements that may be shown one by one (not the anonymous surveys)."""
+    """Current measurements that may be shown one by one (not the anonymous surveys).
+
+    The default of every filtered read (:func:`filtered_measurements`), so lists,
+    comments, search, exports, reports and the API leave anonymous responses out
+    without asking for it (fail closed).
+    """
     return current_measurements().exclude(method__in=ANONYMOUS_METHODS)
+
+
+def anonymous_measurements_for_aggregates() -> QuerySet[Measurement]:
+    """Current measurements INCLUDING anonymous employee responses: the one escape hatch.
+
+    Only for aggregates that show nothing for a group of fewer than
+    ``MIN_ANONYMOUS_GROUP`` respondents (the employees page's unit × quarter cells).
+    Never for anything that lists, searches or shows responses or comments.
+    """
+    return current_measurements()
 
 
 def counts_per_channel_and_month(*, since: date) -> tuple[list[date], list[dict]]:
@@ -105,10 +126,12 @@ def filtered_measurements(
     """Current measurements of the current organisation matching ``filters``.
 
     Days are calendar days in Amsterdam; ``until`` is inclusive. A bad period
-    raises ValueError with the accepted forms. ``base`` replaces the current
+    raises ValueError with the accepted forms. Anonymous (employee) responses are
+    left out unless ``base`` brings them in on purpose
+    (:func:`anonymous_measurements_for_aggregates`). ``base`` replaces the current
     organisation's measurements (the sector benchmark's deliberate cross-read).
     """
-    queryset = current_measurements() if base is None else base
+    queryset = individual_measurements() if base is None else base
     if filters.period:
         period = parse_period(filters.period)
         queryset = queryset.filter(

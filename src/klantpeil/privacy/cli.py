@@ -89,9 +89,9 @@ def add_parser(
         "again), background tasks that name them, and what the audit log quotes of them. "
         "The dashboards' figures are recomputed.",
     )
-    forget.add_argument("--org", required=True, metavar="SLUG")
-    forget.add_argument("--email", metavar="E")
-    forget.add_argument("--phone", metavar="P")
+    forget.add_argument("--org", required=True, metavar="SLUG", help="the organisation")
+    forget.add_argument("--email", metavar="E", help="the e-mail address of their invitation")
+    forget.add_argument("--phone", metavar="P", help="the phone number of their invitation")
     forget.add_argument("--contact-id", metavar="ID", help="your contact id (external_contact_id)")
     forget.add_argument("--dry-run", action="store_true", help="only count, delete nothing")
     forget.set_defaults(handler=cmd_forget, setup=setup)

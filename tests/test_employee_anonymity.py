@@ -17,6 +17,7 @@ import io
 import json
 import shutil
 import subprocess
+from datetime import date
 
 import pytest
 from django.urls import reverse
@@ -26,7 +27,7 @@ from klantpeil.accounts.services import issue_api_token
 from klantpeil.analytics import rollups
 from klantpeil.cli import main
 from klantpeil.collection.models import Measurement
-from klantpeil.collection.selectors import MIN_ANONYMOUS_GROUP
+from klantpeil.collection.selectors import MIN_ANONYMOUS_GROUP, MeasurementFilter, whole_quarters
 from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
 from klantpeil.organisations.models import Unit
@@ -99,8 +100,9 @@ def world(make_org, make_member, client):
         # A group of six employees in the front office in the second quarter.
         *[
             _employee(6 + i % 3, "front", f"2026-05-{i + 4:02d}T09:00:00+02:00", GROUP_COMMENT)
-            for i in range(6)
+            for i in range(5)
         ],
+        _employee(8, "front", "2026-06-09T09:00:00+02:00", GROUP_COMMENT),
         _customer(3, "back", "2026-03-11T10:00:00+01:00", VISIBLE_COMMENT),
         *[_customer(7 + i % 2, "front", f"2026-05-{i + 4:02d}T10:00:00+02:00") for i in range(6)],
     ]
@@ -292,3 +294,37 @@ def test_groups_of_five_or_more_still_show_on_the_employees_page(world):
     assert link.hidden == 1  # the back office's one employee in the first quarter
     alone = client.get("/app/alpha/employees/", {"unit": "back", "period": "2026-03"})
     assert (alone.context["link"].pairs, alone.context["link"].hidden) == ([], 1)
+
+
+def test_employee_cells_are_whole_quarters_so_no_two_views_differ_by_one_person(world):
+    """Five employees answered in May and one in June. Were May a cell of its own, the
+    June employee's grade would be 6 × (quarter mean) − 5 × (May mean)."""
+    client = world["client"]
+    shown = set()
+    for query in ({"period": "2026-Q2"}, {"period": "2026-05"}, {"period": "2026-06"}, {}):
+        link = client.get("/app/alpha/employees/", query).context["link"]
+        cells = [(p.unit, p.quarter, p.employee.n, p.employee.value) for p in link.pairs]
+        shown.add(tuple(c for c in cells if c[1] == "2026-Q2"))
+    assert shown == {(("Front office", "2026-Q2", 6, pytest.approx(7.0)),)}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (MeasurementFilter(period="2026-05"), (date(2026, 4, 1), date(2026, 6, 30))),
+        (MeasurementFilter(period="2026"), (date(2026, 1, 1), date(2026, 12, 31))),
+        (
+            MeasurementFilter(since=date(2025, 12, 6), until=date(2026, 2, 1)),
+            (date(2025, 10, 1), date(2026, 3, 31)),
+        ),
+        (MeasurementFilter(since=date(2025, 12, 6)), (date(2025, 10, 1), None)),
+        (
+            MeasurementFilter(period="2026-Q3", until=date(2026, 7, 15), unit="front"),
+            (date(2026, 7, 1), date(2026, 9, 30)),
+        ),
+    ],
+)
+def test_whole_quarters_widens_any_range_to_the_quarters_it_touches(given, expected):
+    widened = whole_quarters(given)
+    assert (widened.since, widened.until, widened.period) == (*expected, None)
+    assert widened.unit == given.unit

@@ -52,6 +52,7 @@ from klantpeil.collection.selectors import (
     channel_month_table,
     current_measurements,
     filtered_measurements,
+    whole_quarters,
 )
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Driver
@@ -517,7 +518,9 @@ def employee_customer_link(filters: MeasurementFilter) -> EmployeeCustomerLink:
     has enough points; a cell with fewer than five employee responses is left out
     entirely, so no page, export or API can narrow down who said what.
     """
-    # The one deliberate read of anonymous responses: cells below MIN_EMPLOYEES are dropped.
+    # The one deliberate read of anonymous responses: on whole quarters (no cell can be
+    # cut down to differ by one person), and cells below MIN_EMPLOYEES are dropped.
+    filters = whole_quarters(filters)
     employees = _grade_sums(
         EMPLOYEE_SURVEY, "employee_grade", filters, anonymous_measurements_for_aggregates()
     )

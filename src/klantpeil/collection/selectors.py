@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -157,6 +158,33 @@ def filtered_measurements(
 
 def _local_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=timezone.get_default_timezone())
+
+
+def whole_quarters(filters: MeasurementFilter) -> MeasurementFilter:
+    """``filters`` with its days widened to whole calendar quarters: the fixed grid on
+    which anonymous aggregates are published.
+
+    A cell cut by a month, a moving "last 365 days" window or a since/until would
+    let two requests differ by one employee (six in the quarter, five in May: the
+    sixth one's grade is their difference); whole quarters cannot be cut that way.
+    A bad period raises ValueError as :func:`filtered_measurements` does.
+    """
+    start, end = filters.since, filters.until + timedelta(days=1) if filters.until else None
+    if filters.period:
+        period = parse_period(filters.period)
+        start = max(start, period.start) if start else period.start
+        end = min(end, period.end) if end else period.end
+    if start is not None:
+        start = date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
+    until = None
+    if end is not None:
+        last = end - timedelta(days=1)
+        first_month = 3 * ((last.month - 1) // 3) + 1
+        next_quarter = (
+            date(last.year + 1, 1, 1) if first_month == 10 else date(last.year, first_month + 3, 1)
+        )
+        until = next_quarter - timedelta(days=1)
+    return dataclasses.replace(filters, period=None, since=start, until=until)
 
 
 def with_answers(queryset: QuerySet[Measurement]) -> QuerySet[Measurement]:

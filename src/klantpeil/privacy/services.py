@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from klantpeil.accounts.models import User
@@ -172,7 +173,7 @@ def _forget_tasks(terms: Iterable[str]) -> int:
                 | Q(return_value__icontains=spelling)
                 | Q(traceback__icontains=spelling)
             )
-    found = DBTaskResult.objects.filter(names).exclude(status="RUNNING")
+    found = DBTaskResult.objects.filter(names).exclude(status=TaskResultStatus.RUNNING)
     return found.delete()[0]
 
 

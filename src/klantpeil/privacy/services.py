@@ -99,6 +99,7 @@ REDACTED = "[forgotten]"
 # office's search): redacted when they quote a forgotten respondent's words.
 SEARCH_PARAMETERS = frozenset({"q", "search"})
 MIN_QUOTED = 3  # shorter search terms ("a", "ik") name nobody
+MIN_TASK_QUOTE = 8  # an answer as short as "prima" is in many tasks and names nobody
 
 
 def _respondent(email: str, phone: str, contact_id: str) -> Q:
@@ -280,12 +281,12 @@ def forget_respondent(
         return result
     _overwrite_deleted_rows()
     contacts = _contact_terms(invitations, email, phone, external_contact_id)
-    texts = [
-        t
-        for t in Answer.objects.filter(measurement_id__in=ids, text__isnull=False)
+    # Their own words (open answers), not the keys of the choices they ticked.
+    texts = list(
+        Answer.objects.filter(measurement_id__in=ids, question__type="text")
         .exclude(text="")
         .values_list("text", flat=True)
-    ]
+    )
     invitations.delete()
     Correction.objects.filter(Q(original_id__in=ids) | Q(replacement_id__in=ids)).delete()
     Answer.objects.filter(measurement_id__in=ids).delete()
@@ -296,7 +297,7 @@ def forget_respondent(
         invitations=result.invitations,
         measurements=result.measurements,
         reports=_erase_reports(days),
-        tasks=_forget_tasks([*contacts, *texts]),
+        tasks=_forget_tasks([*contacts, *(t for t in texts if len(t) >= MIN_TASK_QUOTE)]),
         audit_entries=_redact_audit(organisation, contacts, texts),
     )
     AuditEvent.objects.create(

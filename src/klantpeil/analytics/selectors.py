@@ -52,9 +52,12 @@ from klantpeil.analytics.significance import (
 from klantpeil.analytics.stats import Estimate
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.collection.selectors import (
+    MIN_ANONYMOUS_GROUP,
     MeasurementFilter,
+    anonymous_measurements_for_aggregates,
     channel_month_table,
     filtered_measurements,
+    whole_quarters,
 )
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Driver, Method, Question
@@ -820,7 +823,7 @@ def reachability(filters: MeasurementFilter) -> tuple[dict[str, Kpi], Norms]:
 
 
 EMPLOYEE_SURVEY = "employee-survey"
-MIN_EMPLOYEES = 5  # employee results are never shown for fewer respondents (anonymity)
+MIN_EMPLOYEES = MIN_ANONYMOUS_GROUP  # never shown for fewer respondents (anonymity)
 
 
 @dataclass(frozen=True)
@@ -838,8 +841,10 @@ class EmployeeCustomerLink:
     correlation: Correlation | None  # across the pairs; None below 4 pairs
 
 
-def _grade_sums(instrument: str, key: str, filters: MeasurementFilter) -> dict[tuple, dict]:
-    measurements = filtered_measurements(dataclasses.replace(filters, instrument=instrument))
+def _grade_sums(
+    instrument: str, key: str, filters: MeasurementFilter, base: QuerySet | None = None
+) -> dict[tuple, dict]:
+    measurements = filtered_measurements(dataclasses.replace(filters, instrument=instrument), base)
     rows = (
         Answer.objects.filter(measurement__in=measurements, question__key=key, number__isnull=False)
         .annotate(quarter=TruncQuarter("measurement__occurred_at"))
@@ -856,7 +861,12 @@ def employee_customer_link(filters: MeasurementFilter) -> EmployeeCustomerLink:
     has enough points; a cell with fewer than five employee responses is left out
     entirely, so no page, export or API can narrow down who said what.
     """
-    employees = _grade_sums(EMPLOYEE_SURVEY, "employee_grade", filters)
+    # The one deliberate read of anonymous responses: on whole quarters (no cell can be
+    # cut down to differ by one person), and cells below MIN_EMPLOYEES are dropped.
+    filters = whole_quarters(filters)
+    employees = _grade_sums(
+        EMPLOYEE_SURVEY, "employee_grade", filters, anonymous_measurements_for_aggregates()
+    )
     customers = _grade_sums(SURVEY, "overall_grade", filters)
     pairs, hidden = [], 0
     for cell, e in sorted(employees.items(), key=lambda item: (item[0][1], item[0][0])):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,15 +20,36 @@ from klantpeil.organisations.models import ChannelKind
 # Methods whose single responses are never shown, exported or served by the API:
 # employees answer anonymously, so only aggregates of at least five are shown.
 ANONYMOUS_METHODS = (Method.EMPLOYEE_SURVEY,)
+# The smallest group of anonymous respondents whose aggregate may be shown (the
+# employees page's rule); a smaller group is left out entirely, never rounded or noised.
+MIN_ANONYMOUS_GROUP = 5
 
 
 def current_measurements() -> QuerySet[Measurement]:
+    """Every current measurement, anonymous ones included: only for counts per channel and
+    month (no answers, no unit) and the rollups; everything else reads through
+    :func:`filtered_measurements` or :func:`individual_measurements`."""
     return Measurement.objects.current()
 
 
 def individual_measurements() -> QuerySet[Measurement]:
-    """Current measurements that may be shown one by one (not the anonymous surveys)."""
+    """Current measurements that may be shown one by one (not the anonymous surveys).
+
+    The default of every filtered read (:func:`filtered_measurements`), so lists,
+    comments, search, exports, reports and the API leave anonymous responses out
+    without asking for it (fail closed).
+    """
     return current_measurements().exclude(method__in=ANONYMOUS_METHODS)
+
+
+def anonymous_measurements_for_aggregates() -> QuerySet[Measurement]:
+    """Current measurements INCLUDING anonymous employee responses: the one escape hatch.
+
+    Only for aggregates that show nothing for a group of fewer than
+    ``MIN_ANONYMOUS_GROUP`` respondents (the employees page's unit × quarter cells).
+    Never for anything that lists, searches or shows responses or comments.
+    """
+    return current_measurements()
 
 
 def counts_per_channel_and_month(*, since: date) -> tuple[list[date], list[dict]]:
@@ -106,10 +128,12 @@ def filtered_measurements(
     """Current measurements of the current organisation matching ``filters``.
 
     Days are calendar days in Amsterdam; ``until`` is inclusive. A bad period
-    raises ValueError with the accepted forms. ``base`` replaces the current
+    raises ValueError with the accepted forms. Anonymous (employee) responses are
+    left out unless ``base`` brings them in on purpose
+    (:func:`anonymous_measurements_for_aggregates`). ``base`` replaces the current
     organisation's measurements (the sector benchmark's deliberate cross-read).
     """
-    queryset = current_measurements() if base is None else base
+    queryset = individual_measurements() if base is None else base
     if filters.period:
         period = parse_period(filters.period)
         queryset = queryset.filter(
@@ -135,6 +159,33 @@ def filtered_measurements(
 
 def _local_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=timezone.get_default_timezone())
+
+
+def whole_quarters(filters: MeasurementFilter) -> MeasurementFilter:
+    """``filters`` with its days widened to whole calendar quarters: the fixed grid on
+    which anonymous aggregates are published.
+
+    A cell cut by a month, a moving "last 365 days" window or a since/until would
+    let two requests differ by one employee (six in the quarter, five in May: the
+    sixth one's grade is their difference); whole quarters cannot be cut that way.
+    A bad period raises ValueError as :func:`filtered_measurements` does.
+    """
+    start, end = filters.since, filters.until + timedelta(days=1) if filters.until else None
+    if filters.period:
+        period = parse_period(filters.period)
+        start = max(start, period.start) if start else period.start
+        end = min(end, period.end) if end else period.end
+    if start is not None:
+        start = date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
+    until = None
+    if end is not None:
+        last = end - timedelta(days=1)
+        first_month = 3 * ((last.month - 1) // 3) + 1
+        next_quarter = (
+            date(last.year + 1, 1, 1) if first_month == 10 else date(last.year, first_month + 3, 1)
+        )
+        until = next_quarter - timedelta(days=1)
+    return dataclasses.replace(filters, period=None, since=start, until=until)
 
 
 def with_answers(queryset: QuerySet[Measurement]) -> QuerySet[Measurement]:

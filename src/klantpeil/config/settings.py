@@ -103,12 +103,14 @@ def _database() -> dict:
         "NAME": ENV.sqlite_path,
         # WAL lets the web server read while the demo generator or a worker writes;
         # IMMEDIATE transactions avoid "database is locked" on lock upgrades.
+        # secure_delete zeroes what a DELETE or UPDATE frees, so a forgotten respondent's
+        # old row versions do not stay readable in the file (Debian's default already).
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000; PRAGMA secure_delete=ON;"
             ),
         },
         "TEST": {"NAME": ""},

@@ -40,6 +40,16 @@ def cmd_forget(args: argparse.Namespace) -> int:
         f"{verb} {result.invitations} invitation(s) and {result.measurements} measurement(s) "
         f"of this respondent in {args.org}."
     )
+    if result.reports:
+        print(
+            f"Deleted {result.reports} stored report(s) that held their answers: "
+            "make them again (`klantpeil report` or Reports in the app)."
+        )
+    if result.tasks or result.audit_entries:
+        print(
+            f"Removed {result.tasks} background task(s) that named them and redacted "
+            f"{result.audit_entries} audit log entr(y/ies) that quoted them."
+        )
     return 0
 
 
@@ -47,7 +57,14 @@ def cmd_purge(args: argparse.Namespace) -> int:
     args.setup(args)
     from klantpeil.privacy.tasks import purge_all
 
-    print(json.dumps({"invitations_purged": purge_all()}, indent=2))
+    only = None
+    if args.org:
+        only = _organisation(args.org)
+        if only is None:
+            return 2
+    changed = purge_all(organisation=only, dry_run=args.dry_run)
+    key = "invitations_to_purge" if args.dry_run else "invitations_purged"
+    print(json.dumps({key: changed}, indent=2))
     return 0
 
 
@@ -67,12 +84,15 @@ def add_parser(
         parents=parents,
         help="delete one respondent's contact data and answers (a request to be forgotten)",
         description="Delete the invitations that name this respondent and the answers given "
-        "through them (corrections included); the dashboards' figures are recomputed.",
+        "through them (corrections included) with everything derived from them: the "
+        "comments' sentiment, stored reports that read those days (they must be made "
+        "again), background tasks that name them, and what the audit log quotes of them. "
+        "The dashboards' figures are recomputed.",
     )
-    forget.add_argument("--org", required=True, metavar="SLUG")
-    forget.add_argument("--email")
-    forget.add_argument("--phone")
-    forget.add_argument("--contact-id", help="your contact id (external_contact_id)")
+    forget.add_argument("--org", required=True, metavar="SLUG", help="the organisation")
+    forget.add_argument("--email", metavar="E", help="the e-mail address of their invitation")
+    forget.add_argument("--phone", metavar="P", help="the phone number of their invitation")
+    forget.add_argument("--contact-id", metavar="ID", help="your contact id (external_contact_id)")
     forget.add_argument("--dry-run", action="store_true", help="only count, delete nothing")
     forget.set_defaults(handler=cmd_forget, setup=setup)
     purge = actions.add_parser(
@@ -82,4 +102,8 @@ def add_parser(
         description="What the daily background task does: remove e-mail and phone from "
         "invitations older than the retention period and pseudonymise their contact ids.",
     )
+    purge.add_argument(
+        "--org", metavar="SLUG", help="only this organisation (default: every organisation)"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="only count, change nothing")
     purge.set_defaults(handler=cmd_purge, setup=setup)

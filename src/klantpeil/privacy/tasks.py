@@ -22,12 +22,16 @@ from klantpeil.privacy import services
 INTERVAL = timedelta(days=1)
 
 
-def purge_all() -> dict[str, int]:
-    """Purge every organisation's expired contact data; the changed invitations per slug."""
+def purge_all(*, organisation: Organisation | None = None, dry_run: bool = False) -> dict[str, int]:
+    """Purge expired contact data of every organisation (or only ``organisation``); the
+    changed invitations per slug (with ``dry_run``: those that would change)."""
     changed = {}
-    for organisation in Organisation.objects.order_by("pk"):
-        with tenant(organisation):
-            changed[organisation.slug] = services.purge_contact_data()
+    chosen = Organisation.objects.order_by("pk")
+    if organisation is not None:
+        chosen = chosen.filter(pk=organisation.pk)
+    for each in chosen:
+        with tenant(each):
+            changed[each.slug] = services.purge_contact_data(dry_run=dry_run)
     return changed
 
 

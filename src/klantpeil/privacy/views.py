@@ -53,6 +53,15 @@ def forget_view(request: HttpRequest, org: str) -> HttpResponse:
                 _("Deleted %(invitations)s invitation(s) and %(measurements)s measurement(s).")
                 % {"invitations": result.invitations, "measurements": result.measurements},
             )
+            if result.reports:
+                messages.warning(
+                    request,
+                    _(
+                        "%(reports)s stored report(s) held their answers and were deleted: "
+                        "make them again under Reports."
+                    )
+                    % {"reports": result.reports},
+                )
             return redirect("privacy:forget", org=org)
         preview = result
     return render(request, "privacy/forget.html", {"form": form, "preview": preview})

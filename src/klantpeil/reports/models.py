@@ -16,6 +16,9 @@ class ReportRun(TenantModel):
         RUNNING = "running", _("being made")
         DONE = "done", _("ready")
         FAILED = "failed", _("failed")
+        # Its file held answers of a respondent who was forgotten since: the file is
+        # deleted and the report has to be made again (privacy.services.forget_respondent).
+        ERASED = "erased", _("deleted: a respondent in it was forgotten")
 
     class Format(models.TextChoices):
         PDF = "pdf", _("PDF report (several pages)")
@@ -46,7 +49,7 @@ class ReportRun(TenantModel):
 
     @property
     def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.ERASED)
 
     @property
     def filename(self) -> str:

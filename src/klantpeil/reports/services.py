@@ -62,7 +62,9 @@ def make(*, run_id: int) -> str:
             status=ReportRun.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )
         raise
-    rows.update(
+    # Only while still running: a respondent forgotten meanwhile marks the run ERASED,
+    # and a file built from their answers must then not be stored.
+    rows.filter(status=ReportRun.Status.RUNNING).update(
         status=ReportRun.Status.DONE,
         content=body,
         step="",

@@ -11,7 +11,12 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from klantpeil.collection.models import Answer
-from klantpeil.collection.selectors import MeasurementFilter, filtered_measurements
+from klantpeil.collection.selectors import (
+    ANONYMOUS_METHODS,
+    MeasurementFilter,
+    filtered_measurements,
+    individual_measurements,
+)
 from klantpeil.organisations.models import ChannelKind
 from klantpeil.textanalysis import social
 from klantpeil.textanalysis.models import CommentAnnotation, SocialPost
@@ -40,10 +45,14 @@ class CommentFilter:
 
 
 def comments(filters: CommentFilter) -> QuerySet[CommentAnnotation]:
-    """The current organisation's annotated comments matching ``filters``, newest first."""
-    queryset = CommentAnnotation.objects.filter(
-        measurement_id__in=filtered_measurements(filters.measurements).values("id")
-    )
+    """The current organisation's annotated comments matching ``filters``, newest first.
+
+    Comments of anonymous respondents (the employee survey) are never among them, in any
+    group size: a comment is one person's words, and a search, unit or period filter
+    could single out one employee. The mood trend and the counts read through here too.
+    """
+    shown = filtered_measurements(filters.measurements, base=individual_measurements())
+    queryset = CommentAnnotation.objects.filter(measurement_id__in=shown.values("id"))
     if filters.search:
         queryset = queryset.filter(answer__text__icontains=filters.search)
     if filters.sentiment:
@@ -64,7 +73,10 @@ def label_counts(queryset: QuerySet[CommentAnnotation]) -> dict[str, int]:
 
 def languages_present() -> list[str]:
     return list(
-        CommentAnnotation.objects.order_by("language").values_list("language", flat=True).distinct()
+        CommentAnnotation.objects.exclude(measurement__method__in=ANONYMOUS_METHODS)
+        .order_by("language")
+        .values_list("language", flat=True)
+        .distinct()
     )
 
 

@@ -324,3 +324,43 @@ def test_employee_responses_are_not_exported_or_shown_one_by_one(
     )
     assert code == 2 and not out.exists()
     assert "anonymous" in capsys.readouterr().err
+
+
+def test_privacy_purge_takes_one_organisation_and_a_dry_run(make_org, alpha, capsys):
+    beta = make_org("beta")
+    with tenant(alpha):
+        _age(_invite("a-old@example.nl"), 100)
+    with tenant(beta):
+        _age(_invite("b-old@example.nl"), 100)
+    assert main(["privacy", "purge", "--org", "alpha", "--dry-run"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"invitations_to_purge": {"alpha": 1}}
+    assert Invitation.all_tenants.filter(respondent_email="").count() == 0
+    assert main(["privacy", "purge", "--org", "alpha"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"invitations_purged": {"alpha": 1}}
+    emails = dict(Invitation.all_tenants.values_list("organisation__slug", "respondent_email"))
+    assert emails == {"alpha": "", "beta": "b-old@example.nl"}
+    assert main(["privacy", "purge", "--org", "nope"]) == 2
+    assert "no organisation with slug 'nope'" in capsys.readouterr().err
+    assert main(["privacy", "purge"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"invitations_purged": {"alpha": 0, "beta": 1}}
+
+
+def test_the_readme_and_the_privacy_commands_help_agree(capsys):
+    """Every ``klantpeil privacy`` form the README's command table documents: each flag it
+    names is in that command's --help, and each flag of the --help is documented."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text()
+    rows = re.findall(r"^\| `klantpeil privacy (\w+) ([^`]*)`", readme, flags=re.MULTILINE)
+    assert [action for action, _ in rows] == ["forget", "purge"]
+    for action, usage in rows:
+        with pytest.raises(SystemExit) as exit_:
+            main(["privacy", action, "--help"])
+        assert exit_.value.code == 0
+        help_text = capsys.readouterr().out
+        documented = set(re.findall(r"--[a-z-]+", usage))
+        offered = set(re.findall(r"--[a-z-]+", help_text.split("options:")[0])) - {"--data-dir"}
+        assert documented == offered, action
+        for flag, metavar in re.findall(r"(--[a-z-]+) ([A-Z]+)", usage):
+            assert f"{flag} {metavar}" in help_text, (action, flag)

@@ -61,19 +61,9 @@ def _help(words: list[str]) -> str:
     return out.getvalue()
 
 
-# The README documents `privacy forget|purge --org SLUG [--email E] ...`, but `purge`
-# takes none of these flags (issue 21: "The README documents `klantpeil privacy purge
-# --org SLUG`, which the command refuses"). Another engineer fixes the command or the
-# README row; until then this one case is expected to fail.
-KNOWN_DISAGREEMENTS = {"privacy purge": "issue 21: `privacy purge --org` is being fixed"}
-
-
 def _cases():
     for name, words, flags in COMMANDS:
-        marks = []
-        if name in KNOWN_DISAGREEMENTS:
-            marks.append(pytest.mark.xfail(reason=KNOWN_DISAGREEMENTS[name], strict=False))
-        yield pytest.param(name, words, flags, id=name, marks=marks)
+        yield pytest.param(name, words, flags, id=name)
 
 
 @pytest.mark.parametrize(("name", "words", "flags"), list(_cases()))

@@ -45,8 +45,12 @@ class DriverOut(Schema):
     performance: float
     quadrant: str = Field(description="The advice of the priority model (same as `label`)")
     effect: str
-    penalty: float
-    reward: float
+    penalty: float | None = Field(
+        description="Penalty–reward: drop when the driver scores low (null: too few low scores)"
+    )
+    reward: float | None = Field(
+        description="Penalty–reward: gain when the driver scores high (null: too few high scores)"
+    )
     expected_gain: float = Field(
         description="Grade points the overall grade rises if this driver's mean rises to "
         "`target` (docs/priority-model.md)"
@@ -54,7 +58,10 @@ class DriverOut(Schema):
     expected_gain_low: float = Field(description="95% interval of the gain, lower bound")
     expected_gain_high: float = Field(description="95% interval of the gain, upper bound")
     target: float = Field(description="The driver mean the gain assumes")
-    target_basis: str = Field(description="plus_one: one point above the mean, at most 10")
+    target_basis: str = Field(
+        description="sector_top_quartile: the sector's disclosure-safe upper quartile of this "
+        "driver; plus_one: one point above the mean, at most 10"
+    )
     priority: int = Field(description="1 = improve first; the list is in this order")
     label: str = Field(description="focus_here, worth_improving, keep_up or low_priority")
     dissatisfier: bool = Field(description="Gains only below `threshold`")

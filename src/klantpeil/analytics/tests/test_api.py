@@ -67,3 +67,16 @@ def test_errors_say_what_is_wrong(call):
 def test_driver_shares_come_with_their_bootstrap_interval(call):
     for driver in call("/drivers").json()["drivers"]:
         assert driver["share_ci_low"] < driver["share"] < driver["share_ci_high"]
+
+
+def test_drivers_answer_for_every_channel_and_quarter_even_without_high_or_low_scores(call):
+    # A small selection can have no driver scores of 9 or more (or 5 or less): the
+    # penalty or reward is then null, not a server error (found on e-mail, 2026-Q3).
+    for channel in ("", "phone", "email", "chat", "counter", "letter"):
+        for period in ("2026-Q1", "2026-Q2", "2026-Q3", "2026"):
+            response = call(f"/drivers?period={period}&channel={channel}")
+            assert response.status_code in (200, 422), (channel, period, response.content)
+            if response.status_code == 200:
+                for driver in response.json()["drivers"]:
+                    for side in ("penalty", "reward"):
+                        assert driver[side] is None or isinstance(driver[side], float)

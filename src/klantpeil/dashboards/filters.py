@@ -213,10 +213,17 @@ def compare(
     complete months with the twelve before (the running month has no equal yet).
     """
     narrow = narrow or {}
-    if default:
-        spans: tuple[Period, Period] | None = periods.default_comparison(today)
-    else:
-        spans = periods.like_for_like(window, today)
+    try:
+        if default:
+            spans: tuple[Period, Period] | None = periods.default_comparison(today)
+        else:
+            spans = periods.like_for_like(window, today)
+    except ValueError:
+        # The first supported period (2000) has none before it to compare with.
+        reason = _("No comparison: there is no period before %(period)s.") % {
+            "period": period_words(window)
+        }
+        return Comparison(None, None, None, None, reason)
     if spans is None:
         return Comparison(None, None, None, None, _("No comparison: this period has not begun."))
     now, before = spans

@@ -237,7 +237,12 @@ def test_one_priority_model_on_the_overview_the_drivers_page_the_api_and_the_rep
     assert [p.rank for p in ranked] == list(range(1, len(ranked) + 1))
     assert [p.expected_gain for p in ranked] == sorted(p.expected_gain for p in ranked)[::-1]
     assert {p.label for p in ranked} <= set(LABELS) and top.label == "focus_here"
-    assert all(p.expected_gain_low < p.expected_gain < p.expected_gain_high for p in ranked)
+    # A driver already at or above its sector target has nothing to gain (0, interval 0–0).
+    assert all(
+        p.expected_gain_low < p.expected_gain < p.expected_gain_high
+        or (p.target <= p.performance and p.expected_gain == 0)
+        for p in ranked
+    )
     # The gain of a driver without a threshold is its OLS slope times its rise to the target,
     # recomputed here from the answers with numpy's least squares.
     names = [d.name for d in report.analysis.drivers]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from klantpeil.collection.models import Measurement
 from klantpeil.collection.selectors import MeasurementFilter
-from klantpeil.instruments.models import Method, Question
+from klantpeil.instruments.models import Method, Question, localised
 from klantpeil.instruments.selectors import instruments
 
 NARROWING = ("instrument", "method", "yes", "answered")
@@ -45,6 +45,27 @@ def drilldown_narrowing(request: HttpRequest) -> tuple[dict[str, str | None], li
         if key and not visible.filter(key=key).exists():
             problems.append(_("Question: there is no question %(key)s.") % {"key": key})
     return narrow, problems
+
+
+def described(narrow: dict[str, str | None]) -> list[str]:
+    """The narrowing in words, for the list's heading: the instrument's and the measurement
+    point's names in the page's language, not their keys."""
+    words = []
+    if narrow.get("instrument"):
+        found = instruments().filter(key=narrow["instrument"]).first()
+        name = localised(found.name_nl, found.name_en) if found else narrow["instrument"]
+        words.append(_("instrument: %(name)s") % {"name": name})
+    if narrow.get("method"):
+        words.append(_("method: %(name)s") % {"name": Method(narrow["method"]).label})
+    visible = Question.objects.filter(version__instrument__in=instruments())
+    for kind, text in (
+        ("yes", _("answered yes to: %(question)s")),
+        ("answered", _("answered: %(question)s")),
+    ):
+        if narrow.get(kind):
+            question = visible.filter(key=narrow[kind]).order_by("-version_id").first()
+            words.append(text % {"question": question.label if question else narrow[kind]})
+    return words
 
 
 def narrowed(queryset: QuerySet[Measurement], narrow: dict[str, str | None]) -> QuerySet:

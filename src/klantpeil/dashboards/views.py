@@ -32,7 +32,12 @@ from klantpeil.analytics.stats import MIN_N
 from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dashboards import figures, selectors
-from klantpeil.dashboards.drilldown import drilldown_narrowing, drilldown_url, narrowed
+from klantpeil.dashboards.drilldown import (
+    described,
+    drilldown_narrowing,
+    drilldown_url,
+    narrowed,
+)
 from klantpeil.dashboards.figures import disclosure_context
 from klantpeil.dashboards.filters import PageFilters, own_channels, page_filters
 from klantpeil.dataio.exports import write_csv
@@ -191,8 +196,11 @@ def measurement_list(request: HttpRequest, org: str) -> HttpResponse:
             **context,
             "page": page,
             "problems": problems,
-            "narrowing": narrow,
+            "narrowing": described(narrow) if not problems else [],
             "hidden_filters": [(k, v) for k, v in narrow.items() if v],
+            "unnarrowed": urlencode(
+                {k: v for k in ("period", "channel", "unit") if (v := request.GET.get(k))}
+            ),
             "query": urlencode(kept),
         },
     )

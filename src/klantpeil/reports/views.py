@@ -24,8 +24,10 @@ def _last_quarter() -> str:
 class ReportForm(forms.Form):
     period = forms.CharField(
         label=gettext_lazy("Period"),
-        max_length=10,
-        help_text=gettext_lazy("A month (2026-09), quarter (2026-Q3) or year (2026)"),
+        max_length=40,
+        help_text=gettext_lazy(
+            "A month (2026-09, sep 2026), quarter (2026-Q3, Q3 2026) or year (2026)"
+        ),
     )
     format = forms.ChoiceField(label=gettext_lazy("Format"), choices=ReportRun.Format.choices)
     language = forms.ChoiceField(
@@ -35,11 +37,18 @@ class ReportForm(forms.Form):
 
     def clean_period(self) -> str:
         try:
-            return parse_period(self.cleaned_data["period"]).label
+            period = parse_period(self.cleaned_data["period"])
         except ValueError:
             raise forms.ValidationError(
                 gettext_lazy("Use a month (2026-09), quarter (2026-Q3) or year (2026).")
             ) from None
+        if period.kind == "range":
+            # The report's pages (trend, comparison, benchmark) are built per calendar
+            # month, quarter or year.
+            raise forms.ValidationError(
+                gettext_lazy("A report covers a month, quarter or year, not a range of days.")
+            )
+        return period.label
 
 
 @role_required(READ_DATA)

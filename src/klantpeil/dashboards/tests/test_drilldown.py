@@ -49,6 +49,7 @@ def test_the_list_keeps_its_filters_when_paging_and_names_what_it_cannot_honour(
     client, org = manager
     url = f"/app/{org.slug}/measurements/?channel=phone&instrument=mystery-phone&period=2026"
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "instrument: " in page and "all measurements with these filters" in page
     older = re.search(r'href="\?([^"]+)">Older', page)
     assert older and "channel=phone" in older[1] and "instrument=mystery-phone" in older[1]
     bad = client.get(

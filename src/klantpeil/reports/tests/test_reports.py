@@ -246,6 +246,23 @@ def test_a_bad_period_in_the_form_is_an_error_at_the_field(make_org, make_member
         assert not ReportRun.objects.exists()
 
 
+def test_the_report_form_reads_periods_in_words_but_not_ranges(make_org, make_member, client):
+    org = make_org("wadderveen")
+    client.force_login(make_member("manager@wadderveen.example", org))
+    url = reverse("app:reports:reports", kwargs={"org": org.slug})
+    for typed, label in (("september 2026", "2026-09"), ("Q3 2026", "2026-Q3")):
+        form = {"period": typed, "format": "xlsx", "language": "en"}
+        assert client.post(url, form, HTTP_ACCEPT_LANGUAGE="en").status_code == 302
+        with tenant(org):
+            assert ReportRun.objects.order_by("-pk").first().period == label
+    refused = client.post(
+        url,
+        {"period": "2026-01-15..2026-03-31", "format": "pdf", "language": "en"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "not a range of days" in refused.content.decode()
+
+
 def test_the_period_hint_is_the_description_the_field_points_at(make_org, make_member, client):
     org = make_org("wadderveen")
     client.force_login(make_member("manager@wadderveen.example", org))

@@ -54,9 +54,15 @@ KLANTPEIL_ENV=test "$VENV/bin/python" -m django makemigrations --check --dry-run
   --settings=klantpeil.config.test_settings >/dev/null
 KLANTPEIL_ENV=test "$VENV/bin/python" -m django check --settings=klantpeil.config.test_settings
 
-echo "== test suite on SQLite"
-env -u DATABASE_URL "$VENV/bin/python" -m pytest -q "$@"
+# The two databases' runs go side by side: much of each run waits on servers, browsers
+# and subprocesses, so on two cores the pair takes little longer than one. Each writes
+# its own log, printed whole when both are done.
+LOGS=$(mktemp -d)
+echo "== test suite on SQLite (log: $LOGS/sqlite.log)"
+env -u DATABASE_URL "$VENV/bin/python" -m pytest -q "$@" >"$LOGS/sqlite.log" 2>&1 &
+SQLITE_PID=$!
 
+PG_PID=""
 if "$VENV/bin/python" - "$PG_URL" <<'PY'
 import sys
 import psycopg
@@ -67,6 +73,20 @@ except Exception as exc:
     sys.exit(1)
 PY
 then
-  echo "== test suite on PostgreSQL ($PG_URL)"
-  DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest -q "$@"
+  echo "== test suite on PostgreSQL ($PG_URL) (log: $LOGS/postgresql.log)"
+  DATABASE_URL="$PG_URL" "$VENV/bin/python" -m pytest -q "$@" >"$LOGS/postgresql.log" 2>&1 &
+  PG_PID=$!
 fi
+
+status=0
+wait "$SQLITE_PID" || status=$?
+echo "== test suite on SQLite: exit $status"
+cat "$LOGS/sqlite.log"
+if [ -n "$PG_PID" ]; then
+  pg_status=0
+  wait "$PG_PID" || pg_status=$?
+  echo "== test suite on PostgreSQL ($PG_URL): exit $pg_status"
+  cat "$LOGS/postgresql.log"
+  [ "$pg_status" -eq 0 ] || status=$pg_status
+fi
+exit "$status"

@@ -140,6 +140,7 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
     )
     trend = monthly_grades(since=first, until=last, channel=current.channel, unit=current.unit)
     comparison = filters.comparison
+    kpis = channel_kpis(current)
     return render(
         request,
         "dashboards/overview.html",
@@ -150,7 +151,17 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
             "trend": trend,
             "trend_rows": figures.trend_rows(trend, today=filters.today, first=first, last=last),
             "trend_spec": figures.grade_trend(trend, today=filters.today, first=first, last=last),
-            "kpis": channel_kpis(current),
+            "kpis": kpis,
+            # Each row's n links to the customer-survey responses behind its grade.
+            "kpi_links": {
+                k.kind: drilldown_url(
+                    org,
+                    dataclasses.replace(current, channel=k.kind or current.channel),
+                    instrument=SURVEY,
+                    answered=TARGET,
+                )
+                for k in kpis
+            },
             "min_n": MIN_N,
             "first": _improve_first(current),
             "driver_labels": dict(Driver.choices),

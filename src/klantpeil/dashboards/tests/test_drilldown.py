@@ -68,3 +68,16 @@ def test_the_drivers_page_links_to_the_responses_it_rests_on(manager):
     report, link = response.context["report"], response.context["drilldown"]
     assert "channel=phone" in link and "instrument=customer-survey" in link
     assert _listed(client, link) == report.responses
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["", "?period=2026-Q3&unit=burgerzaken"])
+def test_each_overview_row_links_to_the_responses_behind_its_grade(manager, query):
+    client, org = manager
+    response = client.get(f"/app/{org.slug}/{query}", HTTP_ACCEPT_LANGUAGE="en")
+    kpis, links = response.context["kpis"], response.context["kpi_links"]
+    assert kpis
+    for row in kpis:
+        if query:
+            assert "period=2026-Q3" in links[row.kind] and "unit=burgerzaken" in links[row.kind]
+        assert _listed(client, links[row.kind]) == row.grade.n, row.kind

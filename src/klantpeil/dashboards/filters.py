@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.http import HttpRequest
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from klantpeil.analytics import periods
 from klantpeil.analytics.periods import Period, PeriodError, parse_period
 from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.core import dates
 from klantpeil.organisations.models import ChannelKind
 
 
@@ -83,7 +84,7 @@ class PageFilters:
 
 
 def day_words(day: date) -> str:
-    return formats.date_format(day, "j M Y")
+    return dates.short_date(day)
 
 
 def span_words(span: Period) -> str:

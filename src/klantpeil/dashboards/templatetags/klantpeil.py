@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from klantpeil.analytics.stats import MIN_N, Estimate
-from klantpeil.core import numbers
+from klantpeil.core import dates, numbers
 
 register = template.Library()
 
@@ -22,6 +22,18 @@ def get_item(mapping: dict, key: str):
 def percent(value: float | None, digits: int = 0) -> str:
     """0.368 → "37%" (and "36,8%" in Dutch with one digit)."""
     return numbers.percent(value, digits)
+
+
+@register.filter
+def short_date(day) -> str:
+    """1 dec 2025 in Dutch, 1 Dec 2025 in English."""
+    return "–" if day is None else dates.short_date(day)
+
+
+@register.filter
+def month_year(day) -> str:
+    """dec 2025 in Dutch, Dec 2025 in English."""
+    return "–" if day is None else dates.month_year(day)
 
 
 @register.filter

@@ -227,3 +227,18 @@ def test_the_analysts_organisations_sort_filter_by_sector_and_download(
     lines = sheet.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("organisation;sector;grade;")
     assert [line.split(";")[0] for line in lines[1:]] == ["Gamma", "Beta"]
+
+
+def test_dates_on_the_page_are_written_the_dutch_way(member):
+    from django.utils import timezone
+
+    from klantpeil.analytics.periods import last_twelve_months
+
+    client, org = member
+    window = last_twelve_months(timezone.localdate())
+    months = "jan feb mrt apr mei jun jul aug sep okt nov dec".split()
+    start = window.start
+    page = client.get(f"/app/{org.slug}/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert f"{start.day} {months[start.month - 1]} {start.year}" in page  # "1 dec 2025"
+    english = client.get(f"/app/{org.slug}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{start.day} {start:%b} {start.year}" in english  # "1 Dec 2025"

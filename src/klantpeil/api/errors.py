@@ -13,6 +13,7 @@ from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 from ninja.parser import Parser
+from ninja.schema import DjangoGetter
 
 from klantpeil.collection.ingest import BatchError
 
@@ -56,6 +57,9 @@ def shown(value: Any) -> str | int | float | bool | None:
     """A refused value as it goes back in ``errors[].value``: valid JSON (no Infinity or
     NaN), exact for a JavaScript client (huge integers as text), and short (a 4 MB string
     is not echoed back)."""
+    if isinstance(value, DjangoGetter):
+        # ninja wraps a whole refused body in its getter; show the body, not the wrapper.
+        value = value._obj
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int) and abs(value) < JSON_SAFE_INTEGER:

@@ -266,3 +266,10 @@ def test_a_body_over_the_byte_limit_is_a_413_with_the_error_body(api):
         "errors": [],
     }
     assert Measurement.all_tenants.count() == 0
+
+
+def test_a_body_without_its_wrapper_echoes_the_body_not_an_internal_object(api):
+    response = api("post", "/measurements", {"occurred_at": "2026-09-01T10:00:00+02:00"})
+    assert response.status_code == 422
+    values = [e["value"] for e in response.json()["errors"]]
+    assert not any("DjangoGetter" in str(v) for v in values), values

@@ -180,15 +180,21 @@ def perturbed_edges(
     """The quartile edges moved by the cell-key noise and rounded to ``STEP``.
 
     Of the key's candidate noise triples the first is taken whose edges stay on
-    the scale and in order (q1 <= median <= q3); None when none does (the edges
-    are then suppressed, rule ``perturbation``).
+    the scale and in order, strictly where the exact quartiles differ (q1 < median
+    < q3): noise must not collapse a spread into "7.4 / 7.4 / 7.4", a middle half of
+    no width that no organisation has. None when none does (the edges are then
+    suppressed, rule ``perturbation``).
     """
     values = [c.mean for c in counted]
     exact = [nearest_rank(values, p)[1] for p in QUANTILES]
     low, high = scale
     for noise in _candidates(_draws(secret, label, counted), len(exact)):
         moved = [round_to_step(v + d) for v, d in zip(exact, noise, strict=True)]
-        if all(low <= m <= high for m in moved) and moved == sorted(moved):
+        in_order = all(
+            m < n if v < w else m <= n
+            for m, n, v, w in zip(moved, moved[1:], exact, exact[1:], strict=False)
+        )
+        if all(low <= m <= high for m in moved) and in_order:
             return Edges(*moved)
     return None
 

@@ -199,3 +199,19 @@ def test_the_rules_import_nothing_from_django():
         for alias in node.names
     }
     assert "django" not in imported and "klantpeil" not in imported
+
+
+def test_noise_never_collapses_a_spread_into_equal_edges():
+    # Quartiles a tenth apart (7.1, 7.2, 7.3): noise of 0.15–0.40 each way would often
+    # publish "7.4 / 7.4 / 7.4"; the published edges stay strictly apart (or the cell is
+    # suppressed), while edges that are truly equal may stay equal.
+    close = five(means=(7.0, 7.1, 7.2, 7.3, 7.4))
+    apart = 0
+    for cell in range(200):
+        edges = perturbed_edges(close, secret=SECRET, label=f"cell-{cell}")
+        if edges is not None:
+            assert edges.q1 < edges.median < edges.q3, (cell, edges)
+            apart += 1
+    assert apart > 150  # suppression stays the exception
+    tied = perturbed_edges(five(means=(7.0, 7.2, 7.2, 7.2, 7.4)), secret=SECRET, label="t")
+    assert tied is not None

@@ -146,4 +146,11 @@ def resume_after_crash() -> None:
     its measurements) and make sure the daily self-check is queued."""
     reclaim_abandoned_tasks()
     schedule_refresh()
-    schedule_check()
+    # A service that has never been checked (a new install, the demo) or not within the
+    # interval gets its check now, so the operator's page has a result from the start.
+    from klantpeil.analytics.models import RollupCheck
+
+    last = RollupCheck.objects.order_by("-started_at").values_list("started_at", flat=True)
+    recent = last.first()
+    due = recent is None or recent < timezone.now() - CHECK_INTERVAL
+    schedule_check(timedelta(0) if due else CHECK_INTERVAL)

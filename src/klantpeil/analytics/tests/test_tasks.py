@@ -111,3 +111,22 @@ def test_tasks_left_running_by_a_worker_that_is_gone_are_queued_again():
         case: status for case, (_, _, status) in cases.items()
     }
     assert reclaim_abandoned_tasks() == 0
+
+
+def test_a_worker_starting_on_a_never_checked_service_checks_at_once_then_daily():
+    from django.utils import timezone
+
+    from klantpeil.analytics.models import RollupCheck
+    from klantpeil.analytics.tasks import CHECK_INTERVAL, check_rollups, resume_after_crash
+
+    def queued_checks():
+        return DBTaskResult.objects.filter(task_path=check_rollups.module_path, status="READY")
+
+    resume_after_crash()
+    [first] = queued_checks()
+    assert first.run_after is None or first.run_after <= timezone.now()
+    DBTaskResult.objects.all().delete()
+    RollupCheck.objects.create(trigger="schedule")
+    resume_after_crash()
+    [later] = queued_checks()
+    assert later.run_after > timezone.now() + CHECK_INTERVAL * 0.9

@@ -69,7 +69,11 @@ def _serve(args: argparse.Namespace) -> None:
         )
     from django.conf import settings
 
-    options = {}
+    from klantpeil.dataio.limits import MB, UPLOAD_LIMITS
+
+    # No request body larger than the largest upload (plus its form): waitress would
+    # otherwise take up to 1 GB to a temporary file before Django refuses it.
+    options = {"max_request_body_size": UPLOAD_LIMITS.max_bytes + MB}
     if settings.KLANTPEIL_TRUSTED_PROXIES:
         # Waitress strips X-Forwarded-* and Forwarded unless it trusts the peer itself, and
         # it trusts one address only; Klantpeil's ProxyMiddleware decides instead, for the

@@ -3,19 +3,8 @@
 import re
 
 import pytest
-from django.utils import timezone
 
 from klantpeil.analytics.reachability import KPI_BASE
-from klantpeil.demo.generate import generate
-from klantpeil.organisations.models import Organisation
-
-
-@pytest.fixture
-def manager(make_member, client):
-    generate(seed=2, today=timezone.localdate(), scale=0.12)
-    org = Organisation.objects.get(slug="gemeente-wadderveen")
-    client.force_login(make_member("m@wadderveen.example", org, "manager"))
-    return client, org
 
 
 def _listed(client, url: str) -> int:
@@ -27,8 +16,8 @@ def _listed(client, url: str) -> int:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("period", ["", "2026-Q3"])
-def test_every_reachability_figure_links_to_exactly_the_calls_behind_it(manager, period):
-    client, org = manager
+def test_every_reachability_figure_links_to_exactly_the_calls_behind_it(manager_on_demo, period):
+    client, org = manager_on_demo
     query = f"?period={period}" if period else ""
     response = client.get(f"/app/{org.slug}/reachability/{query}", HTTP_ACCEPT_LANGUAGE="en")
     kpis, links = response.context["kpis"], response.context["drilldowns"]
@@ -44,9 +33,9 @@ def test_every_reachability_figure_links_to_exactly_the_calls_behind_it(manager,
 
 @pytest.mark.django_db
 def test_the_list_keeps_its_filters_when_paging_and_names_what_it_cannot_honour(
-    manager,
+    manager_on_demo,
 ):
-    client, org = manager
+    client, org = manager_on_demo
     url = f"/app/{org.slug}/measurements/?channel=phone&instrument=mystery-phone&period=2026"
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "instrument: " in page and "all measurements with these filters" in page
@@ -62,8 +51,8 @@ def test_the_list_keeps_its_filters_when_paging_and_names_what_it_cannot_honour(
 
 
 @pytest.mark.django_db
-def test_the_drivers_page_links_to_the_responses_it_rests_on(manager):
-    client, org = manager
+def test_the_drivers_page_links_to_the_responses_it_rests_on(manager_on_demo):
+    client, org = manager_on_demo
     response = client.get(f"/app/{org.slug}/drivers/?channel=phone", HTTP_ACCEPT_LANGUAGE="en")
     report, link = response.context["report"], response.context["drilldown"]
     assert "channel=phone" in link and "instrument=customer-survey" in link
@@ -72,8 +61,8 @@ def test_the_drivers_page_links_to_the_responses_it_rests_on(manager):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", ["", "?period=2026-Q3&unit=burgerzaken"])
-def test_each_overview_row_links_to_the_responses_behind_its_grade(manager, query):
-    client, org = manager
+def test_each_overview_row_links_to_the_responses_behind_its_grade(manager_on_demo, query):
+    client, org = manager_on_demo
     response = client.get(f"/app/{org.slug}/{query}", HTTP_ACCEPT_LANGUAGE="en")
     kpis, links = response.context["kpis"], response.context["kpi_links"]
     assert kpis

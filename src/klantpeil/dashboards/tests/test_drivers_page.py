@@ -14,14 +14,6 @@ from klantpeil.instruments.models import Driver
 from klantpeil.organisations.models import Organisation
 
 
-@pytest.fixture
-def manager_on_demo(make_member, client):
-    generate(seed=2, today=timezone.localdate(), scale=0.12)
-    org = Organisation.objects.get(slug="gemeente-wadderveen")
-    client.force_login(make_member("m@wadderveen.example", org, "manager"))
-    return client, org
-
-
 @pytest.mark.django_db
 def test_reliability_and_empathy_weigh_most_and_the_page_says_what_to_improve(manager_on_demo):
     client, org = manager_on_demo

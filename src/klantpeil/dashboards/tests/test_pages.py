@@ -130,19 +130,10 @@ def test_measurement_detail_shows_the_answers(member):
     assert "Cijfer" in detail.content.decode()
 
 
-def test_the_operator_lands_on_a_page_about_running_the_service(make_org, client):
-    from klantpeil.accounts.services import add_member
-
+def test_the_operator_lands_on_a_page_about_running_the_service(make_org, make_member, client):
     make_org("alpha")
     make_org("beta")
-    operator, _ = add_member(
-        email="op@example.test",
-        organisation=None,
-        role="operator",
-        password="pw-for-tests-only",
-        check_password=False,
-    )
-    client.force_login(operator)
+    client.force_login(make_member("op@example.test", None, "operator"))
     page = client.get("/app/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "Klantpeil beheren" in page
     assert "niet aan een organisatie gekoppeld" not in page
@@ -150,17 +141,8 @@ def test_the_operator_lands_on_a_page_about_running_the_service(make_org, client
     assert "<dt>Organisaties</dt><dd>2 in 1 sector</dd>" in page
 
 
-def test_the_back_office_names_each_section_once_and_in_dutch(make_org, client):
-    from klantpeil.accounts.services import add_member
-
-    operator, _ = add_member(
-        email="op@example.test",
-        organisation=None,
-        role="operator",
-        password="pw-for-tests-only",
-        check_password=False,
-    )
-    client.force_login(operator)
+def test_the_back_office_names_each_section_once_and_in_dutch(make_member, client):
+    client.force_login(make_member("op@example.test", None, "operator"))
     page = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     sections = re.findall(r'class="section" title="[^"]*">([^<]+)</a>', page)
     assert len(sections) == len(set(sections)), sections

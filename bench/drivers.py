@@ -26,7 +26,7 @@ from importlib import metadata
 
 import numpy as np
 
-from klantpeil.analytics.drivers import Moments, lmg
+from klantpeil.metrics.drivers import Moments, lmg
 
 
 def _data(n: int, p: int, seed: int = 1) -> np.ndarray:

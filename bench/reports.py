@@ -36,10 +36,10 @@ def main() -> None:
     from django.utils import timezone
 
     from klantpeil.analytics import rollups, selectors
-    from klantpeil.analytics.periods import parse_period
     from klantpeil.collection.selectors import MeasurementFilter
     from klantpeil.core.tenancy import tenant
     from klantpeil.demo.generate import generate
+    from klantpeil.metrics.periods import parse_period
     from klantpeil.organisations.models import Organisation
     from klantpeil.reports.build import FORMATS, build
 

@@ -32,7 +32,7 @@ from collections import Counter
 
 import numpy as np
 
-from klantpeil.analytics.agreement import cohen_kappa
+from klantpeil.metrics.agreement import cohen_kappa
 from klantpeil.textanalysis import embedding, lexicon, sentiment, training
 from klantpeil.textanalysis import head as heads
 from klantpeil.textanalysis.drivers import tag_drivers
@@ -91,7 +91,7 @@ def _bol(limit: int, methods: list[str]) -> dict:
         else:
             guess = ["positive" if a.score > 0 else "negative" for a in found]
         correct = sum(g == p for g, p in zip(gold, guess, strict=True))
-        from klantpeil.analytics.stats import wilson_interval
+        from klantpeil.metrics.stats import wilson_interval
 
         low, high = wilson_interval(correct, len(gold))
         out[method] = {

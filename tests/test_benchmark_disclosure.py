@@ -48,10 +48,10 @@ from django.utils import timezone
 
 from klantpeil.accounts.services import issue_api_token
 from klantpeil.analytics import rollups
-from klantpeil.analytics.periods import parse_period
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.core.tenancy import tenant
 from klantpeil.instruments.models import Instrument, Question
+from klantpeil.metrics.periods import parse_period
 from klantpeil.organisations.models import Channel, Organisation, Sector
 
 CHANNELS = ("phone", "email", "letter")

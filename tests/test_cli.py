@@ -140,7 +140,7 @@ def test_createuser_refuses_a_weak_password(demo_dir):
     assert "too common" in result.stderr
 
 
-SWISS = "src/klantpeil/analytics/tests/data/swiss.csv"
+SWISS = "src/klantpeil/metrics/tests/data/swiss.csv"
 
 
 def test_analyse_drivers_on_a_plain_csv_without_any_database():
@@ -180,7 +180,7 @@ def test_pure_analytics_modules_import_no_django():
     import sys
 
     code = (
-        "import sys, klantpeil.analytics.drivers, klantpeil.analytics.periods; "
+        "import sys, klantpeil.metrics.drivers, klantpeil.metrics.periods; "
         "print([m for m in sys.modules if m.split('.')[0] == 'django'])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

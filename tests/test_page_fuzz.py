@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from klantpeil.analytics.periods import parse_period
 from klantpeil.collection.ingest import ingest_measurements
 from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
+from klantpeil.metrics.periods import parse_period
 from tests.test_authorization_matrix import PAGE_POLICY
 from tests.test_tenant_isolation import _routes, _sample_objects, _url
 

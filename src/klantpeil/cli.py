@@ -463,8 +463,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     _setup(args)
     from tqdm import tqdm
 
-    from klantpeil.analytics.periods import parse_period
     from klantpeil.core.tenancy import tenant
+    from klantpeil.metrics.periods import parse_period
     from klantpeil.reports.build import build
     from klantpeil.reports.content import STEPS
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from klantpeil.analytics.selectors import channel_kpis, driver_report, sector_grade_benchmark
-from klantpeil.analytics.stats import Estimate
+from klantpeil.analytics.driver_selectors import driver_report
+from klantpeil.analytics.sector import sector_grade_benchmark
+from klantpeil.analytics.selectors import channel_kpis
 from klantpeil.api.errors import ApiError, Error
 from klantpeil.collection.api import Filters
 from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.metrics.stats import Estimate
 
 router = Router(tags=["analysis"])
 ERRORS = {401: Error, 422: Error}
@@ -115,7 +117,7 @@ def _filters(filters: Filters, *, default_window: bool = True) -> MeasurementFil
     (``default_window``; the benchmark has its own default, the latest quarter)."""
     from django.utils import timezone
 
-    from klantpeil.analytics.periods import last_twelve_months, parse_period
+    from klantpeil.metrics.periods import last_twelve_months, parse_period
     from klantpeil.organisations.models import ChannelKind, Unit
 
     data = filters.dict()
@@ -242,7 +244,7 @@ def drivers(request: HttpRequest, filters: Query[Filters]) -> dict:
     ),
 )
 def grade_benchmark(request: HttpRequest, filters: Query[Filters]) -> dict:
-    from klantpeil.analytics.selectors import benchmark_grid
+    from klantpeil.analytics.sector import benchmark_grid
     from klantpeil.metrics import disclosure
     from klantpeil.organisations.models import ChannelKind
 

@@ -7,9 +7,9 @@ point, weakest first: those need a sharper definition.
 
 from __future__ import annotations
 
-from klantpeil.analytics.agreement import item_agreement, scores_from_rows, verdict
-from klantpeil.analytics.reachability import parse_yes_no
 from klantpeil.dataio.reading import Table, cell_text
+from klantpeil.metrics.agreement import item_agreement, scores_from_rows, verdict
+from klantpeil.metrics.reachability import parse_yes_no
 
 
 class CalibrationError(ValueError):

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from klantpeil.analytics.drivers import METHODS, Moments, analyse, ranked_priorities
 from klantpeil.dataio.limits import LOCAL_FILE_LIMITS
 from klantpeil.dataio.reading import FileProblem, Table, cell_text, read_table
+from klantpeil.metrics.drivers import METHODS, Moments, analyse, ranked_priorities
 
 
 class InputError(ValueError):
@@ -154,7 +154,7 @@ PHONE_COLUMNS = (
 
 def phone_kpis_from_file(path: str, norm_seconds: float) -> tuple[dict, int]:
     """The reachability KPIs (Kpi objects by name) and the number of calls in the file."""
-    from klantpeil.analytics.reachability import (
+    from klantpeil.metrics.reachability import (
         MysteryCall,
         Norms,
         counts_from_calls,
@@ -212,9 +212,9 @@ def mail_kpis_from_file(path: str, norm_hours: float) -> tuple[dict, int]:
     from datetime import date
     from zoneinfo import ZoneInfo
 
-    from klantpeil.analytics.business_hours import Calendar
-    from klantpeil.analytics.reachability import MysteryEmail, email_kpis, parse_yes_no
     from klantpeil.dataio.reading import parse_moment
+    from klantpeil.metrics.business_hours import Calendar
+    from klantpeil.metrics.reachability import MysteryEmail, email_kpis, parse_yes_no
 
     table = _read(path)
     missing = [c for c in EMAIL_COLUMNS if c not in table.columns]

@@ -21,7 +21,6 @@ from pydantic import (
 from pydantic import ValidationError as PydanticError
 from pydantic_core import PydanticCustomError
 
-from klantpeil.analytics.periods import parse_period
 from klantpeil.api.errors import ApiError, Error
 from klantpeil.collection import selectors
 from klantpeil.collection.ingest import (
@@ -32,6 +31,7 @@ from klantpeil.collection.ingest import (
 )
 from klantpeil.collection.models import Measurement, Source
 from klantpeil.metrics.limits import DATE_RANGE, MAX_OFFSET, day_in_range, moment_in_range
+from klantpeil.metrics.periods import parse_period
 
 router = Router(tags=["measurements"])
 ERRORS = {400: Error, 401: Error, 404: Error, 422: Error}

@@ -12,9 +12,9 @@ from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from klantpeil.analytics.periods import parse_period
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.instruments.models import Method
+from klantpeil.metrics.periods import parse_period
 from klantpeil.organisations.models import ChannelKind
 
 # Methods whose single responses are never shown, exported or served by the API:

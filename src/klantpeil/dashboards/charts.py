@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from klantpeil.analytics.stats import MIN_N
+from klantpeil.metrics.stats import MIN_N
 
 # Channel key → (colour, shape); the comment gives the colour's contrast on white.
 CHANNEL_STYLE = {

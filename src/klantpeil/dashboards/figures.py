@@ -10,10 +10,12 @@ from datetime import date
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from klantpeil.analytics.selectors import DriverReport, MonthlyGrade, SectorRow
-from klantpeil.analytics.stats import MIN_N
+from klantpeil.analytics.driver_selectors import DriverReport
+from klantpeil.analytics.sector import SectorRow
+from klantpeil.analytics.selectors import MonthlyGrade
 from klantpeil.dashboards import charts
 from klantpeil.metrics.priority import LABELS
+from klantpeil.metrics.stats import MIN_N
 
 # The advice of the one priority model (klantpeil.metrics.priority.LABELS).
 QUADRANTS = LABELS

@@ -7,7 +7,7 @@ page shows no figures until it is corrected (never the unfiltered figures instea
 
 Without a period every figure covers the same window, "the last twelve months": the
 twelve complete calendar months before the running one plus the running month so far
-(``analytics.periods.last_twelve_months``). Changes compare like with like: the same
+(``metrics.periods.last_twelve_months``). Changes compare like with like: the same
 months and days one period earlier, and no change at all when the earlier period holds
 data for only part of its span.
 """
@@ -21,10 +21,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from klantpeil.analytics import periods
-from klantpeil.analytics.periods import Period, PeriodError, parse_period
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.core import dates
+from klantpeil.metrics import periods
+from klantpeil.metrics.periods import Period, PeriodError, parse_period
 from klantpeil.organisations.models import ChannelKind
 
 

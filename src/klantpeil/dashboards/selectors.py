@@ -7,16 +7,12 @@ from dataclasses import dataclass
 
 from klantpeil.accounts.models import Membership
 from klantpeil.accounts.permissions import READ_DATA
-from klantpeil.analytics.reachability import Kpi
-from klantpeil.analytics.selectors import (
-    ChannelKpis,
-    first_customer_day,
-    reachability,
-    survey_summary,
-)
-from klantpeil.analytics.significance import Difference
+from klantpeil.analytics.selectors import ChannelKpis, first_customer_day, survey_summary
 from klantpeil.core.tenancy import tenant
 from klantpeil.dashboards.filters import PageFilters, compare
+from klantpeil.fieldwork.reachability_selectors import reachability
+from klantpeil.metrics.reachability import Kpi
+from klantpeil.metrics.significance import Difference
 from klantpeil.organisations.models import Organisation
 
 

@@ -13,22 +13,18 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from klantpeil.accounts.selectors import memberships_for
-from klantpeil.analytics.reachability import KPI_BASE
+from klantpeil.analytics.driver_selectors import driver_report
+from klantpeil.analytics.employee_link import employee_customer_link
+from klantpeil.analytics.sector import sector_grade_benchmarks
 from klantpeil.analytics.selectors import (
     MIN_RESPONSES,
-    PHONE_PROTOCOL,
     SURVEY,
     TARGET,
     channel_changes,
     channel_kpis,
     counts_per_channel_and_month,
-    driver_report,
-    employee_customer_link,
     monthly_grades,
-    reachability,
-    sector_grade_benchmarks,
 )
-from klantpeil.analytics.stats import MIN_N
 from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dashboards import figures, selectors
@@ -41,7 +37,10 @@ from klantpeil.dashboards.drilldown import (
 from klantpeil.dashboards.figures import disclosure_context
 from klantpeil.dashboards.filters import PageFilters, own_channels, page_filters
 from klantpeil.dataio.exports import write_csv
+from klantpeil.fieldwork.reachability_selectors import PHONE_PROTOCOL, reachability
 from klantpeil.instruments.models import Driver
+from klantpeil.metrics.reachability import KPI_BASE
+from klantpeil.metrics.stats import MIN_N
 from klantpeil.organisations.models import Unit
 
 

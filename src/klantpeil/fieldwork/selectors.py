@@ -11,12 +11,16 @@ from django.utils import timezone
 
 from klantpeil.accounts.models import Membership
 from klantpeil.accounts.permissions import MANAGE_DATA
-from klantpeil.analytics.reachability import Kpi, Norms, proportion_kpi
-from klantpeil.analytics.selectors import email_kpis_of, organisation_norms, reachability_of
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.fieldwork.models import Assignment, Study
+from klantpeil.fieldwork.reachability_selectors import (
+    email_kpis_of,
+    organisation_norms,
+    reachability_of,
+)
 from klantpeil.instruments.selectors import latest_version
+from klantpeil.metrics.reachability import Kpi, Norms, proportion_kpi
 from klantpeil.organisations.models import Organisation
 
 

@@ -12,7 +12,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from klantpeil.accounts.models import Membership
-from klantpeil.analytics.holidays import dutch_holidays
 from klantpeil.collection.models import Measurement, Source
 from klantpeil.collection.selectors import answers_as_dict, with_answers
 from klantpeil.collection.services import correct_measurement, record_measurement
@@ -20,6 +19,7 @@ from klantpeil.core.tenancy import require_organisation, tenant
 from klantpeil.fieldwork import sampling
 from klantpeil.fieldwork.models import Assignment, Scenario, Study, Target
 from klantpeil.instruments.selectors import latest_version
+from klantpeil.metrics.holidays import dutch_holidays
 from klantpeil.organisations.models import Channel, Unit
 
 CALLBACK_HOURS = 24

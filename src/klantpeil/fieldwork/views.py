@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
 from klantpeil.analytics.calibration import CalibrationError, agreement_from_table
 from klantpeil.analytics.infographic import MEDIA_TYPES
-from klantpeil.analytics.reachability import Kpi
 from klantpeil.collection.respondent import asked_questions, form_items, posted_answers
 from klantpeil.collection.services import MeasurementError
 from klantpeil.dataio.reading import FileProblem, check_size, read_table
@@ -23,6 +22,7 @@ from klantpeil.dataio.views import UPLOAD_HINT
 from klantpeil.fieldwork import selectors, services
 from klantpeil.fieldwork.forms import PROTOCOL_CHANNEL, CallbackForm, StudyForm
 from klantpeil.instruments.selectors import latest_version
+from klantpeil.metrics.reachability import Kpi
 
 
 @role_required(READ_DATA)

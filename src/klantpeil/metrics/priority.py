@@ -7,7 +7,7 @@ Model
 -----
 The fitted driver model is the ordinary least-squares regression of the overall
 grade y on the driver scores x₁…x_p (with intercept), computed from the sufficient
-statistics (:class:`klantpeil.analytics.drivers.Moments`: n, Σx, Σxxᵀ), so it runs
+statistics (:class:`klantpeil.metrics.drivers.Moments`: n, Σx, Σxxᵀ), so it runs
 from rows, chunks or rollups alike::
 
     S = the sample covariance of (y, x);   b = S_xx⁻¹ s_xy
@@ -81,7 +81,7 @@ import numpy as np
 from scipy import stats
 
 if TYPE_CHECKING:
-    from klantpeil.analytics.drivers import Moments
+    from klantpeil.metrics.drivers import Moments
 
 LABELS = ("focus_here", "worth_improving", "keep_up", "low_priority")
 DEFAULT_STEP = 1.0  # the default target: one point above the current mean

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from klantpeil.analytics.periods import Period
+from klantpeil.metrics.periods import Period
 from klantpeil.reports import content
 
 FORMATS = {

@@ -18,32 +18,29 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from klantpeil.analytics import infographic
-from klantpeil.analytics.periods import Period
-from klantpeil.analytics.reachability import Kpi, Norms
+from klantpeil.analytics.driver_selectors import DriverReport, driver_report
+from klantpeil.analytics.employee_link import EmployeeCustomerLink, employee_customer_link
+from klantpeil.analytics.sector import SectorComparison, sector_grade_benchmarks
 from klantpeil.analytics.selectors import (
     SURVEY,
     TARGET,
     ChannelKpis,
-    DriverReport,
-    EmployeeCustomerLink,
     MonthlyGrade,
-    SectorComparison,
     channel_changes,
-    driver_report,
-    employee_customer_link,
     first_customer_day,
     monthly_grades,
-    reachability,
-    sector_grade_benchmarks,
     survey_summary,
 )
-from klantpeil.analytics.significance import Difference
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import MeasurementFilter, filtered_measurements
 from klantpeil.core.numbers import decimal, percent
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.dashboards.filters import compare, span_words, trend_window
+from klantpeil.fieldwork.reachability_selectors import reachability
 from klantpeil.instruments.models import Driver
+from klantpeil.metrics.periods import Period
+from klantpeil.metrics.reachability import Kpi, Norms
+from klantpeil.metrics.significance import Difference
 from klantpeil.organisations.models import ChannelKind
 from klantpeil.textanalysis.models import CommentAnnotation
 from klantpeil.textanalysis.selectors import social_figures

@@ -7,8 +7,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from klantpeil.analytics.periods import parse_period
 from klantpeil.core.tenancy import tenant
+from klantpeil.metrics.periods import parse_period
 from klantpeil.reports.build import FORMATS, build
 from klantpeil.reports.content import STEPS
 from klantpeil.reports.models import ReportRun

@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from klantpeil.accounts.permissions import READ_DATA, role_required
-from klantpeil.analytics.periods import parse_period
+from klantpeil.metrics.periods import parse_period
 from klantpeil.reports import selectors, services
 from klantpeil.reports.build import FORMATS
 from klantpeil.reports.models import ReportRun

@@ -7,7 +7,7 @@
   percentile bootstrap 95% interval over items (seeded);
 - the labelled set itself: ``data/labelled_comments.csv`` (see ``data/README.md``
   for how it was written and annotated) and the agreement of its two passes as
-  Cohen's kappa (``analytics.agreement``).
+  Cohen's kappa (``metrics.agreement``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from klantpeil.analytics.stats import wilson_interval
+from klantpeil.metrics.stats import wilson_interval
 
 LABELS = ("negative", "neutral", "positive")
 

@@ -9,7 +9,7 @@ Definitions (the monitor's, written down):
 - answered: the share of those posts with at least one reply from the
   organisation's own account (Wilson 95% interval);
 - response time: the median, over answered posts, of the business hours between
-  the post and the organisation's first reply (``analytics.business_hours``, Dutch
+  the post and the organisation's first reply (``metrics.business_hours``, Dutch
   public holidays closed).
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from klantpeil.analytics.business_hours import Calendar, business_seconds_between
-from klantpeil.analytics.stats import Estimate, mean_ci_from_values, proportion
+from klantpeil.metrics.business_hours import Calendar, business_seconds_between
+from klantpeil.metrics.stats import Estimate, mean_ci_from_values, proportion
 
 MOOD = {"negative": 1, "neutral": 2, "positive": 3}
 MOOD_SCALE = (1.0, 3.0)

@@ -10,13 +10,13 @@ from matplotlib.image import imread
 
 from klantpeil.analytics.cli import mail_kpis_from_file
 from klantpeil.analytics.infographic import as_kpis, headline, render
-from klantpeil.analytics.reachability import (
+from klantpeil.cli import main
+from klantpeil.metrics.reachability import (
     Norms,
     ReachabilityCounts,
     proportion_kpi,
     reachability_kpis,
 )
-from klantpeil.cli import main
 
 DATA = Path(__file__).parent / "data"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

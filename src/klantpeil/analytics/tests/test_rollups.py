@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from django.db.models import Count, Q, Sum
 
-from klantpeil.analytics import rollups
+from klantpeil.analytics import rollups, sector
 from klantpeil.analytics import selectors as analytics_selectors
 from klantpeil.analytics.models import AnswerRollup, DriverRollup
 from klantpeil.analytics.selectors import channel_kpis
@@ -206,7 +206,7 @@ def test_counts_and_the_sector_benchmark_from_rollups_equal_the_raw_figures():
         # Changed by issue 20: the sector read is per grid cell (a quarter or a year)
         # and feeds the disclosure rules; its per-organisation sums equal the raw ones.
         q4 = GridPeriod("2026-Q4", date(2026, 10, 1), date(2027, 1, 1))
-        rolled = analytics_selectors._sector_sums(q4, None, ["overall_grade"])
+        rolled = sector._sector_sums(q4, None, ["overall_grade"])
     peers = Organisation.objects.filter(sector=organisation.sector)
     raw = {
         o.pk: Answer.all_tenants.filter(

@@ -5,7 +5,7 @@ from collections import defaultdict
 import pytest
 from django.utils import timezone
 
-from klantpeil.analytics.selectors import (
+from klantpeil.analytics.sector import (
     _benchmark_secret,
     benchmark_grid,
     sector_driver_targets,

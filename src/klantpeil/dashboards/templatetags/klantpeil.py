@@ -7,8 +7,8 @@ from django.utils import formats, timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from klantpeil.analytics.stats import MIN_N, Estimate
 from klantpeil.core import dates, numbers
+from klantpeil.metrics.stats import MIN_N, Estimate
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from klantpeil.analytics.reachability import KPI_BASE
+from klantpeil.metrics.reachability import KPI_BASE
 
 
 def _listed(client, url: str) -> int:

@@ -214,9 +214,9 @@ def test_one_priority_model_on_the_overview_the_drivers_page_the_api_and_the_rep
     from django.template.defaultfilters import floatformat
 
     from klantpeil.accounts.services import issue_api_token
-    from klantpeil.analytics.periods import parse_period
-    from klantpeil.analytics.selectors import driver_report
+    from klantpeil.analytics.driver_selectors import driver_report
     from klantpeil.collection.selectors import MeasurementFilter
+    from klantpeil.metrics.periods import parse_period
     from klantpeil.metrics.priority import LABELS
     from klantpeil.reports.content import gather
 

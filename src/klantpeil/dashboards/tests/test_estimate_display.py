@@ -3,8 +3,8 @@
 import pytest
 from django.utils import translation
 
-from klantpeil.analytics.stats import GRADE_SCALE, mean_ci, nps, proportion
 from klantpeil.dashboards.templatetags.klantpeil import estimate
+from klantpeil.metrics.stats import GRADE_SCALE, mean_ci, nps, proportion
 
 
 def test_a_symmetric_interval_is_written_as_plus_minus():

@@ -10,7 +10,6 @@ from django.utils import formats, timezone, translation
 
 from klantpeil.accounts.services import issue_api_token
 from klantpeil.analytics import rollups
-from klantpeil.analytics.periods import last_twelve_months, parse_period
 from klantpeil.collection.services import record_measurement
 from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
@@ -19,6 +18,7 @@ from klantpeil.dashboards.filters import compare
 from klantpeil.instruments.models import Instrument
 from klantpeil.instruments.selectors import latest_version
 from klantpeil.instruments.services import publish_version
+from klantpeil.metrics.periods import last_twelve_months, parse_period
 from klantpeil.organisations.models import Channel, Unit
 
 pytestmark = pytest.mark.django_db

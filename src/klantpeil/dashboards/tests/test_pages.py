@@ -214,7 +214,7 @@ def test_the_analysts_organisations_sort_filter_by_sector_and_download(
 def test_dates_on_the_page_are_written_the_dutch_way(member):
     from django.utils import timezone
 
-    from klantpeil.analytics.periods import last_twelve_months
+    from klantpeil.metrics.periods import last_twelve_months
 
     client, org = member
     window = last_twelve_months(timezone.localdate())

@@ -158,7 +158,7 @@ def test_demo_logins_can_sign_in(demo, client):
 
 @pytest.mark.django_db
 def test_about_two_in_three_mystery_callers_are_helped(demo):
-    from klantpeil.analytics.reachability import MysteryCall, counts_from_calls
+    from klantpeil.metrics.reachability import MysteryCall, counts_from_calls
 
     fields = {
         "connected",

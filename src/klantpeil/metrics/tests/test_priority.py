@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from klantpeil.analytics.drivers import Moments, penalty_reward_from_moments, prca_moments
+from klantpeil.metrics.drivers import Moments, penalty_reward_from_moments, prca_moments
 from klantpeil.metrics.priority import _hinge_factor, priorities, regression
 
 

@@ -15,8 +15,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from klantpeil.analytics.driver_selectors import driver_report
 from klantpeil.analytics.rollups import rebuild_all
-from klantpeil.analytics.selectors import driver_report
 from klantpeil.cli import main
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import MeasurementFilter

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from klantpeil.analytics.agreement import cohen_kappa
+from klantpeil.metrics.agreement import cohen_kappa
 from klantpeil.textanalysis import embedding, lexicon
 from klantpeil.textanalysis.drivers import tag_drivers, tag_spans
 from klantpeil.textanalysis.evaluation import accuracy, labelled_set, macro_f1, report

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from klantpeil.analytics.periods import (
+from klantpeil.metrics.periods import (
     MAX_YEAR,
     MIN_YEAR,
     complete_months,

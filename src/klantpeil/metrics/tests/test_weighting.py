@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from klantpeil.analytics.stats import mean_ci
-from klantpeil.analytics.weighting import (
+from klantpeil.metrics.stats import mean_ci
+from klantpeil.metrics.weighting import (
     kish_effective_n,
     post_stratify,
     weighted_mean,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from klantpeil.analytics.holidays import dutch_holidays
+from klantpeil.metrics.holidays import dutch_holidays
 
 OFFICE_HOURS = {d: ((time(8, 30), time(17, 0)),) for d in range(5)}  # Monday–Friday
 

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from klantpeil.analytics.agreement import (
+from klantpeil.metrics.agreement import (
     LEVELS,
     Agreement,
     cohen_kappa,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as scipy_stats
 
-from klantpeil.analytics.stats import MIN_N, small_sample
+from klantpeil.metrics.stats import MIN_N, small_sample
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from klantpeil.analytics.reachability import (
+from klantpeil.metrics.reachability import (
     MysteryCall,
     Norms,
     ReachabilityCounts,
@@ -96,8 +96,8 @@ def test_email_kpis_in_business_hours():
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from klantpeil.analytics.business_hours import Calendar
-    from klantpeil.analytics.reachability import MysteryEmail, email_kpis
+    from klantpeil.metrics.business_hours import Calendar
+    from klantpeil.metrics.reachability import MysteryEmail, email_kpis
 
     ams = ZoneInfo("Europe/Amsterdam")
 

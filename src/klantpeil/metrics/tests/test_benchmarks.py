@@ -4,7 +4,7 @@ import pytest
 
 
 def test_correlation_with_its_fisher_interval():
-    from klantpeil.analytics.benchmarks import correlation
+    from klantpeil.metrics.benchmarks import correlation
 
     # r = 0.8 on n = 28: z = atanh(0.8) = 1.0986, se = 1/5 → (tanh(0.7066), tanh(1.4906)).
     x = [1, 2, 3, 4, 5, 6, 7] * 4

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from klantpeil.analytics.stats import (
+from klantpeil.metrics.stats import (
     ces,
     csat_top2,
     fcr,
@@ -211,7 +211,7 @@ def test_the_wald_nps_interval_undercovers_at_small_n_which_is_why_it_is_not_sho
 def test_a_grade_interval_stays_on_its_scale_and_is_then_not_symmetric():
     # Two grades, 3 and 10: mean 6.5, s = 4.95, t(0.975, 1) = 12.706 → 6.5 ± 44.5,
     # which the 1–10 scale limits to 1 to 10.
-    from klantpeil.analytics.stats import GRADE_SCALE
+    from klantpeil.metrics.stats import GRADE_SCALE
 
     e = mean_ci(2, 13, 109, scale=GRADE_SCALE)
     assert (e.value, e.ci_low, e.ci_high) == (6.5, 1.0, 10.0)
@@ -230,7 +230,7 @@ def test_the_nps_interval_stays_within_plus_and_minus_hundred_and_shows_as_bound
 
 
 def test_too_wide_follows_the_documented_share_of_the_scale():
-    from klantpeil.analytics.stats import GRADE_SCALE, MAX_INTERVAL_SHARE
+    from klantpeil.metrics.stats import GRADE_SCALE, MAX_INTERVAL_SHARE
 
     assert MAX_INTERVAL_SHARE == 0.4
     # 1–10 scale: an interval wider than 3.6 grade points is too wide.

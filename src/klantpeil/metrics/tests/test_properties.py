@@ -17,7 +17,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
-from klantpeil.analytics import drivers, significance, stats
+from klantpeil.metrics import drivers, significance, stats
 
 GRADE = st.integers(min_value=1, max_value=10)
 COUNT = st.integers(min_value=0, max_value=500)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from klantpeil.analytics.stats import wilson
+from klantpeil.metrics.stats import wilson
 
 ENDINGS = ("right_person", "colleague", "operator", "voicemail", "disconnected")
 
@@ -194,7 +194,7 @@ def email_kpis(emails: list[MysteryEmail], calendar: object, norm_hours: float =
     """
     from statistics import median
 
-    from klantpeil.analytics.business_hours import business_seconds_between
+    from klantpeil.metrics.business_hours import business_seconds_between
 
     hours = [
         business_seconds_between(e.sent_at, e.answered_at, calendar) / 3600

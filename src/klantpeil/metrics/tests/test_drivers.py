@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from klantpeil.analytics.drivers import (
+from klantpeil.metrics.drivers import (
     MAX_RESAMPLES,
     Moments,
     analyse,

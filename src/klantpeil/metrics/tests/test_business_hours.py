@@ -5,12 +5,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from klantpeil.analytics.business_hours import (
+from klantpeil.metrics.business_hours import (
     Calendar,
     add_business_hours,
     business_seconds_between,
 )
-from klantpeil.analytics.holidays import dutch_holidays, easter_sunday
+from klantpeil.metrics.holidays import dutch_holidays, easter_sunday
 
 AMS = ZoneInfo("Europe/Amsterdam")
 HOUR = 3600

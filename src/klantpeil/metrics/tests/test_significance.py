@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from klantpeil.analytics.significance import (
+from klantpeil.metrics.significance import (
     mean_difference,
     nps_difference,
     nps_mix_changed,

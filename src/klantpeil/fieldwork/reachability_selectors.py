@@ -1,0 +1,92 @@
+"""Mystery-call reachability and mystery e-mail KPIs of the current organisation."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from datetime import date
+
+from django.db.models import QuerySet
+
+from klantpeil.collection.models import Answer
+from klantpeil.collection.selectors import (
+    MeasurementFilter,
+    filtered_measurements,
+)
+from klantpeil.core.tenancy import require_organisation
+from klantpeil.metrics.business_hours import Calendar
+from klantpeil.metrics.reachability import (
+    Kpi,
+    MysteryCall,
+    MysteryEmail,
+    Norms,
+    counts_from_calls,
+    email_kpis,
+    reachability_kpis,
+)
+
+PHONE_PROTOCOL = "mystery-phone"
+_CALL_FIELDS = (
+    "connected",
+    "seconds_to_answer",
+    "ivr_options",
+    "transferred",
+    "ended_at",
+    "callback_promised",
+    "callback_hours",
+    "answer_correct",
+    "empathy",
+)
+_BOOLEAN = {"connected", "transferred", "callback_promised", "answer_correct", "empathy"}
+
+
+def organisation_norms() -> Norms:
+    """NEN 8878 defaults, overridden by what the organisation has configured."""
+    configured = require_organisation().norms or {}
+    known = {k: float(v) for k, v in configured.items() if k in Norms.__dataclass_fields__}
+    return Norms(**known)
+
+
+def reachability_of(measurements: QuerySet, norms: Norms) -> dict[str, Kpi]:
+    """The reachability KPIs of these mystery-call measurements."""
+    calls: dict[int, dict] = defaultdict(dict)
+    for measurement_id, key, number, text in Answer.objects.filter(
+        measurement__in=measurements, question__key__in=_CALL_FIELDS
+    ).values_list("measurement_id", "question__key", "number", "text"):
+        if key == "ended_at":
+            calls[measurement_id][key] = text
+        elif key in _BOOLEAN:
+            calls[measurement_id][key] = bool(number) if number is not None else None
+        else:
+            calls[measurement_id][key] = number
+    counts = counts_from_calls((MysteryCall(**values) for values in calls.values()), norms)
+    return reachability_kpis(counts, norms)
+
+
+def reachability(filters: MeasurementFilter) -> tuple[dict[str, Kpi], Norms]:
+    """The reachability KPIs of the organisation's mystery calls matching ``filters``."""
+    norms = organisation_norms()
+    measurements = filtered_measurements(dataclasses.replace(filters, instrument=PHONE_PROTOCOL))
+    return reachability_of(measurements, norms), norms
+
+
+EMAIL_NORM_HOURS = 16  # two working days of eight office hours (the government e-mail code)
+
+
+def email_kpis_of(measurements: QuerySet) -> dict:
+    """The mystery e-mail KPIs of these measurements, in business hours: Dutch office
+    hours and public holidays, Europe/Amsterdam, clock changes included."""
+    fields = {f.name for f in dataclasses.fields(MysteryEmail)}
+    emails: dict[int, dict] = defaultdict(dict)
+    for measurement_id, key, number, moment in Answer.objects.filter(
+        measurement__in=measurements, question__key__in=fields
+    ).values_list("measurement_id", "question__key", "number", "moment"):
+        if key in ("sent_at", "answered_at"):
+            emails[measurement_id][key] = moment
+        elif key in ("answer_correct", "complete"):
+            emails[measurement_id][key] = None if number is None else bool(number)
+        else:
+            emails[measurement_id][key] = number
+    sent = [MysteryEmail(**values) for values in emails.values() if values.get("sent_at")]
+    years = {e.sent_at.year for e in sent} | {e.answered_at.year for e in sent if e.answered_at}
+    return email_kpis(sent, Calendar.dutch(years or {date.today().year}), EMAIL_NORM_HOURS)

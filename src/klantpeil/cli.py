@@ -328,8 +328,8 @@ def cmd_createuser(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     _setup(args)
-    from klantpeil.accounts.models import ApiToken, TokenScope
-    from klantpeil.accounts.services import issue_api_token, revoke_api_token
+    from klantpeil.accounts.models import ApiToken
+    from klantpeil.core.tenancy import tenant
     from klantpeil.organisations.models import Organisation
 
     organisation = Organisation.objects.filter(slug=args.org).first()
@@ -338,7 +338,16 @@ def cmd_token(args: argparse.Namespace) -> int:
             f"error: no organisation with slug {args.org!r} (see `klantpeil orgs`)", file=sys.stderr
         )
         return 2
-    tokens = ApiToken.all_tenants.filter(organisation=organisation)
+    # The organisation's own tokens, through the tenant-scoped manager: this command
+    # never needs another organisation's rows.
+    with tenant(organisation):
+        return _token_command(args, organisation, ApiToken.objects.all())
+
+
+def _token_command(args: argparse.Namespace, organisation, tokens) -> int:
+    from klantpeil.accounts.models import TokenScope
+    from klantpeil.accounts.services import issue_api_token, revoke_api_token
+
     if args.list:
         _list_tokens(tokens)
         return 0

@@ -99,7 +99,9 @@ class BenchmarkOut(Schema):
     band: str | None  # bottom, second, third or top quarter against ``sector``
     own_suppressed_by: str | None  # own_min_responses
     rules: dict[str, float]  # min_organisations, min_responses, dominance_share, noise…
-    quantile_method: str  # nearest_rank: each edge rests on one organisation, plus noise
+    # linear (Hyndman-Fan type 7, numpy's default) plus the cell-key noise; an edge is
+    # never an organisation's own figure
+    quantile_method: str
 
 
 WINDOW = (
@@ -239,8 +241,10 @@ def drivers(request: HttpRequest, filters: Query[Filters]) -> dict:
         "maps to that quarter; since/until, a unit, a period wider than a year or not "
         "over yet get a 422 naming the field. A cell is shown only with at least five "
         "organisations of at least 30 responses each and no organisation above 50% of "
-        "the responses (``suppressed_by`` says which rule hid it); its quartile edges are "
-        "shifted by 0.15 to 0.40 points (cell key) and rounded to 0.1."
+        "the responses (``suppressed_by`` says which rule hid it), with the number of "
+        "``organisations`` it rests on. Its quartiles are interpolated (Hyndman-Fan type 7, "
+        "``quantile_method`` linear), shifted by 0.15 to 0.40 points (cell key) and rounded "
+        "to 0.1; an edge that would equal an organisation's own figure is never published."
     ),
 )
 def grade_benchmark(request: HttpRequest, filters: Query[Filters]) -> dict:
@@ -285,7 +289,7 @@ def grade_benchmark(request: HttpRequest, filters: Query[Filters]) -> dict:
         "own_n": cell.own_n,
         "band": cell.band,
         "own_suppressed_by": cell.own_suppressed_by,
-        "quantile_method": "nearest_rank",
+        "quantile_method": disclosure.QUANTILE_METHOD,
         "rules": {
             "min_organisations": disclosure.MIN_ORGANISATIONS,
             "min_responses": disclosure.MIN_RESPONSES,

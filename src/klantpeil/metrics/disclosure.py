@@ -19,18 +19,29 @@ cell: sector x channel (or all channels) x calendar quarter or year.
    more than half of the responses is in practice that organisation's figure, and
    is not shown. (Klantpeil's published edges are organisation-level, one
    organisation one vote, so this rule is the conservative reading.)
-4. No statistic equals or reveals a contributor. Quartiles of a few values are
-   contributors' own values (with linear interpolation on five values exactly
-   the 2nd, 3rd and 4th), so each published edge is the nearest-rank quantile
-   moved by a cell-key noise of ``NOISE_MIN``-``NOISE_MAX`` points, up or down,
-   and then rounded to ``STEP``. The noise is derived from a secret key and the
-   exact set of contributors (the cell key method), so the same cell always
-   shows the same figure and repeating a request reveals nothing; each edge gets
-   its own noise and rests on exactly one contributor, so no combination of
-   published figures cancels the noise. A published edge is therefore at least
-   ``NOISE_MIN - STEP / 2`` = 0.10 points from the figure it rests on. No mean,
-   minimum, maximum or percentile rank is published, so nothing can be
-   subtracted.
+4. No statistic equals or reveals a contributor. Quartiles are interpolated
+   (Hyndman and Fan type 7, numpy's default "linear": the value at position
+   h = (k - 1) p of the k sorted figures, between the order statistics
+   floor(h) and floor(h) + 1). On few organisations they are still peers'
+   figures or close to them: with k = 5 the three quartiles are exactly the
+   2nd, 3rd and 4th figure, and with k = 4 an organisation at the bottom
+   solves q1 = 0.25 x1 + 0.75 x2 for x2 from its own x1. So each published
+   edge is the interpolated quantile moved by a cell-key noise of
+   ``NOISE_MIN``-``NOISE_MAX`` points, up or down, and then rounded to
+   ``STEP``. The noise is derived from a secret key and the exact set of
+   contributors (the cell key method), so the same cell always shows the same
+   figure and repeating a request reveals nothing; each edge gets its own noise,
+   so no combination of published figures cancels it, and solving an
+   interpolation for a peer divides the noise by a weight of at most 1, so it
+   never shrinks. A published edge is therefore at least
+   ``NOISE_MIN - STEP / 2`` = 0.10 points from the quantile it rests on.
+   Never a single peer's figure: a noise draw is also refused when an edge
+   would equal any organisation's figure in the cell exactly, or would show,
+   rounded to ``STEP``, the same figure as one of the (one or two)
+   organisations its quantile is interpolated from (``safe_from_peers``). No
+   mean, minimum, maximum or percentile rank is published, so nothing can be
+   subtracted. Fewer than ``MIN_ORGANISATIONS`` contributors: nothing is
+   shown at all (rule 2), not even the count.
 5. The organisation's own place is a band (bottom, second, third or top quarter)
    against the published edges: it follows from figures the organisation already
    sees and needs no peer value.
@@ -132,16 +143,50 @@ def sensitivity(
     return None
 
 
-def nearest_rank(values: Sequence[float], p: float) -> tuple[int, float]:
-    """The nearest-rank quantile (Hyndman and Fan type 1): the value at rank
-    ceil(p * N) of the sorted values, with that 0-based rank.
+QUANTILE_METHOD = "linear"  # Hyndman-Fan type 7 (the API's ``quantile_method``)
 
-    Unlike linear interpolation it rests on exactly one value, so its noise can
-    not be cancelled by combining two published edges that share a contributor.
+
+def rests_on(k: int, p: float) -> tuple[int, ...]:
+    """The 0-based ranks of the sorted k figures that the type 7 quantile ``p``
+    interpolates between: one rank where h = (k - 1) p is whole (the quantile IS
+    that organisation's figure), else floor(h) and floor(h) + 1."""
+    h = (k - 1) * p
+    low = math.floor(h + 1e-12)
+    return (low,) if abs(h - low) < 1e-12 or low + 1 >= k else (low, low + 1)
+
+
+def interpolated(values: Sequence[float], p: float) -> float:
+    """The quantile ``p`` of ``values`` by linear interpolation between order
+    statistics (Hyndman and Fan 1996, type 7; numpy's and R's default):
+    x[j] + (h - j) (x[j+1] - x[j]) with h = (k - 1) p and j = floor(h), 0-based.
+
+    E.g. k = 4: q1 at h = 0.75 is 0.25 x1 + 0.75 x2; k = 5: the quartiles are
+    exactly x2, x3 and x4 (1-based), which is why ``perturbed_edges`` adds noise.
     """
     ordered = sorted(values)
-    rank = max(1, math.ceil(p * len(ordered) - 1e-12))
-    return rank - 1, ordered[rank - 1]
+    if not ordered:
+        raise ValueError("no values")
+    ranks = rests_on(len(ordered), p)
+    if len(ranks) == 1:
+        return ordered[ranks[0]]
+    low, high = ranks
+    weight = (len(ordered) - 1) * p - low
+    return ordered[low] + weight * (ordered[high] - ordered[low])
+
+
+def safe_from_peers(
+    edges: Sequence[float], ordered: Sequence[float], everyone: Sequence[float]
+) -> bool:
+    """No published edge is a single organisation's figure: none equals any figure
+    in ``everyone`` (the cell's organisations, contributors or not), and none shows,
+    rounded to ``STEP``, the rounded figure of an organisation its quantile is
+    interpolated from (``ordered``: the contributors' sorted figures)."""
+    for edge, p in zip(edges, QUANTILES, strict=True):
+        if any(abs(edge - value) < 1e-9 for value in everyone):
+            return False
+        if any(round_to_step(edge) == round_to_step(ordered[r]) for r in rests_on(len(ordered), p)):
+            return False
+    return True
 
 
 def _draws(secret: bytes, label: str, counted: Sequence[Contribution]) -> bytes:
@@ -176,17 +221,22 @@ def perturbed_edges(
     secret: bytes,
     label: str,
     scale: tuple[float, float] = SCALE,
+    others: Sequence[float] = (),
 ) -> Edges | None:
-    """The quartile edges moved by the cell-key noise and rounded to ``STEP``.
+    """The interpolated quartile edges moved by the cell-key noise and rounded to
+    ``STEP``.
 
     Of the key's candidate noise triples the first is taken whose edges stay on
     the scale and in order, strictly where the exact quartiles differ (q1 < median
     < q3): noise must not collapse a spread into "7.4 / 7.4 / 7.4", a middle half of
-    no width that no organisation has. None when none does (the edges are then
-    suppressed, rule ``perturbation``).
+    no width that no organisation has; and whose edges are no organisation's figure
+    (:func:`safe_from_peers`; ``others``: the figures of the cell's organisations
+    that do not count, which must not be published either). None when none does
+    (the edges are then suppressed, rule ``perturbation``).
     """
-    values = [c.mean for c in counted]
-    exact = [nearest_rank(values, p)[1] for p in QUANTILES]
+    values = sorted(c.mean for c in counted)
+    everyone = [*values, *others]
+    exact = [interpolated(values, p) for p in QUANTILES]
     low, high = scale
     for noise in _candidates(_draws(secret, label, counted), len(exact)):
         moved = [round_to_step(v + d) for v, d in zip(exact, noise, strict=True)]
@@ -194,7 +244,11 @@ def perturbed_edges(
             m < n if v < w else m <= n
             for m, n, v, w in zip(moved, moved[1:], exact, exact[1:], strict=False)
         )
-        if all(low <= m <= high for m in moved) and in_order:
+        if (
+            all(low <= m <= high for m in moved)
+            and in_order
+            and safe_from_peers(moved, values, everyone)
+        ):
             return Edges(*moved)
     return None
 
@@ -226,7 +280,12 @@ def protected_cell(
     mine = next((c for c in contributions if c.organisation == own), None)
     counted = contributors(contributions, min_responses=min_responses)
     rule = sensitivity(counted, minimum=minimum, share=share)
-    edges = None if rule else perturbed_edges(counted, secret=secret, label=label, scale=scale)
+    others = [c.mean for c in contributions if c.n < min_responses]
+    edges = (
+        None
+        if rule
+        else perturbed_edges(counted, secret=secret, label=label, scale=scale, others=others)
+    )
     if rule is None and edges is None:
         rule = NO_SAFE_PERTURBATION
     own_rule = None

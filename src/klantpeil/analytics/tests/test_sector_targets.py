@@ -88,9 +88,13 @@ def test_each_driver_gets_the_published_upper_quartile_edge_or_none(wadderveen):
             assert target is None, driver
             continue
         assert target == type(target)(cell.edges.q3, period.label, 5), driver
-        # Never a peer's own score: at least 0.1 from the organisation it rests on.
-        exact = disclosure.nearest_rank([c.mean for c in scores[driver]], 0.75)[1]
+        # Never a peer's own score: at least 0.1 from the interpolated quartile it
+        # rests on, and no organisation's score itself.
+        means = [c.mean for c in scores[driver]]
+        counted = disclosure.contributors(scores[driver])
+        exact = disclosure.interpolated([c.mean for c in counted], 0.75)
         assert abs(target.value - exact) >= 0.1 - 1e-9
+        assert all(abs(target.value - m) > 1e-9 for m in means)
     # Reliability is asked in every channel: five organisations with 30 answers.
     assert targets["reliability"] is not None
     # Letters are few: fewer than five organisations with 30 responses, no target.

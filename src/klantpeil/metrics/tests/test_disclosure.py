@@ -3,6 +3,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from klantpeil.metrics.disclosure import (
     DOMINANCE,
@@ -19,10 +21,12 @@ from klantpeil.metrics.disclosure import (
     contributors,
     dominated,
     grid_period,
-    nearest_rank,
+    interpolated,
     perturbed_edges,
     protected_cell,
+    rests_on,
     round_to_step,
+    safe_from_peers,
     sensitivity,
 )
 
@@ -51,17 +55,36 @@ def test_dominance_one_organisation_over_half_of_the_responses():
     assert not dominated(five(ns=(160, 40, 40, 40, 40)))
 
 
-def test_nearest_rank_rests_on_one_value():
-    values = [3.0, 4.75, 5.85, 6.5, 7.0]
-    assert [nearest_rank(values, p) for p in (0.25, 0.5, 0.75)] == [
-        (1, 4.75),
-        (2, 5.85),
-        (3, 6.5),
-    ]
-    six = [1, 2, 3, 4, 5, 6]
-    assert [nearest_rank(six, p)[0] for p in (0.25, 0.5, 0.75)] == [1, 2, 4]
-    seven = [1, 2, 3, 4, 5, 6, 7]
-    assert [nearest_rank(seven, p)[0] for p in (0.25, 0.5, 0.75)] == [1, 3, 5]
+@pytest.mark.parametrize(
+    ("values", "expected", "ranks"),
+    [
+        # k = 4: h = 0.75, 1.5, 2.25 -> 5 + 0.75 x 1, (6 + 7) / 2, 7 + 0.25 x 2
+        ([9.0, 5.0, 7.0, 6.0], (5.75, 6.5, 7.5), ((0, 1), (1, 2), (2, 3))),
+        # k = 5: h = 1, 2, 3: exactly the 2nd, 3rd and 4th organisation's figure
+        ([3.0, 4.75, 5.85, 6.5, 7.0], (4.75, 5.85, 6.5), ((1,), (2,), (3,))),
+        # k = 6: h = 1.25, 2.5, 3.75 -> 6.4 + 0.25 x 0.6, (7.0 + 7.2) / 2, 7.2 + 0.75 x 0.6
+        ([6.0, 6.4, 7.0, 7.2, 7.8, 8.6], (6.55, 7.1, 7.65), ((1, 2), (2, 3), (3, 4))),
+        # k = 8: h = 1.75, 3.5, 5.25 -> 5.9 + 0.75 x 0.4, (6.8 + 7.1) / 2, 7.5 + 0.25 x 0.5
+        (
+            [5.2, 5.9, 6.3, 6.8, 7.1, 7.5, 8.0, 8.4],
+            (6.2, 6.95, 7.625),
+            ((1, 2), (3, 4), (5, 6)),
+        ),
+    ],
+)
+def test_quartiles_interpolate_between_order_statistics(values, expected, ranks):
+    got = tuple(interpolated(values, p) for p in (0.25, 0.5, 0.75))
+    assert got == pytest.approx(expected, abs=1e-12)
+    assert tuple(rests_on(len(values), p) for p in (0.25, 0.5, 0.75)) == ranks
+
+
+def test_interpolated_matches_numpy_default():
+    import numpy as np
+
+    for k in range(1, 12):
+        values = [5 + ((i * 37) % 23) / 7 for i in range(k)]
+        for p in (0.25, 0.5, 0.75):
+            assert interpolated(values, p) == pytest.approx(float(np.quantile(values, p)))
 
 
 def test_rounding_is_half_up_to_a_tenth():
@@ -75,7 +98,7 @@ def test_every_edge_moves_at_least_a_tenth_and_at_most_the_stated_noise():
         cell = [Contribution(i, 40, m) for i, m in enumerate(means)]
         edges = perturbed_edges(cell, secret=SECRET, label=f"cell{k}")
         assert edges is not None
-        exact = [nearest_rank(means, p)[1] for p in (0.25, 0.5, 0.75)]
+        exact = [interpolated(means, p) for p in (0.25, 0.5, 0.75)]
         published = [edges.q1, edges.median, edges.q3]
         assert published == sorted(published)
         for e, x in zip(published, exact, strict=True):
@@ -215,3 +238,100 @@ def test_noise_never_collapses_a_spread_into_equal_edges():
     assert apart > 150  # suppression stays the exception
     tied = perturbed_edges(five(means=(7.0, 7.2, 7.2, 7.2, 7.4)), secret=SECRET, label="t")
     assert tied is not None
+
+
+# ------------------------------------------------- few organisations: never a peer's figure
+
+
+def _cell_of(means, ns=None):
+    ns = ns or [40] * len(means)
+    return [Contribution(f"o{i}", n, m) for i, (n, m) in enumerate(zip(ns, means, strict=True))]
+
+
+def test_four_organisations_show_nothing_five_six_and_eight_show_noisy_interpolated_edges():
+    four = protected_cell(_cell_of([5.0, 6.0, 7.0, 9.0]), "o0", secret=SECRET, label="k4")
+    assert (four.suppressed_by, four.organisations, four.edges) == (
+        TOO_FEW_ORGANISATIONS,
+        None,
+        None,
+    )
+    for means, exact in (
+        ([3.0, 4.75, 5.85, 6.5, 7.0], (4.75, 5.85, 6.5)),
+        ([6.0, 6.4, 7.0, 7.2, 7.8, 8.6], (6.55, 7.1, 7.65)),
+        ([5.2, 5.9, 6.3, 6.8, 7.1, 7.5, 8.0, 8.4], (6.2, 6.95, 7.625)),
+    ):
+        cell = protected_cell(_cell_of(means), "o0", secret=SECRET, label=f"k{len(means)}")
+        assert cell.organisations == len(means) and cell.suppressed_by is None
+        published = (cell.edges.q1, cell.edges.median, cell.edges.q3)
+        for edge, x in zip(published, exact, strict=True):
+            # moved 0.15-0.40 from the interpolated quartile, then rounded to 0.1
+            assert NOISE_MIN - 0.05 - 1e-9 <= abs(edge - x) <= NOISE_MAX + 0.05 + 1e-9
+            assert round(edge, 1) == edge
+            assert edge not in means
+
+
+def test_an_edge_that_would_be_a_peers_figure_is_refused():
+    ordered = [6.0, 6.4, 7.0, 7.2, 7.8, 8.6]
+    assert safe_from_peers([6.2, 7.4, 7.9], ordered, ordered)
+    # 7.8 is the fifth organisation's figure, exactly
+    assert not safe_from_peers([6.2, 7.4, 7.8], ordered, ordered)
+    # an organisation below 30 responses is not a contributor, but still not shown
+    assert not safe_from_peers([6.2, 7.3, 7.9], ordered, [*ordered, 7.3])
+    # q3 of six rests on 7.2 and 7.8; 7.8 shown for 7.81 is that organisation's figure
+    near = [6.0, 6.4, 7.0, 7.2, 7.81, 8.6]
+    assert not safe_from_peers([6.2, 7.4, 7.8], near, near)
+    # ... but the same 7.8 for a quantile resting on others is noise, not a figure
+    assert safe_from_peers([6.3, 7.8, 7.9], [6.0, 6.4, 7.0, 7.2, 7.6, 7.81], [])
+
+
+def test_the_rule_matters_noise_alone_lands_on_peers():
+    # Figures on a 0.1 grid (n = 30, a third of all totals) are often hit by noise
+    # alone: the first candidate of many cells would publish a peer's figure exactly.
+    from klantpeil.metrics.disclosure import _candidates, _draws
+
+    hits = 0
+    for label in range(200):
+        means = [6.5 + i / 10 for i in range(6)]
+        counted = _cell_of(means)
+        exact = [interpolated(means, p) for p in (0.25, 0.5, 0.75)]
+        first = _candidates(_draws(SECRET, f"grid{label}", counted), 3)[0]
+        hits += any(round_to_step(x + d) in [round(m, 10) for m in means]
+                    for x, d in zip(exact, first, strict=True))  # fmt: skip
+        edges = perturbed_edges(counted, secret=SECRET, label=f"grid{label}")
+        assert edges is None or not {edges.q1, edges.median, edges.q3} & {
+            round(m, 10) for m in means
+        }
+    assert hits > 50
+
+
+FIGURES = st.integers(min_value=30, max_value=300).flatmap(
+    lambda n: st.tuples(st.just(n), st.integers(min_value=n, max_value=10 * n))
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cells=st.lists(FIGURES, min_size=1, max_size=12),
+    small=st.lists(
+        st.tuples(st.integers(1, 29), st.integers(1, 10)).map(lambda t: (t[0], t[0] * t[1])),
+        max_size=3,
+    ),
+    label=st.text(max_size=8),
+)
+def test_no_shown_figure_is_a_single_organisations_figure(cells, small, label):
+    # Realistic figures: a mean of integer grades, n responses summing to ``total``.
+    contributions = [Contribution(i, n, total / n) for i, (n, total) in enumerate([*cells, *small])]
+    figures = [c.mean for c in contributions]
+    cell = protected_cell(contributions, 0, secret=SECRET, label=label)
+    counted = sorted(c.mean for c in contributions if c.n >= 30)
+    if len(counted) < 5:
+        assert cell.edges is None and cell.organisations is None
+        return
+    if cell.edges is None:
+        return
+    assert cell.organisations == len(counted)
+    shown = (cell.edges.q1, cell.edges.median, cell.edges.q3)
+    for edge, p in zip(shown, (0.25, 0.5, 0.75), strict=True):
+        assert all(abs(edge - figure) >= 1e-9 for figure in figures)
+        for rank in rests_on(len(counted), p):
+            assert round_to_step(edge) != round_to_step(counted[rank])

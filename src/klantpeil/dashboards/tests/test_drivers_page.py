@@ -177,7 +177,14 @@ def test_the_benchmark_page_shows_the_sector_spread_and_the_own_place(manager_on
     edges = overall.edges
     assert overall.organisations == 5 and edges.q1 <= edges.median <= edges.q3
     assert overall.band in {"bottom", "second", "third", "top"}
-    assert "shifted by 0.15 to 0.4 points" in response.content.decode()
+    page = response.content.decode()
+    assert "shifted by 0.15 to 0.4 points" in page
+    assert "The quartiles are interpolated" in page and "never shown" in page
+    # Every shown row says how many organisations its quartiles rest on.
+    for r in response.context["rows"]:
+        if r["cell"].edges is not None:
+            row = page.split(f'data-channel="{r["channel"] or "all"}"')[1].split("</tr>")[0]
+            assert row.rstrip().endswith(f"<td>{r['cell'].organisations}</td>")
     spec = response.context["spec"]["data"]["values"]
     assert {p["row"] for p in spec} == {r.label for r in response.context["shown"]}
     assert set(spec[0]) == {"row", "q1", "median", "q3", "own"}  # no peer's own figure
@@ -249,6 +256,11 @@ def test_one_priority_model_on_the_overview_the_drivers_page_the_api_and_the_rep
         sector = report.sector_targets.get(p.name)
         if sector is not None:
             assert (p.target, p.target_basis) == (sector.value, "sector_top_quartile")
+            # ... said with the number of organisations it rests on
+            assert (
+                f"sector's top quarter of {sector.organisations} organisations, {sector.period}"
+                in response.content.decode()
+            )
         else:
             assert p.target == pytest.approx(min(p.performance + 1, 10), abs=1e-12)
         if not p.dissatisfier:

@@ -285,11 +285,12 @@ def test_an_edge_that_would_be_a_peers_figure_is_refused():
 
 
 def test_the_rule_matters_noise_alone_lands_on_peers():
-    # Figures on a 0.1 grid (n = 30, a third of all totals) are often hit by noise
-    # alone: the first candidate of many cells would publish a peer's figure exactly.
+    # Figures on a 0.1 grid (with n = 30 a third of all totals give one) are often hit
+    # by noise alone: six peers at 6.5-7.0, and the first candidate of 179 of 200 cells
+    # would publish a peer's figure exactly; the rule finds another in all but 12.
     from klantpeil.metrics.disclosure import _candidates, _draws
 
-    hits = 0
+    hits = shown = 0
     for label in range(200):
         means = [6.5 + i / 10 for i in range(6)]
         counted = _cell_of(means)
@@ -298,10 +299,11 @@ def test_the_rule_matters_noise_alone_lands_on_peers():
         hits += any(round_to_step(x + d) in [round(m, 10) for m in means]
                     for x, d in zip(exact, first, strict=True))  # fmt: skip
         edges = perturbed_edges(counted, secret=SECRET, label=f"grid{label}")
+        shown += edges is not None
         assert edges is None or not {edges.q1, edges.median, edges.q3} & {
             round(m, 10) for m in means
         }
-    assert hits > 50
+    assert (hits, shown) == (179, 188)
 
 
 FIGURES = st.integers(min_value=30, max_value=300).flatmap(
@@ -309,7 +311,7 @@ FIGURES = st.integers(min_value=30, max_value=300).flatmap(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     cells=st.lists(FIGURES, min_size=1, max_size=12),
     small=st.lists(

@@ -101,6 +101,7 @@ def test_the_report_speaks_english_when_asked(demo, tmp_path):
     grades = _raw_grades(demo)
     assert f"overall grade of {_by_hand(mean(grades))} in {PERIOD}" in text
     assert "What to improve first" in text
+    assert "of the 5 organisations in your sector" in " ".join(text.split())
 
 
 def test_the_workbook_holds_the_tables_with_the_figures_of_the_answers(demo, tmp_path):
@@ -118,6 +119,11 @@ def test_the_workbook_holds_the_tables_with_the_figures_of_the_answers(demo, tmp
     assert channels["Phone"][1] == pytest.approx(mean(phone), abs=1e-9)
     assert channels["Phone"][4] == len(phone)
     assert book["Channels"]["B2"].number_format == "0.0"
+    # The sector: every shown row with the number of organisations it rests on (the
+    # demo's sector has five), none without edges.
+    bench = list(book["Benchmark"].iter_rows(min_row=2, values_only=True))
+    assert bench[0][1] == "All channels" and bench[0][8] == 5
+    assert all((row[5] is None) == (row[8] is None) for row in bench)
     drivers = list(book["Drivers"].iter_rows(min_row=2, values_only=True))
     assert [row[0] for row in drivers] == list(range(1, len(drivers) + 1))
     # Shapley shares divide the explained variance among the drivers: they add up to 1.

@@ -162,7 +162,8 @@ def suppression_reason(rule: str | None) -> str:
             "Not shown: one organisation gives more than %(share)s%% of the responses here."
         ),
         disclosure.NO_SAFE_PERTURBATION: _(
-            "Not shown: no shifted figure keeps the quartiles in order on the scale."
+            "Not shown: no shifted figure keeps the quartiles in order on the scale and "
+            "apart from every organisation's own grade."
         ),
         disclosure.OWN_TOO_FEW_RESPONSES: _(
             "Your place is not shown: fewer than %(responses)s of your own responses."

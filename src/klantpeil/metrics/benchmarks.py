@@ -1,12 +1,14 @@
 """Sector benchmarks and the employee-customer correlation. Plain module.
 
 The sector benchmark's rules (which cells are shown, and how, so that no
-organisation can recover a peer's figure) are in ``klantpeil.metrics.disclosure``;
-the one read across organisations that feeds them is
-``analytics.selectors._sector_sums``. The old distribution (mean, interpolated
-quartiles and percentile rank of the organisation means) is gone: on five
-organisations its quartiles were three peers' own figures and the mean gave the
-fifth.
+organisation can recover a peer's figure) are in ``klantpeil.metrics.disclosure``:
+quartiles interpolated (Hyndman-Fan type 7), moved by a cell-key noise, rounded,
+never equal to an organisation's own figure, and always shown with the number of
+organisations (see docs/reference/disclosure-control.md). The one read across
+organisations that feeds them is ``analytics.sector``. The old distribution (mean,
+exact interpolated quartiles and percentile rank of the organisation means) is
+gone: on five organisations its quartiles were three peers' own figures and the
+mean gave the fifth.
 """
 
 from __future__ import annotations

@@ -155,9 +155,9 @@ def test_every_tenant_model_says_how_its_rows_belong_to_units():
 
 def test_a_model_without_a_unit_scope_refuses_a_limited_reader(world, monkeypatch):
     monkeypatch.setattr(Channel, "unit_scope", None)
-    with tenant(world["alpha"], units=[world["units"]["north"]]):
-        with pytest.raises(tenancy.TenantScopeError, match="unit_scope"):
-            list(Channel.objects.all())
+    north = [world["units"]["north"]]
+    with tenant(world["alpha"], units=north), pytest.raises(tenancy.TenantScopeError):
+        list(Channel.objects.all())
     with tenant(world["alpha"]):
         assert Channel.objects.count() == 3  # the whole organisation is not limited
 
@@ -272,7 +272,8 @@ def test_comments_are_their_units_comments(world):
 
     assert annotate_comments_of_all_organisations() == 9  # alpha's eight, beta's one
     text = _as(world, "lead").get(_page("app:text:comments"), {"period": PERIOD}).content
-    shown = {i for i in ("front-1", "front-4", "back-2", "north-1", "nounit-1") if i.encode() in text}
+    every = ("front-1", "front-4", "back-2", "north-1", "nounit-1")
+    shown = {i for i in every if f"words of {i}".encode() in text}
     assert shown == {"front-1", "front-4", "back-2"}
 
 

@@ -466,6 +466,6 @@ def test_the_back_office_sets_the_units(world, admin_client):
     assert admin_client.post(url, data).status_code == 302
     assert membership.unit_scope() == {world["units"]["front"], world["units"]["back"]}
     beta_unit = Unit.all_tenants.get(organisation__slug="betaorg", code="front")
-    refused = admin_client.post(url, {**data, "limited_units": [beta_unit.pk]})
+    refused = admin_client.post(url, {**data, "limited_units": [beta_unit.pk]}, **EN)
     assert refused.status_code == 200
     assert "belong to another organisation" in refused.content.decode()

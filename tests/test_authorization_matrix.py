@@ -394,3 +394,194 @@ def test_exports_hold_only_the_own_organisations_rows(world):
             body = repr([row for row in sheet.iter_rows(values_only=True)]).encode()
         assert b"alpha-shared-row" in body
         assert b"beta-shared-row" not in body and BETA_SECRET.encode() not in body
+
+
+# --- members limited to units (issue 14) ------------------------------------------
+#
+# A team lead (a manager limited to units) and a viewer limited to units, both limited
+# to alpha's "front" unit. Against objects of their unit every page answers as for
+# their role, except the pages that manage data (they act on the whole organisation:
+# 403); against objects of another unit of the same organisation the answer is the
+# foreign id's (404), and nothing of that unit (its name, its rows, its reports)
+# appears anywhere. The organisation's totals are checked in tests/test_unit_scope.py
+# with hand-counted figures.
+
+LIMITED_ROLES = {"team-lead": "manager", "unit-viewer": "viewer"}
+OTHER_UNIT_NAME = "Hidden back office"
+OTHER_UNIT_SECRET = "back-unit-secret-external-id"
+
+
+def _unit_measurement(org, unit_code, secret, grade):
+    from klantpeil.instruments.selectors import latest_version
+    from klantpeil.organisations.models import Unit
+
+    with tenant(org):
+        return record_measurement(
+            version=latest_version(key="walk"),
+            answers={"g": grade},
+            occurred_at=datetime(2026, 5, 3, 10, tzinfo=UTC),
+            source="api",
+            channel=Channel.objects.get(kind="phone"),
+            unit=Unit.objects.get(code=unit_code),
+            external_id=secret,
+        ).pk
+
+
+@pytest.fixture
+def unit_world(world, make_member):
+    from klantpeil.accounts.models import Membership
+    from klantpeil.accounts.services import set_member_units
+    from klantpeil.organisations.models import Unit
+    from klantpeil.reports.models import ReportRun
+
+    alpha = world["alpha"]
+    with tenant(alpha):
+        Unit.objects.create(code="back", name=OTHER_UNIT_NAME)
+    users = {}
+    for role, base in LIMITED_ROLES.items():
+        users[role] = make_member(f"{role}@alpha.example", alpha, base)
+        set_member_units(
+            membership=Membership.objects.get(user=users[role], organisation=alpha),
+            unit_codes=["front"],
+        )
+    own_measurement = _unit_measurement(alpha, "front", "front-unit-external-id", 8)
+    other_measurement = _unit_measurement(alpha, "back", OTHER_UNIT_SECRET, 3)
+    with tenant(alpha):
+        reports = {
+            who: ReportRun.objects.create(
+                period="2026-Q2",
+                format="xlsx",
+                language="nl",
+                status="done",
+                content=b"PK",
+                requested_by=user,
+            ).pk
+            for who, user in [*users.items(), ("analyst", world["users"]["analyst"])]
+        }
+    lead_token = issue_api_token(
+        organisation=alpha, name="lead", created_by=users["team-lead"], scope="read"
+    ).secret
+    return {
+        **world,
+        "limited": users,
+        "own_measurement": own_measurement,
+        "other_measurement": other_measurement,
+        "reports": reports,
+        "lead_token": lead_token,
+    }
+
+
+def _limited_expected(name, role):
+    from klantpeil.accounts.permissions import manages_data
+
+    policy = PAGE_POLICY[name]
+    if LIMITED_ROLES[role] not in policy:
+        return "denied"
+    return "denied" if manages_data(policy) else "allowed"
+
+
+def _assert_nothing_of_the_other_unit(response, route, role):
+    body = response.content.decode(errors="replace")
+    for marker in (OTHER_UNIT_NAME, OTHER_UNIT_SECRET, BETA_SECRET, "betaorg"):
+        assert marker not in body, f"{route} ({role}): shows {marker!r}"
+
+
+def test_every_page_for_members_limited_to_a_unit(unit_world):
+    client = unit_world["client"]
+    cells = other_unit_cells = 0
+    for name, route, params in _routes():
+        if "org" not in params:
+            continue
+        for role, user in unit_world["limited"].items():
+            client.logout()
+            client.force_login(user)
+            mine = {
+                **unit_world["own"],
+                "pk": unit_world["own_measurement"],
+                "report": unit_world["reports"][role],
+            }
+            response = _fetch(client, _url(name, params, mine), {})
+            expected = _limited_expected(name, role)
+            if expected == "allowed":
+                assert response.status_code in ALLOWED, (route, role, response.status_code)
+            else:
+                assert response.status_code in DENIED, (route, role, response.status_code)
+            _assert_nothing_of_the_other_unit(response, route, role)
+            # Another unit's object: "not found", like another organisation's.
+            if _unit_owned(name, params):
+                other = {
+                    **mine,
+                    "pk": unit_world["other_measurement"],
+                    "report": unit_world["reports"]["analyst"],
+                }
+                response = _fetch(client, _url(name, params, other), {})
+                assert response.status_code in DENIED, (route, role, "other unit")
+                if expected == "allowed":
+                    assert response.status_code == 404, (route, role, response.status_code)
+                _assert_nothing_of_the_other_unit(response, route, role)
+                other_unit_cells += 1
+            # Another organisation's objects stay as foreign as ever.
+            response = _fetch(client, _url(name, params, unit_world["foreign"]), {})
+            assert response.status_code in DENIED, (route, role, "foreign")
+            cells += 1
+    pages = len([1 for _, _, params in _routes() if "org" in params])
+    assert cells == pages * len(LIMITED_ROLES)
+    # The measurement page and the report's page and download, for both roles.
+    assert other_unit_cells == 3 * len(LIMITED_ROLES)
+    print(f"\nlimited pages: {pages} routes × {len(LIMITED_ROLES)} limited roles = {cells} cells")
+
+
+def _unit_owned(name, params) -> bool:
+    """Whether the route's object belongs to a unit (a measurement) or to whoever
+    asked for it (a report)."""
+    from tests.test_tenant_isolation import PK_KINDS
+
+    if "pk" not in params:
+        return False
+    kind = next((k for prefix, k in PK_KINDS.items() if name.startswith(prefix)), "measurement")
+    return kind in ("measurement", "report")
+
+
+def test_every_api_operation_for_a_token_of_a_member_limited_to_a_unit(unit_world):
+    client = unit_world["client"]
+    client.logout()
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {unit_world['lead_token']}"}
+    cells = 0
+    for path, method in _operations(client):
+        url = path.replace("{key}", "walk")
+        if method != "GET":
+            response = client.generic(
+                method, url, data=json.dumps(WRITE_BODIES[path]), content_type="application/json",
+                **bearer,
+            )  # fmt: skip
+            assert response.status_code == 403, (path, method)  # a read-only token
+            cells += 1
+            continue
+        if "{measurement_id}" in path:
+            own = client.get(url.replace("{measurement_id}", str(unit_world["own_measurement"])),
+                             **bearer)  # fmt: skip
+            assert own.status_code == 200, path
+            other = client.get(
+                url.replace("{measurement_id}", str(unit_world["other_measurement"])), **bearer
+            )
+            nobody = client.get(url.replace("{measurement_id}", "999999999"), **bearer)
+            assert other.status_code == nobody.status_code == 404, path
+            assert other.content == nobody.content, path
+            response = own
+        else:
+            response = client.get(url, **bearer)
+            if path == "/api/v1/benchmarks/grade":
+                # The sector comparison is the whole organisation's: not for a unit.
+                assert response.status_code == 422 and response.json()["code"] == "off_grid"
+            else:
+                assert response.status_code == 200 or response.json()["code"] in FINDINGS, (
+                    path,
+                    response.status_code,
+                )
+        _assert_nothing_of_the_other_unit(response, path, "unit-token")
+        cells += 1
+    listed = client.get("/api/v1/measurements", **bearer).json()
+    assert [m["external_id"] for m in listed["items"]] == ["front-unit-external-id"]
+    assert listed["count"] == 1  # not alpha's three (two without a unit, one in back)
+    assert [u["code"] for u in client.get("/api/v1/units", **bearer).json()] == ["front"]
+    print(f"\nlimited api: {cells} operations")

@@ -312,8 +312,13 @@ def cmd_createuser(args: argparse.Namespace) -> int:
             print("error: the passwords differ", file=sys.stderr)
             return 2
     try:
-        user, _ = add_member(
-            email=args.email, organisation=organisation, role=args.role, password=password
+        units = None if args.units is None else [c for c in args.units.split(",") if c.strip()]
+        user, membership = add_member(
+            email=args.email,
+            organisation=organisation,
+            role=args.role,
+            password=password,
+            units=units,
         )
     except ValidationError as exc:
         print("error: " + " ".join(exc.messages), file=sys.stderr)
@@ -322,7 +327,16 @@ def cmd_createuser(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     where = f"in {organisation.name}" if organisation else "(back office)"
-    print(f"{user.email} is {args.role} {where}.")
+    scope = membership.unit_scope() if membership is not None else None
+    limited = ""
+    if scope:
+        from klantpeil.organisations.models import Unit
+
+        codes = (
+            Unit.all_tenants.filter(pk__in=scope).order_by("code").values_list("code", flat=True)
+        )
+        limited = f", limited to the units {', '.join(codes)}"
+    print(f"{user.email} is {args.role} {where}{limited}.")
     return 0
 
 
@@ -669,6 +683,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("email")
     p.add_argument("--org", metavar="SLUG", help="organisation slug (not needed for operators)")
     p.add_argument("--role", required=True, choices=ROLE_NAMES)
+    p.add_argument(
+        "--units",
+        metavar="CODE,CODE",
+        help="limit the member to these units (their codes, comma-separated); "
+        "'' for the whole organisation again; left out: as it was (a new member: "
+        "the whole organisation)",
+    )
     p = add(
         "token",
         cmd_token,

@@ -1,11 +1,78 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 
-from klantpeil.accounts.models import Membership, User
+from klantpeil.accounts.models import Membership, Role, User
+from klantpeil.organisations.models import Unit
+
+
+class UnitChoices(forms.ModelMultipleChoiceField):
+    """Units of every organisation (the back office has no current one), named with
+    their organisation so two "Customer service" units can be told apart."""
+
+    def label_from_instance(self, unit: Unit) -> str:
+        return f"{unit.organisation} · {unit.name} ({unit.code})"
+
+
+class MembershipForm(forms.ModelForm):
+    """Role and unit limit of one membership. The units are written through the link
+    table: the units' own manager needs a current organisation, which the back office
+    does not have."""
+
+    limited_units = UnitChoices(
+        queryset=Unit.all_tenants.select_related("organisation").order_by(
+            "organisation__name", "name"
+        ),
+        required=False,
+        label=_("limited to units"),
+        help_text=_(
+            "Only these units' data is shown to this member. "
+            "Leave empty for the whole organisation."
+        ),
+    )
+
+    class Meta:
+        model = Membership
+        fields = ("organisation", "role")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["limited_units"] = sorted(self.instance.unit_scope() or ())
+
+    def clean(self) -> dict:
+        data = super().clean()
+        organisation, units = data.get("organisation"), data.get("limited_units") or []
+        foreign = [u for u in units if organisation and u.organisation_id != organisation.pk]
+        if foreign:
+            self.add_error(
+                "limited_units",
+                _("These units belong to another organisation: %(units)s")
+                % {"units": ", ".join(f"{u.organisation} · {u.name}" for u in foreign)},
+            )
+        if units and data.get("role") == Role.OPERATOR:
+            self.add_error(
+                "limited_units", _("Operators run the whole service; they have no units.")
+            )
+        return data
+
+    def _save_m2m(self) -> None:
+        super()._save_m2m()
+        links = Membership.units.through
+        links.objects.filter(membership_id=self.instance.pk).delete()
+        links.objects.bulk_create(
+            [
+                links(membership_id=self.instance.pk, unit_id=unit.pk)
+                for unit in self.cleaned_data.get("limited_units") or []
+            ]
+        )
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
+    fields = ("organisation", "role", "limited_units")
     extra = 0
     autocomplete_fields = ("organisation",)
 
@@ -27,6 +94,15 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "organisation", "role", "created_at")
+    form = MembershipForm
+    fields = ("user", "organisation", "role", "limited_units")
+    list_display = ("user", "organisation", "role", "limited_to", "created_at")
     list_filter = ("role", "organisation")
     search_fields = ("user__email", "organisation__name")
+
+    @admin.display(description=_("limited to units"))
+    def limited_to(self, membership: Membership) -> str:
+        names = Unit.all_tenants.filter(pk__in=membership.unit_scope() or ()).values_list(
+            "name", flat=True
+        )
+        return ", ".join(names) or _("whole organisation")

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from klantpeil.core.tenancy import TenantModel
+from klantpeil.core.tenancy import WHOLE_ORGANISATION, TenantModel
 
 
 class UserManager(BaseUserManager):
@@ -47,7 +47,19 @@ class User(AbstractUser):
 
 
 class Role(models.TextChoices):
-    """What a member may do in one organisation; operators run the whole service."""
+    """What a member may do in one organisation; operators run the whole service.
+
+    Any member but the operator can also be limited to some units of the
+    organisation (``Membership.units``; none chosen: the whole organisation). A
+    limited member sees those units' measurements, figures, comments, fieldwork
+    results, exports and reports, and nothing of the organisation's totals or the
+    sector comparison. A *team lead* is a manager or viewer limited to their
+    units; there is no separate role, because nothing in the app sets a team lead
+    apart from a viewer of the same units except managing data, and managing
+    data (import, API tokens, studies, forgetting a respondent) acts on the
+    whole organisation, so it is kept for members who are not limited
+    (accounts.permissions.role_required).
+    """
 
     OPERATOR = "operator", _("Operator")
     ANALYST = "analyst", _("Analyst")
@@ -64,6 +76,16 @@ class Membership(models.Model):
         "organisations.Organisation", on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices)
+    units = models.ManyToManyField(
+        "organisations.Unit",
+        blank=True,
+        related_name="+",
+        verbose_name=_("limited to units"),
+        help_text=_(
+            "Only these units' data is shown to this member. "
+            "Leave empty for the whole organisation."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -77,6 +99,18 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} · {self.organisation} · {self.role}"
 
+    def unit_scope(self) -> frozenset[int] | None:
+        """The ids of the units this member is limited to; None: the whole organisation.
+
+        Read through the link table (a plain model): the units' own manager needs
+        the tenant, which the middleware sets from this very answer."""
+        ids = frozenset(
+            Membership.units.through.objects.filter(membership_id=self.pk).values_list(
+                "unit_id", flat=True
+            )
+        )
+        return ids or None
+
 
 class TokenScope(models.TextChoices):
     READ = "read", _("Read only")
@@ -89,6 +123,9 @@ class ApiToken(TenantModel):
     Only a SHA-256 hash is stored; the token itself is shown once when made. A
     read-only token may only read; each use is recorded in the audit log.
     """
+
+    # Managed by whole-organisation members only (accounts.permissions.manages_data).
+    unit_scope = WHOLE_ORGANISATION
 
     name = models.CharField(max_length=120)
     scope = models.CharField(max_length=10, choices=TokenScope.choices, default=TokenScope.WRITE)

@@ -9,6 +9,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from klantpeil.core import tenancy
+
 MANAGE_DATA = frozenset({"operator", "analyst", "manager"})  # import, tokens
 READ_DATA = frozenset({"operator", "analyst", "manager", "viewer"})  # export, dashboards
 # A mystery shopper works from these screens only: their own contacts, never the results.
@@ -28,14 +30,24 @@ def may_open(role: str, route: str) -> bool:
     return role != "shopper" or route in SHOPPER_ROUTES
 
 
+def manages_data(roles: frozenset[str]) -> bool:
+    """Whether pages for ``roles`` manage the organisation's data (import, tokens,
+    studies, forgetting a respondent): they act on the whole organisation, so a
+    member limited to units may not open them whatever their role."""
+    return roles <= MANAGE_DATA
+
+
 def role_required(roles: frozenset[str]) -> Callable:
-    """Only members with one of ``roles`` in the URL's organisation; others get 403."""
+    """Only members with one of ``roles`` in the URL's organisation; others get 403
+    (and so does a member limited to units on a page that manages data)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             membership = getattr(request, "membership", None)
             if membership is None or membership.role not in roles:
+                raise PermissionDenied
+            if manages_data(roles) and tenancy.unit_limited():
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,12 +25,14 @@ def add_member(
     role: str,
     password: str | None = None,
     check_password: bool = True,
+    units: Sequence[str] | None = None,
 ) -> tuple[User, Membership | None]:
     """Create the user if needed and give them ``role`` in ``organisation``.
 
     Operators run the whole service: they become staff (the back office) and need
     no organisation. Every other role needs one. An existing user keeps their
-    password unless a new one is given.
+    password unless a new one is given. ``units``: the codes of the units the member
+    is limited to (empty: the whole organisation; None: leave as it was).
     """
     if role not in Role.values:
         raise ValueError(f"Unknown role {role!r}; choose from {', '.join(Role.values)}")
@@ -54,7 +57,43 @@ def add_member(
         membership, _ = Membership.objects.update_or_create(
             user=user, organisation=organisation, defaults={"role": role}
         )
+        if units is not None:
+            set_member_units(membership=membership, unit_codes=units)
+    elif units:
+        raise ValueError("Operators run the whole service; they cannot be limited to units")
     return user, membership
+
+
+@transaction.atomic
+def set_member_units(*, membership: Membership, unit_codes: Iterable[str]) -> list[str]:
+    """Limit ``membership`` to the units with ``unit_codes`` in its own organisation
+    (none: the whole organisation again); returns the codes, sorted.
+
+    An unknown code raises ValueError naming it and the organisation's codes, and
+    nothing changes. The operator is never limited (they run the service)."""
+    from klantpeil.organisations.models import Unit
+
+    codes = sorted({code.strip() for code in unit_codes if code.strip()})
+    if codes and membership.role == Role.OPERATOR:
+        raise ValueError("Operators run the whole service; they cannot be limited to units")
+    # The membership names its organisation: read its units there, not the current one.
+    known = dict(
+        Unit.all_tenants.filter(organisation_id=membership.organisation_id).values_list(
+            "code", "pk"
+        )
+    )
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise ValueError(
+            f"No unit {', '.join(map(repr, unknown))} in {membership.organisation.slug}; "
+            f"its units: {', '.join(sorted(known)) or '(none)'}"
+        )
+    links = Membership.units.through
+    links.objects.filter(membership_id=membership.pk).delete()
+    links.objects.bulk_create(
+        [links(membership_id=membership.pk, unit_id=known[code]) for code in codes]
+    )
+    return codes
 
 
 TOKEN_PREFIX = "kp"

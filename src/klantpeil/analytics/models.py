@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from klantpeil.core.tenancy import TenantModel
+from klantpeil.core.tenancy import WHOLE_ORGANISATION, TenantModel
 
 VALUE_COLUMNS = tuple(f"v{i}" for i in range(11))  # answers 0…10: every scale in the product
 
@@ -19,6 +19,8 @@ VALUE_COLUMNS = tuple(f"v{i}" for i in range(11))  # answers 0…10: every scale
 class AnswerRollup(TenantModel):
     """Sums of one question's numeric answers in a cell; ``question_key`` "" counts the
     measurements themselves, and ``unit_key`` -1 holds the day's sum over all units."""
+
+    unit_scope = "unit_key"
 
     day = models.DateField()
     unit_key = models.BigIntegerField(default=0)
@@ -69,6 +71,8 @@ class AnswerRollup(TenantModel):
 class DriverRollup(TenantModel):
     """Cross-products of the driver items and the overall grade over complete responses."""
 
+    unit_scope = "unit_key"
+
     day = models.DateField()
     unit_key = models.BigIntegerField(default=0)
     channel_key = models.BigIntegerField(default=0)
@@ -102,6 +106,8 @@ class MeasurementRecorded(TenantModel):
     the rollups know which cells to recompute without reading the measurement.
     """
 
+    unit_scope = "measurement__unit"
+
     measurement = models.ForeignKey(
         "collection.Measurement", on_delete=models.CASCADE, related_name="+", db_index=False
     )  # indexed by recorded_measurement below
@@ -120,6 +126,8 @@ class MeasurementRecorded(TenantModel):
 class RollupFold(TenantModel):
     """One row per organisation: the lock that makes folds of its rollups take turns
     (two workers never rebuild the same day at once), and when it was last folded."""
+
+    unit_scope = WHOLE_ORGANISATION
 
     folded_at = models.DateTimeField(_("last folded"), null=True)
     folded = models.BigIntegerField(_("measurements folded"), default=0)

@@ -24,7 +24,7 @@ from klantpeil.collection.selectors import (
     MeasurementFilter,
     filtered_measurements,
 )
-from klantpeil.core.tenancy import require_organisation
+from klantpeil.core.tenancy import require_organisation, unit_limited
 from klantpeil.instruments.models import Driver, Question
 from klantpeil.metrics import disclosure
 from klantpeil.metrics.periods import parse_period
@@ -67,7 +67,9 @@ def benchmark_grid(filters: MeasurementFilter) -> tuple[disclosure.GridPeriod, b
     period the latest quarter that is over is shown.
     """
     today = timezone.localdate()
-    if filters.unit:
+    # A member limited to units sees no sector comparison at all: its one figure is
+    # the whole organisation's position, which is not theirs to see.
+    if filters.unit or unit_limited():
         raise disclosure.OffGrid(
             "unit",
             "benchmarks compare whole organisations; leave out the unit",

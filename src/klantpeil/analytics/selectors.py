@@ -25,7 +25,7 @@ from klantpeil.collection.selectors import (
     channel_month_table,
     filtered_measurements,
 )
-from klantpeil.core.tenancy import require_organisation
+from klantpeil.core.tenancy import current_units, require_organisation
 from klantpeil.instruments.models import Method
 from klantpeil.metrics import stats
 from klantpeil.metrics.periods import parse_period
@@ -158,10 +158,7 @@ def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
         cells = cells.filter(
             channel_key__in=Channel.objects.filter(kind=filters.channel).values("id")
         )
-    if filters.unit:
-        cells = cells.filter(unit_key__in=Unit.objects.filter(code=filters.unit).values("id"))
-    else:
-        cells = cells.filter(unit_key=ALL_UNITS)
+    cells = cells.filter(_unit_cells(filters.unit))
     value_sums = {f"v{i}": Sum(f"v{i}") for i in range(11)}
     rows = cells.values("channel_key", key=F("question_key")).annotate(
         n=Sum("n"), total=Sum("total"), squares=Sum("total_squares"), **value_sums
@@ -341,9 +338,17 @@ def counts_per_channel_and_month(
 
 
 def _unit_cells(unit: str | None) -> Q:
-    """Rollup cells of one unit (by its code), or the cells summed over all units."""
+    """Rollup cells of one unit (by its code), or the cells summed over all units.
+
+    For a member limited to units (core/tenancy.py) "all units" means theirs: the
+    sum of their units' own cells, never the organisation's all-units cells (the
+    rollups' manager keeps those out too, so a mistake here shows nothing rather
+    than the organisation's totals); another unit's code finds no unit, so no cells."""
     if unit:
         return Q(unit_key__in=Unit.objects.filter(code=unit).values("id"))
+    units = current_units()
+    if units is not None:
+        return Q(unit_key__in=sorted(units))
     return Q(unit_key=ALL_UNITS)
 
 

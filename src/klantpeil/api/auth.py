@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils import translation
 from ninja.security import HttpBearer
 
-from klantpeil.accounts.models import ApiToken, TokenScope
+from klantpeil.accounts.models import ApiToken, Membership, TokenScope
 from klantpeil.accounts.services import token_for_secret
 from klantpeil.api.errors import ApiError
 from klantpeil.core import tenancy
@@ -43,6 +43,19 @@ def read_batch_body(request: HttpRequest) -> None:
     request._body = body
 
 
+def token_unit_scope(api_token: ApiToken) -> frozenset[int] | None:
+    """The units a token reads: those its maker is limited to in the token's
+    organisation, as of now (a member limited after making a token limits the token
+    too); None, the whole organisation, for a token made by someone who is not
+    limited there (an operator's, a command's)."""
+    if api_token.created_by_id is None:
+        return None
+    membership = Membership.objects.filter(
+        user_id=api_token.created_by_id, organisation_id=api_token.organisation_id
+    ).first()
+    return membership.unit_scope() if membership is not None else None
+
+
 class OrganisationToken(HttpBearer):
     openapi_description = (
         "An API token made for one organisation: `Authorization: Bearer kp_…`. "
@@ -62,5 +75,7 @@ class OrganisationToken(HttpBearer):
         read_batch_body(request)
         request.organisation = api_token.organisation
         # TenantMiddleware resets this when the response leaves.
-        request._tenant_token = tenancy.activate(api_token.organisation)
+        request._tenant_token = tenancy.activate(
+            api_token.organisation, token_unit_scope(api_token)
+        )
         return api_token

@@ -39,6 +39,8 @@ class MeasurementQuerySet(TenantQuerySet):
 class Measurement(TenantModel):
     """One filled instrument about one contact or one person."""
 
+    unit_scope = "unit"
+
     instrument_version = models.ForeignKey(
         "instruments.InstrumentVersion", on_delete=models.PROTECT, related_name="+"
     )
@@ -91,6 +93,7 @@ class Measurement(TenantModel):
 
 
 class Answer(TenantModel):
+    unit_scope = "measurement__unit"
     measurement = models.ForeignKey(Measurement, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey("instruments.Question", on_delete=models.PROTECT, related_name="+")
     number = models.FloatField(null=True, blank=True)
@@ -146,6 +149,8 @@ class Answer(TenantModel):
 class Correction(TenantModel):
     """Why and by whom a measurement was replaced; both versions stay stored."""
 
+    unit_scope = "original__unit"
+
     original = models.OneToOneField(
         Measurement, on_delete=models.PROTECT, related_name="correction"
     )
@@ -171,6 +176,8 @@ class Invitation(TenantModel):
     database cannot answer in a customer's name. The respondent's contact data
     lives here, apart from the answers, so it can be removed on its own.
     """
+
+    unit_scope = "unit"
 
     token_hash = models.CharField(max_length=64, unique=True)
     instrument_version = models.ForeignKey(
@@ -203,6 +210,8 @@ class Invitation(TenantModel):
 
 class OpenLink(TenantModel):
     """A reusable survey link for a counter tablet or a QR code on a poster."""
+
+    unit_scope = "unit"
 
     slug = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120)

@@ -5,6 +5,7 @@ from django.urls import Resolver404, resolve, reverse
 
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, may_view
 from klantpeil.accounts.selectors import memberships_for
+from klantpeil.core.tenancy import unit_limited
 
 # Filters that mean the same in every organisation; a unit code does not.
 PORTABLE_FILTERS = ("period", "channel")
@@ -23,7 +24,9 @@ def tenancy(request: HttpRequest) -> dict:
         "memberships": memberships,
         "switch_links": lambda: switch_links(request, memberships),
         "can_read_data": role in READ_DATA,
-        "can_manage_data": role in MANAGE_DATA,
+        # A member limited to units manages no data (accounts.permissions.manages_data).
+        "can_manage_data": role in MANAGE_DATA and not unit_limited(),
+        "unit_limited": unit_limited(),
     }
 
 

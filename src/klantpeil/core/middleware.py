@@ -55,7 +55,8 @@ class TenantMiddleware:
             raise Http404("No such organisation")
         request.organisation = membership.organisation
         request.membership = membership
-        request._tenant_token = tenancy.activate(membership.organisation)
+        # A member limited to units reads only those units (core/tenancy.py).
+        request._tenant_token = tenancy.activate(membership.organisation, membership.unit_scope())
         route = request.resolver_match.view_name if request.resolver_match else ""
         if not may_open(membership.role, route):
             if route == "app:overview":  # where a login lands: the shopper's day instead

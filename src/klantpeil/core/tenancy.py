@@ -10,12 +10,25 @@ Reading across organisations (operator back office, anonymised sector
 benchmarks, the demo generator) goes through ``Model.all_tenants``: a
 deliberately loud name that is easy to find in review. Every module that uses it
 is on the allow-list, with its reason, in ``tests/test_cross_tenant_allow_list.py``.
+
+Inside the organisation, a member may be limited to some of its units
+(``Membership.units``). That is the second half of the same decision and lives
+here too: the *unit scope*, a context variable beside the current organisation,
+set from the membership by the middleware and from the token's owner by the API
+authentication. A tenant-owned model that belongs to a unit names the path to it
+in ``unit_scope`` (``"unit"``, ``"measurement__unit"``, ``"unit_key"`` …), and the
+same fail-closed manager then keeps every row of other units (and rows of no unit)
+out, so another unit's id is "not found" exactly like a foreign one. A model that
+is about the organisation as a whole and not about units says ``unit_scope =
+WHOLE_ORGANISATION``; one that holds unit-less rows a limited member must not see
+says ``unit_scope = HIDDEN_FROM_UNITS``. ``tests/test_unit_scope.py`` checks every
+tenant model made that choice.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +38,12 @@ if TYPE_CHECKING:
     from klantpeil.organisations.models import Organisation
 
 _current: ContextVar[Organisation | None] = ContextVar("klantpeil_organisation", default=None)
+# None: the whole organisation; a frozenset of unit ids: only those units' rows.
+_units: ContextVar[frozenset[int] | None] = ContextVar("klantpeil_units", default=None)
+
+# Values of ``TenantModel.unit_scope`` that are not a path to a unit.
+WHOLE_ORGANISATION = "whole organisation"  # not about units: every member reads it
+HIDDEN_FROM_UNITS = "hidden from units"  # rows of no unit: a unit-limited member sees none
 
 
 class TenantScopeError(RuntimeError):
@@ -45,23 +64,44 @@ def require_organisation() -> Organisation:
     return organisation
 
 
+def current_units() -> frozenset[int] | None:
+    """The ids of the units the current reader is limited to; None: the whole organisation."""
+    return _units.get()
+
+
+def unit_limited() -> bool:
+    return _units.get() is not None
+
+
+def _unit_ids(units: Iterable[int] | None) -> frozenset[int] | None:
+    return None if units is None else frozenset(int(u) for u in units)
+
+
 @contextlib.contextmanager
-def tenant(organisation: Organisation) -> Iterator[Organisation]:
-    """Make ``organisation`` the current tenant for the enclosed block."""
-    token = _current.set(organisation)
+def tenant(
+    organisation: Organisation, units: Iterable[int] | None = None
+) -> Iterator[Organisation]:
+    """Make ``organisation`` the current tenant for the enclosed block, limited to
+    ``units`` (ids) when given. Without ``units`` the block sees the whole
+    organisation: tasks, services and commands work for the organisation, never
+    inside the limit of whoever happened to trigger them."""
+    token = activate(organisation, units)
     try:
         yield organisation
     finally:
-        _current.reset(token)
+        deactivate(token)
 
 
-def activate(organisation: Organisation | None) -> Any:
-    """Set the tenant without a ``with`` block; returns a token for :func:`deactivate`."""
-    return _current.set(organisation)
+def activate(organisation: Organisation | None, units: Iterable[int] | None = None) -> Any:
+    """Set the tenant (and its unit scope) without a ``with`` block; returns a token
+    for :func:`deactivate`."""
+    return _current.set(organisation), _units.set(_unit_ids(units))
 
 
 def deactivate(token: Any) -> None:
-    _current.reset(token)
+    organisation_token, units_token = token
+    _units.reset(units_token)
+    _current.reset(organisation_token)
 
 
 class TenantQuerySet(models.QuerySet):
@@ -69,7 +109,8 @@ class TenantQuerySet(models.QuerySet):
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
-    """Fail-closed manager: filters by the current organisation or raises."""
+    """Fail-closed manager: filters by the current organisation or raises, and by the
+    current unit scope (see the module's docstring) when the reader is limited."""
 
     def get_queryset(self) -> TenantQuerySet:
         organisation = require_organisation()
@@ -79,7 +120,29 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
             return queryset.filter(
                 models.Q(organisation=organisation) | models.Q(organisation__isnull=True)
             )
-        return queryset.filter(organisation=organisation)
+        queryset = queryset.filter(organisation=organisation)
+        units = _units.get()
+        if units is None:
+            return queryset
+        return within_units(queryset, units)
+
+
+def within_units(queryset: models.QuerySet, units: frozenset[int]) -> models.QuerySet:
+    """``queryset`` narrowed to rows of ``units`` by its model's ``unit_scope``.
+
+    A model that has not declared its scope raises: a new unit-owned table must not
+    quietly show every unit to a limited member."""
+    path = getattr(queryset.model, "unit_scope", None)
+    if path is None:
+        raise TenantScopeError(
+            f"{queryset.model.__name__} has no unit_scope: say how its rows belong to units "
+            "(a path such as 'unit'), or WHOLE_ORGANISATION / HIDDEN_FROM_UNITS."
+        )
+    if path == WHOLE_ORGANISATION:
+        return queryset
+    if path == HIDDEN_FROM_UNITS:
+        return queryset.none()
+    return queryset.filter(**{f"{path}__in": sorted(units)})
 
 
 class TenantModel(models.Model):
@@ -91,6 +154,8 @@ class TenantModel(models.Model):
 
     # Shared models let rows without an organisation be read by every tenant.
     tenant_shared = False
+    # How a row belongs to a unit, for members limited to units (module docstring).
+    unit_scope: str | None = None
 
     objects = TenantManager()
     all_tenants = models.Manager()  # noqa: DJ012

@@ -34,7 +34,7 @@ def portfolio(memberships: Iterable[Membership], filters: PageFilters) -> list[P
     for membership in memberships:
         if membership.role not in READ_DATA:
             continue
-        with tenant(membership.organisation):
+        with tenant(membership.organisation, membership.unit_scope()):
             # Like for like, per organisation: its own first day decides whether the
             # earlier span is covered in full (no change shown when it is not).
             comparison = compare(

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from klantpeil.core.tenancy import TenantModel
+from klantpeil.core.tenancy import WHOLE_ORGANISATION, TenantModel
 from klantpeil.organisations.models import ChannelKind
 
 # What the shopper taps on each channel: the start of the contact and, where it can
@@ -26,6 +26,7 @@ TAPS = {
 
 
 class Study(TenantModel):
+    unit_scope = WHOLE_ORGANISATION
     name = models.CharField(_("name"), max_length=200)
     series = models.CharField(_("series"), max_length=200, blank=True)
     protocol = models.CharField(_("protocol"), max_length=80)  # an instrument key
@@ -55,6 +56,8 @@ class Study(TenantModel):
 class Target(TenantModel):
     """A phone number, address, page or location to contact, usually of one unit."""
 
+    unit_scope = "unit"
+
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="targets")
     key = models.CharField(max_length=20)
     label = models.CharField(_("name"), max_length=200)
@@ -74,6 +77,8 @@ class Target(TenantModel):
 class Scenario(TenantModel):
     """The question the shopper asks, with the correct answer as the answer key."""
 
+    unit_scope = WHOLE_ORGANISATION
+
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="scenarios")
     key = models.CharField(max_length=20)
     question = models.TextField(_("question"))
@@ -88,6 +93,7 @@ class Scenario(TenantModel):
 
 
 class Assignment(TenantModel):
+    unit_scope = "target__unit"
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="assignments")
     target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="+")
     scenario = models.ForeignKey(Scenario, on_delete=models.PROTECT, related_name="+")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from klantpeil.accounts.models import Membership
 from klantpeil.accounts.permissions import MANAGE_DATA
 from klantpeil.collection.models import Answer, Measurement
-from klantpeil.core.tenancy import require_organisation
+from klantpeil.core.tenancy import current_units, require_organisation
 from klantpeil.fieldwork.models import Assignment, Study
 from klantpeil.fieldwork.reachability_selectors import (
     email_kpis_of,
@@ -25,9 +25,13 @@ from klantpeil.organisations.models import Organisation
 
 
 def studies() -> QuerySet[Study]:
+    # Counting through the join bypasses the assignments' manager, so a member limited
+    # to units (core/tenancy.py) gets the condition spelled out: their units' contacts.
+    units = current_units()
+    mine = Q() if units is None else Q(assignments__target__unit__in=sorted(units))
     return Study.objects.annotate(
-        planned=Count("assignments"),
-        done=Count("assignments", filter=Q(assignments__completed_at__isnull=False)),
+        planned=Count("assignments", filter=mine if units is not None else None),
+        done=Count("assignments", filter=mine & Q(assignments__completed_at__isnull=False)),
     )
 
 

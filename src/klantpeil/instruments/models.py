@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from klantpeil.core.tenancy import TenantModel
+from klantpeil.core.tenancy import WHOLE_ORGANISATION, TenantModel
 
 
 class Method(models.TextChoices):
@@ -51,6 +51,8 @@ def localised(nl: str, en: str) -> str:
 
 class Instrument(TenantModel):
     """A questionnaire or protocol. Standard content has no organisation and is shared."""
+
+    unit_scope = WHOLE_ORGANISATION
 
     tenant_shared = True
 

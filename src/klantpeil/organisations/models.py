@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from klantpeil.core.tenancy import TenantModel
+from klantpeil.core.tenancy import WHOLE_ORGANISATION, TenantModel
 
 
 class Sector(models.Model):
@@ -63,6 +63,8 @@ class ChannelKind(models.TextChoices):
 class Unit(TenantModel):
     """A department or location of an organisation."""
 
+    unit_scope = "pk"
+
     code = models.SlugField(max_length=60)
     name = models.CharField(max_length=200)
 
@@ -80,6 +82,8 @@ class Unit(TenantModel):
 
 class Channel(TenantModel):
     """A contact channel as one organisation runs it (its own phone line, inbox, counter)."""
+
+    unit_scope = WHOLE_ORGANISATION
 
     kind = models.CharField(max_length=20, choices=ChannelKind.choices)
     name = models.CharField(max_length=200, blank=True)

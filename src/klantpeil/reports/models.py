@@ -4,12 +4,14 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from klantpeil.core.tenancy import TenantModel
+from klantpeil.core.tenancy import WHOLE_ORGANISATION, TenantModel
 
 
 class ReportRun(TenantModel):
     """One report asked for in the app, made by the background worker; the file is kept
     in the database so any web process can hand it out."""
+
+    unit_scope = WHOLE_ORGANISATION  # a limited member sees only their own runs (reports.views)
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("waiting")

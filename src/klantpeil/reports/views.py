@@ -73,13 +73,15 @@ def reports(request: HttpRequest, org: str) -> HttpResponse:
             }
         )
     return render(
-        request, "reports/reports.html", {"form": form, "runs": selectors.recent_reports()}
+        request,
+        "reports/reports.html",
+        {"form": form, "runs": selectors.recent_reports(user=request.user)},
     )
 
 
-def _run_or_404(pk: int) -> ReportRun:
+def _run_or_404(pk: int, user) -> ReportRun:
     try:
-        return selectors.report_by_id(pk=pk)
+        return selectors.report_by_id(pk=pk, user=user)
     except ReportRun.DoesNotExist:
         raise Http404 from None
 
@@ -87,7 +89,7 @@ def _run_or_404(pk: int) -> ReportRun:
 @role_required(READ_DATA)
 def report(request: HttpRequest, org: str, pk: int) -> HttpResponse:
     """The report's state; htmx polls it every second until it is finished."""
-    run = _run_or_404(pk)
+    run = _run_or_404(pk, request.user)
     template = "reports/_status.html" if request.htmx else "reports/detail.html"
     response = render(request, template, {"run": run})
     if request.htmx and run.finished:
@@ -97,7 +99,7 @@ def report(request: HttpRequest, org: str, pk: int) -> HttpResponse:
 
 @role_required(READ_DATA)
 def download(request: HttpRequest, org: str, pk: int) -> HttpResponse:
-    run = _run_or_404(pk)
+    run = _run_or_404(pk, request.user)
     if run.status != ReportRun.Status.DONE:
         raise Http404
     response = HttpResponse(bytes(run.content), content_type=FORMATS[run.format])

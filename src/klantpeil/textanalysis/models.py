@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from klantpeil.core.tenancy import TenantModel
+from klantpeil.core.tenancy import HIDDEN_FROM_UNITS, TenantModel
 from klantpeil.instruments.models import Driver
 
 
@@ -44,6 +44,7 @@ class Annotated(TenantModel):
 
 
 class CommentAnnotation(Annotated):
+    unit_scope = "measurement__unit"
     answer = models.OneToOneField(
         "collection.Answer", on_delete=models.CASCADE, related_name="annotation"
     )
@@ -66,6 +67,8 @@ class CommentAnnotation(Annotated):
 
 class SocialPost(Annotated):
     """A public post or reply about the organisation, imported from a social-media tool."""
+
+    unit_scope = HIDDEN_FROM_UNITS  # posts are about the organisation, not a unit
 
     platform = models.CharField(max_length=30)
     external_id = models.CharField(max_length=120)

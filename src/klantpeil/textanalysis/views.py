@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
+from klantpeil.core.tenancy import unit_limited
 from klantpeil.dashboards.charts import month_status
 from klantpeil.dashboards.figures import month_notes
 from klantpeil.dashboards.filters import PageFilters, own_channels, page_filters
@@ -181,8 +182,8 @@ def social_page(request: HttpRequest, org: str) -> HttpResponse:
     since, until, error, shared = _period_range(request)
     form = SocialImportForm()
     if request.method == "POST":
-        if request.membership.role not in MANAGE_DATA:
-            raise PermissionDenied
+        if request.membership.role not in MANAGE_DATA or unit_limited():
+            raise PermissionDenied  # managing data is for whole-organisation members
         form = SocialImportForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]

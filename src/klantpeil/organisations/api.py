@@ -36,7 +36,7 @@ def list_channels(request: HttpRequest) -> list[dict]:
 
 # --- contact volumes per channel and month (the weights of the weighted KPIs) ---------
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"
 
 
 class VolumeIn(Schema):
@@ -94,7 +94,7 @@ def get_channel_volumes(
 
 @router.put(
     "/channel-volumes",
-    response={200: VolumesOut, 401: Error, 403: Error, 422: Error},
+    response={200: VolumesOut, 400: Error, 401: Error, 403: Error, 422: Error},
     summary="Set contact volumes per channel and month",
     description=(
         "Each item sets one channel's contacts in one month (null clears it); months not "

@@ -35,4 +35,3 @@ def test_a_missing_month_shows_unweighted_only_and_says_which(manager_on_demo):
     assert f'href="/app/{org.slug}/volumes/"' in html
     dutch = client.get(f"/app/{org.slug}/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert f"contactvolumes ontbreken voor E-mail ({month:%Y-%m})" in dutch
-

@@ -54,6 +54,7 @@ PAGE_POLICY: dict[str, frozenset[str]] = {
     "app:import": MANAGE_DATA,
     "app:tokens": MANAGE_DATA,
     "app:revoke-token": MANAGE_DATA,
+    "app:volumes": MANAGE_DATA,
     "app:fieldwork:studies": READ_DATA,
     "app:fieldwork:study": READ_DATA,
     "app:fieldwork:study-infographic": READ_DATA,
@@ -259,6 +260,9 @@ WRITE_BODIES = {
                 "answers": {"g": 8},
             }
         ]
+    },
+    "/api/v1/channel-volumes": {
+        "volumes": [{"channel": "phone", "month": "2026-05", "contacts": 1200}]
     },
     "/api/v1/invitations": {
         "instrument": "alpha-only",

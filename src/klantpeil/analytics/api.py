@@ -8,6 +8,7 @@ from ninja import Field, Query, Router, Schema
 from klantpeil.analytics.driver_selectors import driver_report
 from klantpeil.analytics.sector import sector_grade_benchmark
 from klantpeil.analytics.selectors import channel_kpis
+from klantpeil.analytics.weighted import EXPLANATION, weighted_overview
 from klantpeil.api.errors import ApiError, Error
 from klantpeil.collection.api import Filters
 from klantpeil.collection.selectors import MeasurementFilter
@@ -181,6 +182,95 @@ def kpis(request: HttpRequest, filters: Query[Filters]) -> list[dict]:
         }
         for r in rows
     ]
+
+
+class WeightedEstimateOut(EstimateOut):
+    effective_n: float = Field(
+        description="Kish's effective n, (Σw)²/Σw²: what the weighted figure is worth in "
+        "responses; the interval and small_sample use it"
+    )
+
+
+class OverallFigureOut(Schema):
+    unweighted: EstimateOut = Field(description="All responses counted alike")
+    weighted: WeightedEstimateOut | None = Field(
+        description="Each channel counted as its share of contacts; null when not weighted"
+    )
+
+
+class MissingVolumeOut(Schema):
+    channel: str
+    months: list[str] = Field(description="Months (YYYY-MM) with responses and no volume")
+
+
+class ChannelWeightOut(Schema):
+    channel: str
+    responses: int = Field(description="Overall-grade responses in the period")
+    response_share: float
+    contacts: int | None = Field(description="Contacts entered for the period's months")
+    contact_share: float | None
+    weight: float | None = Field(description="What one response counts for in the grade")
+
+
+class OverallKpisOut(Schema):
+    weighted: bool = Field(description="Whether the weighted figures are given")
+    status: str = Field(
+        description="weighted, or why not: no_responses, one_channel (a channel filter or "
+        "one channel only), unit (volumes are organisation-wide), no_volumes, "
+        "missing_volumes, no_contacts (a channel with responses has 0 contacts)"
+    )
+    explanation: str
+    reason: str = Field(description="Why the figures are not weighted ('' when they are)")
+    months: list[str] = Field(description="The months (YYYY-MM) whose volumes count")
+    missing_volumes: list[MissingVolumeOut]
+    grade: OverallFigureOut
+    nps: OverallFigureOut
+    ces: OverallFigureOut
+    fcr: OverallFigureOut
+    channels: list[ChannelWeightOut]
+
+
+@router.get(
+    "/kpis/overall",
+    response={200: OverallKpisOut, **ERRORS},
+    summary="All channels together, unweighted and weighted to the contact volumes",
+    description=WINDOW
+    + " Weighting: each channel counts as its share of the contacts entered for the "
+    "period's months (PUT /channel-volumes); with any of those missing, only the "
+    "unweighted figures are given and `status` says why.",
+)
+def overall_kpis(request: HttpRequest, filters: Query[Filters]) -> dict:
+    overview = _guard(lambda: weighted_overview(_filters(filters)))
+
+    def figure(name: str) -> dict:
+        f = overview.figures[name]
+        weighted = None
+        if f.weighted is not None:
+            weighted = {**_estimate(f.weighted.estimate), "effective_n": f.weighted.effective_n}
+        return {"unweighted": _estimate(f.unweighted), "weighted": weighted}
+
+    return {
+        "weighted": overview.weighted,
+        "status": overview.status,
+        "explanation": str(EXPLANATION),
+        "reason": overview.reason,
+        "months": [f"{m:%Y-%m}" for m in overview.months],
+        "missing_volumes": [
+            {"channel": g.cell, "months": [f"{m:%Y-%m}" for m in g.months]} for g in overview.gaps
+        ],
+        **{name: figure(name) for name in ("grade", "nps", "ces", "fcr")},
+        "channels": [
+            {
+                "channel": c.kind,
+                "responses": c.responses,
+                "response_share": c.response_share,
+                "contacts": c.contacts,
+                "contact_share": c.contact_share,
+                "weight": c.weight,
+            }
+            for c in overview.channels
+        ],
+    }
 
 
 @router.get(

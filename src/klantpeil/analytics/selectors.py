@@ -439,3 +439,14 @@ def monthly_grades(
         )
         if kind and n
     ]
+
+
+def survey_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
+    """Per (channel kind, KPI question key): n, Σx, Σx² and the counts of the answers
+    0–10, as the KPIs are computed from; the input of the weighted overview."""
+    return _survey_sums(filters)
+
+
+def overall_kpis(sums: dict[tuple, dict]) -> ChannelKpis:
+    """The KPIs of all channels together (unweighted) from :func:`survey_sums`."""
+    return ChannelKpis("all", "", **_kpis(_all_channels(sums), None))

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from klantpeil.dashboards import views
 from klantpeil.dataio import views as dataio
+from klantpeil.organisations import views as organisations
 
 app_name = "app"
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("<slug:org>/import/", dataio.import_view, name="import"),
     path("<slug:org>/export/", dataio.export_view, name="export"),
     path("<slug:org>/tokens/", dataio.tokens_view, name="tokens"),
+    path("<slug:org>/volumes/", organisations.volumes_view, name="volumes"),
     path("<slug:org>/tokens/<int:token_id>/revoke/", dataio.revoke_token_view, name="revoke-token"),
     path("<slug:org>/", include(("klantpeil.textanalysis.urls", "textanalysis"), namespace="text")),
     path(

@@ -25,6 +25,7 @@ from klantpeil.analytics.selectors import (
     counts_per_channel_and_month,
     monthly_grades,
 )
+from klantpeil.analytics.weighted import EXPLANATION, weighted_overview
 from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.dashboards import figures, selectors
@@ -151,6 +152,8 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
             "trend_rows": figures.trend_rows(trend, today=filters.today, first=first, last=last),
             "trend_spec": figures.grade_trend(trend, today=filters.today, first=first, last=last),
             "kpis": kpis,
+            "weighting": weighted_overview(current) if kpis else None,
+            "weighting_explanation": EXPLANATION,
             # Each row's n links to the customer-survey responses behind its grade.
             "kpi_links": {
                 k.kind: drilldown_url(

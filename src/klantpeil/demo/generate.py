@@ -35,8 +35,9 @@ from klantpeil.collection.rows import insert_answer_rows
 from klantpeil.demo import comments
 from klantpeil.demo.social import generate_social_posts
 from klantpeil.demo.universe import SECTORS, SectorSpec
+from klantpeil.demo.volumes import channel_volumes as demo_volumes
 from klantpeil.instruments.models import Instrument, InstrumentVersion
-from klantpeil.organisations.models import Channel, Organisation, Sector, Unit
+from klantpeil.organisations.models import Channel, ChannelVolume, Organisation, Sector, Unit
 from klantpeil.textanalysis.drivers import DRIVERS
 from klantpeil.textanalysis.services import annotate_comments_of_all_organisations
 
@@ -589,6 +590,7 @@ def generate(
     ctx = _Context(
         rng, today or date.today(), questions, types, choices, versions, first_id, [], []
     )
+    volume_rng = np.random.default_rng(seed + 2)
     totals = [0, 0]
     organisations = 0
     with transaction.atomic():
@@ -644,6 +646,10 @@ def generate(
                 )
                 _employee_surveys(
                     ctx, org, spec, unit_effects, max(2, int(EMPLOYEES_PER_UNIT * scale))
+                )
+                # Own generator: the volumes leave every other demo figure as it was.
+                ChannelVolume.all_tenants.bulk_create(
+                    demo_volumes(volume_rng, org, channels, ctx.today)
                 )
                 m, a = _flush(ctx)
                 totals[0] += m

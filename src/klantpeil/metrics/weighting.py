@@ -12,12 +12,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats as scipy_stats
 
-from klantpeil.metrics.stats import MIN_N, small_sample
+from klantpeil.metrics.stats import (
+    GRADE_SCALE,
+    MIN_N,
+    NPS_INTERVAL,
+    SHARE_SCALE,
+    Estimate,
+    mean_ci,
+    nps,
+    small_sample,
+    wilson_interval,
+)
 
 
 @dataclass(frozen=True)
@@ -176,3 +186,159 @@ def weighted_proportion(
         result.standard_error,
         result.small_sample,
     )
+
+
+# --- KPIs weighted to contact volumes, with intervals from Kish's effective n ----------
+#
+# The screens show each survey KPI over all channels twice: as answered (unweighted) and
+# weighted to the organisation's contact volumes per channel, so every channel counts as
+# its share of contacts. The weighted figure's interval is the unweighted formula applied
+# to "effective counts": the weighted mix of answers scaled to n_eff responses (Kish
+# 1965, §11.7; the design-effect approach survey reports use). With equal weights it is
+# the unweighted interval exactly; with unequal weights it widens as n_eff shrinks. The
+# weighted spread includes the differences between channels, so the interval is on the
+# safe (wide) side of the post-stratified variance of :func:`weighted_mean`.
+
+
+@dataclass(frozen=True)
+class WeightedKpi:
+    """A KPI weighted to contact volumes.
+
+    ``estimate`` carries the weighted value and its interval (from ``effective_n``);
+    its ``n`` is the responses used and ``small_sample`` is judged on ``effective_n``.
+    ``shares`` are the contact shares W_c the cells were weighted to.
+    """
+
+    estimate: Estimate
+    effective_n: float
+    shares: dict[Hashable, float]
+
+
+def _shares(counts: Mapping[Hashable, float], volumes: Mapping[Hashable, float]) -> Weighting:
+    """Post-stratification for one KPI's answer counts; a cell with answers needs contacts."""
+    empty = [c for c, n in counts.items() if n > 0 and volumes.get(c, 0) == 0 and c in volumes]
+    if empty:  # its answers would count for nothing without anyone saying so
+        raise ValueError(f"responses but no contacts for {', '.join(map(str, empty))}")
+    return post_stratify({c: int(n) for c, n in counts.items()}, volumes)
+
+
+def _weighted_kpi(estimate: Estimate, n: int, weighting: Weighting, min_n: float) -> WeightedKpi:
+    return WeightedKpi(
+        replace(estimate, n=n, small_sample=small_sample(weighting.effective_n, min_n)),
+        weighting.effective_n,
+        weighting.shares,
+    )
+
+
+def weighted_grade(
+    cells: Mapping[Hashable, tuple[int, float, float]],
+    volumes: Mapping[Hashable, float],
+    *,
+    scale: tuple[float, float] | None = GRADE_SCALE,
+    confidence: float = 0.95,
+    min_n: float = MIN_N,
+) -> WeightedKpi:
+    """A mean (grade, CES) weighted to ``volumes``, from (n_c, Σx_c, Σx²_c) per cell.
+
+    ȳ_w = Σ_c W_c ȳ_c with W_c = N_c / Σ N (cells with answers). Weighted spread
+    s²_w = Σ_c w_c Σ(x − ȳ_w)² / Σ_c w_c n_c, with Σ(x − ȳ_w)² = Σx² − 2ȳ_wΣx + n_c ȳ_w².
+    Interval: :func:`stats.mean_ci` of n_eff answers with mean ȳ_w and spread s_w, i.e.
+    ȳ_w ± t(n_eff − 1)·s_w·√(n_eff/(n_eff − 1))/√n_eff, limited to ``scale``.
+    """
+    weighting = _shares({c: v[0] for c, v in cells.items()}, volumes)
+    used = list(weighting.weights)
+    n = sum(int(cells[c][0]) for c in used)
+    value = math.fsum(weighting.shares[c] * cells[c][1] / cells[c][0] for c in used)
+    spread = math.fsum(
+        weighting.weights[c] * (cells[c][2] - 2 * value * cells[c][1] + cells[c][0] * value * value)
+        for c in used
+    ) / math.fsum(weighting.weights[c] * cells[c][0] for c in used)
+    n_eff = weighting.effective_n
+    estimate = mean_ci(
+        n_eff,
+        value * n_eff,
+        n_eff * (max(spread, 0.0) + value * value),
+        confidence=confidence,
+        scale=scale,
+    )
+    return _weighted_kpi(replace(estimate, value=value), n, weighting, min_n)
+
+
+def weighted_share(
+    cells: Mapping[Hashable, tuple[int, int]],
+    volumes: Mapping[Hashable, float],
+    *,
+    confidence: float = 0.95,
+    min_n: float = MIN_N,
+) -> WeightedKpi:
+    """A share (first-contact resolution) weighted to ``volumes``, from (successes_c, n_c).
+
+    p_w = Σ_c W_c p_c; interval: Wilson's with n_eff answers of which p_w·n_eff succeed.
+    """
+    for c, (successes, n) in cells.items():
+        if not 0 <= successes <= n:
+            raise ValueError(f"cell {c}: need 0 ≤ successes ≤ n, got {successes} of {n}")
+    weighting = _shares({c: v[1] for c, v in cells.items()}, volumes)
+    used = list(weighting.weights)
+    p = math.fsum(weighting.shares[c] * cells[c][0] / cells[c][1] for c in used)
+    n_eff = weighting.effective_n
+    low, high = wilson_interval(min(n_eff, max(0.0, p * n_eff)), n_eff, confidence)
+    estimate = Estimate(
+        p,
+        sum(int(cells[c][1]) for c in used),
+        low,
+        high,
+        False,
+        standard_error=math.sqrt(p * (1 - p) / n_eff),
+        scale=SHARE_SCALE,
+    )
+    return _weighted_kpi(estimate, estimate.n, weighting, min_n)
+
+
+def weighted_nps(
+    cells: Mapping[Hashable, tuple[int, int, int]],
+    volumes: Mapping[Hashable, float],
+    *,
+    method: str = NPS_INTERVAL,
+    min_n: float = MIN_N,
+) -> WeightedKpi:
+    """NPS weighted to ``volumes``, from (promoters_c, passives_c, detractors_c).
+
+    P_w = Σ_c W_c P_c and D_w likewise; NPS_w = 100(P_w − D_w). Interval:
+    :func:`stats.nps` (``method``) of n_eff answers in the weighted mix.
+    """
+    weighting = _shares({c: sum(v) for c, v in cells.items()}, volumes)
+    used = list(weighting.weights)
+    mix = [
+        math.fsum(weighting.shares[c] * cells[c][i] / sum(cells[c]) for c in used) for i in range(3)
+    ]
+    n_eff = weighting.effective_n
+    estimate = nps(*(max(0.0, share * n_eff) for share in mix), method=method)
+    value = 100 * (mix[0] - mix[2])
+    n = sum(sum(cells[c]) for c in used)
+    return _weighted_kpi(replace(estimate, value=value), n, weighting, min_n)
+
+
+@dataclass(frozen=True)
+class VolumeGap:
+    """Why the figures of a period cannot be weighted: contact volumes are missing."""
+
+    cell: Hashable  # the channel
+    months: list[Hashable]  # months with responses of this channel and no volume entered
+
+
+def volume_gaps(
+    responses: Mapping[tuple[Hashable, Hashable], int],
+    volumes: Mapping[tuple[Hashable, Hashable], float],
+) -> list[VolumeGap]:
+    """The (channel, month) cells with responses but no contact volume entered, per channel.
+
+    ``responses`` and ``volumes`` are keyed by (channel, month). A volume of 0 counts as
+    entered (the organisation says: no contacts); weighting then refuses the channel's
+    answers (see :func:`weighted_grade`). Channels and months in input order.
+    """
+    gaps: dict[Hashable, list[Hashable]] = {}
+    for (cell, month), n in responses.items():
+        if n > 0 and (cell, month) not in volumes:
+            gaps.setdefault(cell, []).append(month)
+    return [VolumeGap(cell, sorted(months)) for cell, months in gaps.items()]

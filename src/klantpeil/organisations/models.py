@@ -98,3 +98,33 @@ class Channel(TenantModel):
 
     def __str__(self) -> str:
         return self.name or self.get_kind_display()
+
+
+class ChannelVolume(TenantModel):
+    """How many contacts one channel handled in one calendar month, as the organisation's
+    own systems count them (calls answered and missed, e-mails received, visitors).
+
+    The survey KPIs over all channels are weighted to these figures, so each channel
+    counts as its share of contacts rather than its share of responses. Per month,
+    because a period's weights must come from that period's contacts."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="volumes")
+    month = models.DateField(help_text=_("The first day of the month."))
+    contacts = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["month", "channel__kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "channel", "month"], name="channel_volume_per_month"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="channel_volume_month_first_day"
+            ),
+        ]
+        verbose_name = _("contact volume")
+        verbose_name_plural = _("contact volumes")
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.month:%Y-%m}: {self.contacts}"

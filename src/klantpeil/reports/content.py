@@ -31,6 +31,7 @@ from klantpeil.analytics.selectors import (
     monthly_grades,
     survey_summary,
 )
+from klantpeil.analytics.weighted import WeightedOverview, weighted_overview
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import MeasurementFilter, filtered_measurements
 from klantpeil.core.numbers import decimal, percent
@@ -89,6 +90,8 @@ class ReportData:
     previous_words: str = ""  # ``previous`` in words ("2025", "1 Jan 2025 – 6 Dec 2025")
     trend_since: date | None = None  # the days the trend covers (its first and last)
     trend_until: date | None = None
+    # All channels weighted to the contact volumes (None: a report made without them).
+    weighting: WeightedOverview | None = None
 
     @property
     def calls(self) -> int:
@@ -160,6 +163,7 @@ def gather(
         step("benchmark")
         benchmarks = sector_grade_benchmarks(filters)
         employees = employee_customer_link(filters)
+        weighting = weighted_overview(filters)
         step("comments")
         comments = _comment_sample(filters, seed=f"{organisation.pk}:{period.label}")
         social = social_figures(period.start, period.end)
@@ -190,9 +194,35 @@ def gather(
             else span_words(previous),
             trend_since=since,
             trend_until=until,
+            weighting=weighting,
         )
         data.summary.extend(summary(data))
+        data.summary.extend(weighting_summary(data))
     return data
+
+
+def weighting_summary(data: ReportData) -> list[str]:
+    """The overall grade weighted to the contact volumes, beside the unweighted one."""
+    weighting = data.weighting
+    if weighting is None or not weighting.weighted:
+        return []
+    grade = weighting.figures["grade"]
+    if grade.weighted is None or grade.weighted.estimate.value is None:
+        return []
+    return [
+        _(
+            "Weighted to your contact volumes, so that each channel counts as its share of "
+            "contacts, the overall grade is %(weighted)s (95%% interval %(low)s–%(high)s, "
+            "effective n %(n_eff)s) against %(unweighted)s unweighted."
+        )
+        % {
+            "weighted": decimal(grade.weighted.estimate.value),
+            "low": decimal(grade.weighted.estimate.ci_low),
+            "high": decimal(grade.weighted.estimate.ci_high),
+            "n_eff": decimal(grade.weighted.effective_n, 0),
+            "unweighted": decimal(grade.unweighted.value),
+        }
+    ]
 
 
 def summary(data: ReportData) -> list[str]:

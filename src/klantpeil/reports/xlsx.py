@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from klantpeil.analytics.weighted import EXPLANATION
 from klantpeil.dashboards import figures
 from klantpeil.reports.content import ReportData
 from klantpeil.textanalysis.models import Sentiment
@@ -41,6 +42,42 @@ def _effect(kind: str) -> str:
         "satisfier": _("Earns points when it is good"),
         "hybrid": _("Costs when bad, earns when good"),
     }.get(kind, _("No clear effect either way"))
+
+
+def _weighting_sheet(book, data: ReportData, interval: str) -> None:
+    """All channels together, unweighted and weighted to the contact volumes, with n and
+    Kish's effective n; the reason instead when the figures could not be weighted."""
+    weighting = data.weighting
+    if weighting is None or weighting.status in ("no_responses", "one_channel"):
+        return
+    names = (("grade", _("Grade")), ("nps", "NPS"), ("ces", _("Ease (CES 1–7)")),
+             ("fcr", _("Solved in one contact")))  # fmt: skip
+    rows = []
+    for key, label in names:
+        figure = weighting.figures[key]
+        u, w = figure.unweighted, figure.weighted
+        rows.append(
+            [label, u.value, u.ci_low, u.ci_high, u.n]
+            + (
+                [w.estimate.value, w.estimate.ci_low, w.estimate.ci_high, w.effective_n]
+                if w is not None
+                else [None, None, None, None]
+            )
+        )
+    number = {"grade": GRADE, "nps": "0", "ces": GRADE, "fcr": SHARE}
+    sheet = _sheet(
+        book,
+        _("All channels"),
+        [_("Figure"), _("Unweighted"), f"{interval} −", f"{interval} +", "n",
+         _("Weighted to contact volumes"), f"{interval} −", f"{interval} +", _("Effective n")],
+        rows,
+        {5: COUNT, 9: "#,##0.0"},
+    )  # fmt: skip
+    for index, (key, _label) in enumerate(names, start=2):
+        for column in (2, 3, 4, 6, 7, 8):
+            sheet.cell(index, column).number_format = number[key]
+    sheet.append([])
+    sheet.append([str(EXPLANATION) if weighting.weighted else weighting.reason])
 
 
 def render(data: ReportData) -> bytes:
@@ -89,6 +126,7 @@ def render(data: ReportData) -> bytes:
             ),
             {1: "yyyy-mm", 3: GRADE, 4: GRADE, 5: GRADE, 6: COUNT},
         )
+        _weighting_sheet(book, data, interval)
         if data.drivers:
             _sheet(
                 book,

@@ -119,3 +119,112 @@ def test_kish_effective_n():
     assert kish_effective_n([0.625] * 80 + [2.5] * 20) == pytest.approx(64)
     with pytest.raises(ValueError, match="negative"):
         kish_effective_n([1, -1])
+
+
+# --- KPIs weighted to contact volumes (the overview, API and report figures) ----------
+
+from scipy import stats as scipy_stats  # noqa: E402
+
+from klantpeil.metrics.stats import nps, wilson_interval  # noqa: E402
+from klantpeil.metrics.weighting import (  # noqa: E402
+    VolumeGap,
+    volume_gaps,
+    weighted_grade,
+    weighted_nps,
+    weighted_share,
+)
+
+# Phone: 100 grades, half 7 and half 9 (mean 8.0); e-mail: 300, half 5 and half 7 (6.0).
+PHONE = (100, 800.0, 50 * 49 + 50 * 81)
+EMAIL = (300, 1800.0, 150 * 25 + 150 * 49)
+VOLUMES = {"phone": 700, "email": 300}
+
+
+def test_grade_weighted_to_contacts_by_hand():
+    result = weighted_grade({"phone": PHONE, "email": EMAIL}, VOLUMES)
+    # Unweighted (800 + 1800) / 400 = 6.5; weighted 0.7·8 + 0.3·6 = 7.4.
+    assert result.estimate.value == pytest.approx(7.4, abs=1e-12)
+    assert result.estimate.n == 400
+    assert result.shares == {"phone": 0.7, "email": 0.3}
+    # w_phone = 0.7 / (100/400) = 2.8, w_email = 0.3 / (300/400) = 0.4;
+    # n_eff = (100·2.8 + 300·0.4)² / (100·2.8² + 300·0.4²) = 400² / 832 = 2500/13.
+    assert result.effective_n == pytest.approx(2500 / 13, abs=1e-9)
+    # Σ(x − 7.4)²: phone 50·0.4² + 50·1.6² = 136, e-mail 150·2.4² + 150·0.4² = 888;
+    # s²_w = (2.8·136 + 0.4·888) / 400 = 1.84; SE = √(1.84 / (n_eff − 1)) = √(1.84·13/2487).
+    se = math.sqrt(1.84 * 13 / 2487)
+    assert result.estimate.standard_error == pytest.approx(se, rel=1e-12)
+    t = scipy_stats.t.ppf(0.975, 2500 / 13 - 1)
+    assert result.estimate.ci_low == pytest.approx(7.4 - t * se, rel=1e-12)
+    assert result.estimate.ci_high == pytest.approx(7.4 + t * se, rel=1e-12)
+    assert (round(result.estimate.ci_low, 3), round(result.estimate.ci_high, 3)) == (7.207, 7.593)
+    assert not result.estimate.small_sample
+
+
+def test_weights_matching_the_responses_give_the_unweighted_figures_exactly():
+    # Volumes in the same mix as the responses: every weight 1, n_eff = n.
+    same = {"phone": 1000, "email": 3000}
+    grade = weighted_grade({"phone": PHONE, "email": EMAIL}, same)
+    plain = mean_ci(400, 2600.0, PHONE[2] + EMAIL[2], scale=(1.0, 10.0))
+    assert grade.effective_n == pytest.approx(400)
+    assert (grade.estimate.value, grade.estimate.ci_low, grade.estimate.ci_high) == pytest.approx(
+        (plain.value, plain.ci_low, plain.ci_high), abs=1e-12
+    )
+    share = weighted_share({"phone": (80, 100), "email": (150, 300)}, same)
+    assert (share.estimate.ci_low, share.estimate.ci_high) == pytest.approx(
+        wilson_interval(230, 400), abs=1e-12
+    )
+    score = weighted_nps({"phone": (60, 30, 10), "email": (90, 90, 120)}, same)
+    plain_nps = nps(150, 120, 130, method="adjusted_wald")
+    assert score.estimate.value == pytest.approx(plain_nps.value, abs=1e-12)
+    assert (score.estimate.ci_low, score.estimate.ci_high) == pytest.approx(
+        (plain_nps.ci_low, plain_nps.ci_high), abs=1e-12
+    )
+
+
+def test_share_and_nps_weighted_by_hand():
+    share = weighted_share({"phone": (80, 100), "email": (150, 300)}, VOLUMES)
+    # 0.7·0.8 + 0.3·0.5 = 0.71 (unweighted 230/400 = 0.575); Wilson with n_eff = 2500/13.
+    assert share.estimate.value == pytest.approx(0.71, abs=1e-12)
+    n_eff = 2500 / 13
+    assert (share.estimate.ci_low, share.estimate.ci_high) == pytest.approx(
+        wilson_interval(0.71 * n_eff, n_eff), abs=1e-12
+    )
+    # Phone 60% promoters, 10% detractors (NPS 50); e-mail 30% and 40% (−10):
+    # 0.7·50 + 0.3·(−10) = 32. Mix: promoters 0.7·0.6 + 0.3·0.3 = 0.51, passives 0.30,
+    # detractors 0.7·0.1 + 0.3·0.4 = 0.19; the interval: adjusted Wald of n_eff answers.
+    score = weighted_nps({"phone": (60, 30, 10), "email": (90, 90, 120)}, VOLUMES)
+    assert score.estimate.value == pytest.approx(32.0, abs=1e-12)
+    by_hand = nps(0.51 * n_eff, 0.30 * n_eff, 0.19 * n_eff, method="adjusted_wald")
+    assert (score.estimate.ci_low, score.estimate.ci_high) == pytest.approx(
+        (by_hand.ci_low, by_hand.ci_high), abs=1e-12
+    )
+    assert score.effective_n == pytest.approx(n_eff)
+
+
+def test_few_effective_responses_are_flagged_even_with_many_responses():
+    # 5 phone responses for 95% of the contacts, 95 e-mail: n = 100, n_eff ≈ 5.8.
+    result = weighted_grade(
+        {"phone": (5, 40.0, 330.0), "email": (95, 570.0, 3515.0)}, {"phone": 95, "email": 5}
+    )
+    assert result.estimate.n == 100
+    # w = 19 and 0.0526…: n_eff = 100² / (5·19² + 95·(1/19)²) = 10000/1805.26… ≈ 5.54.
+    assert result.effective_n == pytest.approx(10000 / (5 * 361 + 95 / 361))
+    assert result.estimate.small_sample
+
+
+def test_a_channel_with_responses_needs_contacts():
+    with pytest.raises(ValueError, match="no contact volume for email"):
+        weighted_grade({"phone": PHONE, "email": EMAIL}, {"phone": 700})
+    with pytest.raises(ValueError, match="responses but no contacts for email"):
+        weighted_grade({"phone": PHONE, "email": EMAIL}, {"phone": 700, "email": 0})
+    # Contacts without responses: the weighted figure covers the channels answered.
+    covered = weighted_grade({"phone": PHONE, "email": EMAIL}, {**VOLUMES, "chat": 1000})
+    assert covered.estimate.value == pytest.approx(7.4)
+
+
+def test_volume_gaps_name_each_channel_and_month_without_a_volume():
+    responses = {("phone", 1): 10, ("phone", 2): 5, ("email", 2): 3, ("chat", 2): 0}
+    volumes = {("phone", 1): 700, ("email", 2): 0}
+    # A 0 entered is a volume; a month without responses needs none.
+    assert volume_gaps(responses, volumes) == [VolumeGap("phone", [2])]
+    assert volume_gaps(responses, {**volumes, ("phone", 2): 1}) == []

@@ -299,3 +299,52 @@ def test_a_chart_on_paper_has_one_legend_with_colour_and_shape():
     svg = charts.svg(specs.grade_trend(points, titles=titles), lang="nl")
     assert svg.count('class="mark-group role-legend"') == 1
     assert "7,0" in svg  # the axis in Dutch
+
+
+def test_the_report_shows_all_channels_weighted_to_the_demo_contact_volumes(demo, tmp_path):
+    """The demo organisations have contact volumes for every month: the workbook and the
+    PDF give the weighted figures beside the unweighted ones, with the effective n."""
+    from openpyxl import load_workbook
+
+    from klantpeil.analytics.weighted import weighted_overview
+    from klantpeil.metrics.weighting import weighted_grade
+
+    with tenant(demo):
+        overview = weighted_overview(MeasurementFilter(period=PERIOD))
+        assert overview.weighted
+        volumes = {c.kind: c.contacts for c in overview.channels if c.contacts}
+        cells = {}
+        for kind in volumes:
+            grades = _raw_grades(demo, kind)
+            if grades:
+                cells[kind] = (len(grades), sum(grades), sum(g * g for g in grades))
+    by_hand = weighted_grade(cells, volumes)
+    grade = overview.figures["grade"]
+    assert grade.weighted.estimate.value == pytest.approx(by_hand.estimate.value, abs=1e-9)
+    assert grade.weighted.effective_n == pytest.approx(by_hand.effective_n, abs=1e-9)
+    assert grade.unweighted.value == pytest.approx(mean(_raw_grades(demo)), abs=1e-9)
+    # The demo's responses lean away from the phone, most contacts are calls: the figures
+    # differ, and weighting costs effective responses.
+    assert abs(grade.weighted.estimate.value - grade.unweighted.value) > 0.05
+    assert grade.weighted.effective_n < grade.unweighted.n
+    output = tmp_path / "report.xlsx"
+    assert (
+        main(["report", "--org", SLUG, "--period", PERIOD, "--lang", "en", "-o", str(output)]) == 0
+    )
+    sheet = load_workbook(output)["All channels"]
+    rows = {row[0]: row for row in sheet.iter_rows(min_row=2, max_row=5, values_only=True)}
+    assert rows["Grade"][1] == pytest.approx(grade.unweighted.value, abs=1e-9)
+    assert rows["Grade"][4] == grade.unweighted.n
+    assert rows["Grade"][5] == pytest.approx(grade.weighted.estimate.value, abs=1e-9)
+    assert rows["Grade"][8] == pytest.approx(grade.weighted.effective_n, abs=1e-9)
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils not installed")
+    pdf = tmp_path / "report.pdf"
+    assert main(["report", "--org", SLUG, "--period", PERIOD, "--lang", "en", "-o", str(pdf)]) == 0
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    words = " ".join(text.split())
+    assert "Weighted, effective n" in words
+    assert f"effective n {round(grade.weighted.effective_n):,}) against" in words
+    assert f"the overall grade is {_by_hand(grade.weighted.estimate.value)}" in words

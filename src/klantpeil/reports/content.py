@@ -204,7 +204,10 @@ def summary(data: ReportData) -> list[str]:
         return [_("No customer-survey responses in %(period)s.") % {"period": data.period.label}]
     if grade.below_minimum_group:
         return [
-            _("Too few customer-survey responses in %(period)s to show a figure (fewer than %(n)s).")
+            _(
+                "Too few customer-survey responses in %(period)s to show a figure "
+                "(fewer than %(n)s)."
+            )
             % {"period": data.period.label, "n": MIN_GROUP}
         ]
     lines.append(

@@ -97,5 +97,5 @@ def segment_chart(
         "height": {"step": 30},
         "data": {"values": list(points)},
         "layer": layers,
-        "config": {"font": "system-ui, sans-serif", "legend": {"orient": "bottom"}},
+        "config": {"font": "system-ui, sans-serif", "legend": {"orient": "bottom", "labelLimit": 400}},
     }

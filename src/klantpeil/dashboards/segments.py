@@ -55,7 +55,10 @@ def _choice(request: HttpRequest, name: str, allowed, default: str) -> tuple[str
 
 
 def chart_points(comparison: SegmentComparison, factor: float) -> list[dict]:
+    """The segments the table shows a figure for (not below the minimum group and, for a
+    mean or NPS, not with an interval too wide to read), in the chart's units."""
     words = verdict_words()
+    share = factor != 1  # shares are shown as percentages with their bounds, never hidden
     return [
         {
             "segment": s.label,
@@ -67,7 +70,9 @@ def chart_points(comparison: SegmentComparison, factor: float) -> list[dict]:
             "verdict_label": words[s.verdict],
         }
         for s in comparison.segments
-        if s.estimate is not None and s.estimate.value is not None
+        if s.estimate is not None
+        and s.estimate.value is not None
+        and (share or not s.estimate.too_wide)
     ]
 
 

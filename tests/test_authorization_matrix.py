@@ -48,6 +48,7 @@ PAGE_POLICY: dict[str, frozenset[str]] = {
     "app:reachability-infographic": RESULTS,
     "app:employees": RESULTS,
     "app:benchmark": RESULTS,
+    "app:segments": RESULTS,
     "app:measurements": RESULTS,
     "app:measurement": RESULTS,
     "app:export": READ_DATA,

@@ -12,6 +12,7 @@ from klantpeil.analytics.weighted import EXPLANATION, weighted_overview
 from klantpeil.api.errors import ApiError, Error
 from klantpeil.collection.api import Filters
 from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.metrics.disclosure import below_minimum_group
 from klantpeil.metrics.stats import Estimate
 
 router = Router(tags=["analysis"])
@@ -26,7 +27,8 @@ class EstimateOut(Schema):
     small_sample: bool = Field(description="fewer than 30 answers: read with care")
     too_few_responses: bool = Field(
         description="the interval spans more than 40% of the scale (or there is one answer): "
-        "the pages and reports show 'too few responses' instead of the value"
+        "the pages and reports show 'too few responses' instead of the value; or the group "
+        "has fewer than 5 answers (the minimum group), and value and interval are null"
     )
 
 
@@ -147,6 +149,16 @@ def _filters(filters: Filters, *, default_window: bool = True) -> MeasurementFil
 
 
 def _estimate(e: Estimate) -> dict:
+    if below_minimum_group(e.n):
+        # A group below the minimum shows no figure (metrics.disclosure.MIN_GROUP).
+        return {
+            "value": None,
+            "n": e.n,
+            "ci_low": None,
+            "ci_high": None,
+            "small_sample": True,
+            "too_few_responses": True,
+        }
     return {
         "value": e.value,
         "n": e.n,

@@ -3,6 +3,7 @@
 from ninja import Swagger
 
 from klantpeil.analytics.api import router as analytics_router
+from klantpeil.analytics.segments_api import router as segments_router
 from klantpeil.api import errors
 from klantpeil.api.auth import OrganisationToken
 from klantpeil.api.errors import Api
@@ -31,3 +32,4 @@ api.add_router("", instruments_router)
 api.add_router("", organisations_router)
 api.add_router("", collection_router)
 api.add_router("", analytics_router)
+api.add_router("", segments_router)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.instruments.models import Method
+from klantpeil.metrics.disclosure import MIN_GROUP
 from klantpeil.metrics.periods import parse_period
 from klantpeil.organisations.models import ChannelKind
 
@@ -22,7 +23,7 @@ from klantpeil.organisations.models import ChannelKind
 ANONYMOUS_METHODS = (Method.EMPLOYEE_SURVEY,)
 # The smallest group of anonymous respondents whose aggregate may be shown (the
 # employees page's rule); a smaller group is left out entirely, never rounded or noised.
-MIN_ANONYMOUS_GROUP = 5
+MIN_ANONYMOUS_GROUP = MIN_GROUP  # the one minimum group (metrics/disclosure.py)
 
 
 def current_measurements() -> QuerySet[Measurement]:

@@ -14,6 +14,7 @@ from klantpeil.analytics.driver_selectors import DriverReport
 from klantpeil.analytics.sector import SectorRow
 from klantpeil.analytics.selectors import MonthlyGrade
 from klantpeil.dashboards import charts
+from klantpeil.metrics.disclosure import below_minimum_group
 from klantpeil.metrics.priority import LABELS
 from klantpeil.metrics.stats import MIN_N
 
@@ -54,6 +55,8 @@ def grade_trend(
     notes = month_notes()
     points = []
     for point in trend:
+        if below_minimum_group(point.grade.n):
+            continue  # no figure for a group below the minimum (metrics.disclosure)
         status = charts.month_status(
             point.month, point.grade.n, today=today, first=first, last=last
         )

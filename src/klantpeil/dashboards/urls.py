@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from klantpeil.dashboards import views
+from klantpeil.dashboards import segments, views
 from klantpeil.dataio import views as dataio
 from klantpeil.organisations import views as organisations
 
@@ -17,6 +17,7 @@ urlpatterns = [
         name="reachability-infographic",
     ),
     path("<slug:org>/employees/", views.employees, name="employees"),
+    path("<slug:org>/segments/", segments.segments_page, name="segments"),
     path("<slug:org>/benchmark/", views.benchmark_page, name="benchmark"),
     path("<slug:org>/measurements/", views.measurement_list, name="measurements"),
     path("<slug:org>/measurements/<int:pk>/", views.measurement_detail, name="measurement"),

@@ -40,6 +40,7 @@ from klantpeil.dashboards.filters import PageFilters, own_channels, page_filters
 from klantpeil.dataio.exports import write_csv
 from klantpeil.fieldwork.reachability_selectors import PHONE_PROTOCOL, reachability
 from klantpeil.instruments.models import Driver
+from klantpeil.metrics.disclosure import MIN_GROUP
 from klantpeil.metrics.reachability import KPI_BASE
 from klantpeil.metrics.stats import MIN_N
 from klantpeil.organisations.models import Unit
@@ -275,7 +276,11 @@ def employees(request: HttpRequest, org: str) -> HttpResponse:
     return render(
         request,
         "dashboards/employees.html",
-        {**context, "link": employee_customer_link(context["filters"].current), "minimum": 5},
+        {
+            **context,
+            "link": employee_customer_link(context["filters"].current),
+            "minimum": MIN_GROUP,
+        },
     )
 
 

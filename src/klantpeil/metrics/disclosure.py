@@ -61,6 +61,22 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+# The minimum group: a figure about a group (a channel, a unit, a period, a segment,
+# a unit × quarter cell of the employee survey) is shown only when at least this many
+# answered; below it the page, report and API say "too few answers (n < 5)" and show
+# no value. A mean or share of 1–4 answers nearly gives away each answer (one answer
+# is its own figure; two known grades and their mean give the third), and anonymous
+# employees were promised a group of five. It is a floor, not the statistical
+# minimum: between 5 and ``stats.MIN_N`` (30) a figure is shown with its interval and
+# marked, and an interval too wide to read still says "too few responses".
+MIN_GROUP = 5
+
+
+def below_minimum_group(n: int, *, minimum: int = MIN_GROUP) -> bool:
+    """Whether a group of ``n`` answers is too small to show any figure of (n ≥ 1)."""
+    return 0 < n < minimum
+
+
 MIN_ORGANISATIONS = 5
 MIN_RESPONSES = 30
 DOMINANCE_SHARE = 0.5  # the (1, 50%) rule on the share of the cell's responses

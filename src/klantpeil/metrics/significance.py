@@ -6,12 +6,14 @@ and returns the difference second − first, its interval at the level 1 − alp
 (so the interval excludes 0 when the test is significant, up to the pooled SE
 of the two-proportion test), the p-value, and whether either sample is too
 small to trust. Many waves or units tested at once need a multiplicity
-correction; that choice is left to the caller. Plain module: no Django.
+correction: :func:`holm` adjusts a family of p-values (the segment comparison uses
+it). Plain module: no Django.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -175,3 +177,28 @@ def mean_difference(
     p = float(2 * scipy_stats.t.sf(abs(t), dof))
     half = float(scipy_stats.t.ppf(1 - alpha / 2, dof)) * se
     return Difference(diff, se, diff - half, diff + half, t, p, p < alpha, too_small, dof)
+
+
+def holm(p_values: Sequence[float], *, alpha: float = 0.05) -> list[tuple[float, bool]]:
+    """Holm–Bonferroni: each p-value adjusted for the whole family, and whether it is
+    significant at ``alpha``, in the order given.
+
+    With the m p-values sorted ascending, p₍₁₎ ≤ … ≤ p₍ₘ₎:
+    p̃₍ᵢ₎ = max_{j ≤ i} min(1, (m − j + 1)·p₍ⱼ₎)  (Holm 1979, Scand. J. Statist. 6:65–70),
+    the step-down form that keeps the adjusted values in the order of the raw ones; a
+    hypothesis is rejected when p̃ < alpha. It controls the family-wise error rate
+    (the chance of any false "differs") under any dependence between the tests, so it
+    holds for segments compared with the rest of the organisation, which share answers,
+    and it rejects at least what Bonferroni rejects. Equal p-values keep their order.
+    """
+    m = len(p_values)
+    for p in p_values:
+        if not 0 <= p <= 1 or math.isnan(p):
+            raise ValueError(f"p-values lie between 0 and 1, got {p}")
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[index]))
+        adjusted[index] = running
+    return [(p, p < alpha) for p in adjusted]

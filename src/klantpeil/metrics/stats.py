@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from scipy import stats as scipy_stats
 
+from klantpeil.metrics.disclosure import below_minimum_group
+
 Z95 = 1.959963984540054
 MIN_N = 30
 NPS_METHODS = ("wald", "adjusted_wald")
@@ -72,6 +74,12 @@ class Estimate:
         span = self.scale[1] - self.scale[0] if self.scale else 1.0
         below, above = self.value - self.ci_low, self.ci_high - self.value
         return abs(below - above) <= 1e-9 * span
+
+    @property
+    def below_minimum_group(self) -> bool:
+        """Fewer answers than the minimum group (``disclosure.MIN_GROUP``, 5): no figure
+        may be shown, only "too few responses (n < 5)"."""
+        return below_minimum_group(self.n)
 
     @property
     def too_wide(self) -> bool:

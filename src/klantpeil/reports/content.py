@@ -39,6 +39,7 @@ from klantpeil.core.tenancy import require_organisation
 from klantpeil.dashboards.filters import compare, span_words, trend_window
 from klantpeil.fieldwork.reachability_selectors import reachability
 from klantpeil.instruments.models import Driver
+from klantpeil.metrics.disclosure import MIN_GROUP
 from klantpeil.metrics.periods import Period
 from klantpeil.metrics.reachability import Kpi, Norms
 from klantpeil.metrics.significance import Difference
@@ -231,6 +232,14 @@ def summary(data: ReportData) -> list[str]:
     grade = data.overall.grade
     if grade.value is None:
         return [_("No customer-survey responses in %(period)s.") % {"period": data.period.label}]
+    if grade.below_minimum_group:
+        return [
+            _(
+                "Too few customer-survey responses in %(period)s to show a figure "
+                "(fewer than %(n)s)."
+            )
+            % {"period": data.period.label, "n": MIN_GROUP}
+        ]
     lines.append(
         _(
             "Customers gave an overall grade of %(grade)s in %(period)s "

@@ -44,7 +44,7 @@ def render(data: ReportData) -> bytes:
             parts.append(_titled(figures.sector_position(shown), _("Your place in the sector")))
         grade = data.overall.grade
         heading = f"{data.organisation} · {data.period.label}"
-        if grade.value is not None:
+        if grade.value is not None and not grade.below_minimum_group:
             heading += " · " + _("overall grade %(grade)s (n = %(n)s)") % {
                 "grade": decimal(grade.value),
                 "n": decimal(grade.n, 0),

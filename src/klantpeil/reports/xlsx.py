@@ -36,6 +36,11 @@ def _sheet(book, title: str, header: Sequence[str], rows: Iterable[Sequence], fo
     return sheet
 
 
+def _shown(estimate, *cells):
+    """The cells of an estimate, or blanks for a group below the minimum (no figure)."""
+    return [None] * len(cells) if estimate.below_minimum_group else list(cells)
+
+
 def _effect(kind: str) -> str:
     return {
         "dissatisfier": _("Costs points when it is bad"),
@@ -105,8 +110,9 @@ def render(data: ReportData) -> bytes:
              _("Ease (CES 1–7)"), _("Solved in one contact"), _("Change in grade"), "p"],
             (
                 [
-                    k.label, k.grade.value, k.grade.ci_low, k.grade.ci_high, k.grade.n,
-                    k.nps.value, k.nps.n, k.ces.value, k.fcr.value,
+                    k.label, *_shown(k.grade, k.grade.value, k.grade.ci_low, k.grade.ci_high),
+                    k.grade.n, *_shown(k.nps, k.nps.value), k.nps.n, *_shown(k.ces, k.ces.value),
+                    *_shown(k.fcr, k.fcr.value),
                     change.difference if change else None,
                     change.p_value if change else None,
                 ]
@@ -121,7 +127,12 @@ def render(data: ReportData) -> bytes:
             _("Trend"),
             [_("Month"), _("Channel"), _("Grade"), f"{interval} −", f"{interval} +", "n"],
             (
-                [p.month, p.label, p.grade.value, p.grade.ci_low, p.grade.ci_high, p.grade.n]
+                [
+                    p.month,
+                    p.label,
+                    *_shown(p.grade, p.grade.value, p.grade.ci_low, p.grade.ci_high),
+                    p.grade.n,
+                ]
                 for p in data.trend
             ),
             {1: "yyyy-mm", 3: GRADE, 4: GRADE, 5: GRADE, 6: COUNT},

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from klantpeil.core import dates, numbers
+from klantpeil.metrics.disclosure import MIN_GROUP, below_minimum_group
 from klantpeil.metrics.stats import MIN_N, Estimate
 
 register = template.Library()
@@ -74,6 +75,8 @@ def estimate(e: Estimate | None, digits: int = 1) -> str:
     - limited by the scale or skewed (NPS near −100, Wilson): its bounds, "−83 (−100 to −54)";
     - an interval wider than the documented limit (stats.MAX_INTERVAL_SHARE), or a single
       answer: "too few responses (n = 2)" instead of a number;
+    - a group below the minimum (metrics.disclosure.MIN_GROUP, 5 answers): "too few
+      responses (n < 5)", whatever its interval;
     - fewer than MIN_N answers: marked with an asterisk that says why.
     """
     if e is None or e.value is None:
@@ -84,6 +87,8 @@ def estimate(e: Estimate | None, digits: int = 1) -> str:
             _("too few responses"),
             e.n,
         )
+    if below_minimum_group(e.n):
+        return too_few_group()
     value = numbers.decimal(e.value, digits)
     if _reads_symmetric(e, digits):
         interval = format_html("± {}", _margin(e.margin, digits))
@@ -123,4 +128,30 @@ def sort_header(context, column: str, label: str) -> str:
         href,
         label,
         format_html(' <span aria-hidden="true">{}</span>', arrow) if arrow else "",
+    )
+
+
+@register.simple_tag
+def too_few_group() -> str:
+    """What a group below the minimum shows instead of any figure (and of its exact n)."""
+    return format_html(
+        '<span class="too-few">{}</span> <small>(n &lt; {})</small>',
+        _("too few responses"),
+        MIN_GROUP,
+    )
+
+
+@register.simple_tag
+def share_estimate(e: Estimate | None, digits: int = 0) -> str:
+    """A share as a percentage with its (Wilson) bounds, "37% (31%–44%)", under the same
+    rules as :func:`estimate`: nothing for a group below the minimum."""
+    if e is None or e.value is None:
+        return "–"
+    if below_minimum_group(e.n):
+        return too_few_group()
+    return format_html(
+        "{} <small>({}–{})</small>",
+        numbers.percent(e.value, digits),
+        numbers.percent(e.ci_low, digits),
+        numbers.percent(e.ci_high, digits),
     )

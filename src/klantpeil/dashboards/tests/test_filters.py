@@ -130,14 +130,15 @@ def test_the_last_twelve_months_are_one_window_for_every_figure(member):
     client, org = member
     today = timezone.localdate()
     window = last_twelve_months(today)
-    survey(org, "phone", window.start, [7])  # the first day of the window: counted
-    survey(org, "phone", window.start - timedelta(days=2), [3])  # before it: never
-    survey(org, "email", today, [5])  # the running month: counted, marked "so far"
+    # Five answers a group: the minimum group (metrics.disclosure.MIN_GROUP) for a figure.
+    survey(org, "phone", window.start, [7] * 5)  # the first day of the window: counted
+    survey(org, "phone", window.start - timedelta(days=2), [3] * 5)  # before it: never
+    survey(org, "email", today, [5] * 5)  # the running month: counted, marked "so far"
     employees(org, today, 6)
     response = overview(client, org)
     figures = figures_of(response)
-    assert figures["total"] == 2
-    assert figures["kpis"] == [("phone", 1, 7.0), ("email", 1, 5.0)]
+    assert figures["total"] == 10
+    assert figures["kpis"] == [("phone", 5, 7.0), ("email", 5, 5.0)]
     assert [(m, k) for m, k, _n, _v in figures["trend"]] == [
         (window.start, "phone"),
         (today.replace(day=1), "email"),
@@ -148,7 +149,7 @@ def test_the_last_twelve_months_are_one_window_for_every_figure(member):
         month = formats.date_format(today, "F")
     page = response.content.decode()
     assert f"the last twelve months: {first} – {last} and {month} so far" in page
-    assert "2 measurements in the last twelve months." in page
+    assert "10 measurements in the last twelve months." in page
     # The running month is a hollow point with "so far", never joined into the line.
     assert response.context["trend_rows"][-1][1] == "running"
     spec = response.context["trend_spec"]
@@ -370,18 +371,19 @@ def test_the_trend_draws_unjoined_months_as_hollow_points_off_the_line():
 def test_the_api_defaults_to_the_last_twelve_months_and_checks_its_filters(make_org, client):
     org = make_org("wadderveen")
     window = last_twelve_months(timezone.localdate())
-    survey(org, "phone", window.start, [8])
-    survey(org, "phone", window.start - timedelta(days=1), [2])
-    survey(org, "phone", date(2001, 5, 1), [1])
+    # Five answers a group: the minimum group (metrics.disclosure.MIN_GROUP) for a figure.
+    survey(org, "phone", window.start, [8] * 5)
+    survey(org, "phone", window.start - timedelta(days=1), [2] * 5)
+    survey(org, "phone", date(2001, 5, 1), [1] * 5)
     secret = issue_api_token(organisation=org, name="bi").secret
 
     def get(path):
         return client.get(f"/api/v1{path}", HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     grade = get("/kpis").json()[0]["grade"]
-    assert (grade["n"], grade["value"]) == (1, 8.0)
+    assert (grade["n"], grade["value"]) == (5, 8.0)
     every = get("/kpis?since=2000-01-01").json()[0]["grade"]
-    assert every["n"] == 3
+    assert every["n"] == 15
     assert get("/kpis?period=may+2001").json()[0]["grade"]["value"] == 1.0
     for query, field in (
         ("period=Q5+2026", "period"),

@@ -5,6 +5,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from klantpeil.metrics.significance import (
+    holm,
     mean_difference,
     nps_difference,
     nps_mix_changed,
@@ -114,3 +115,31 @@ def test_two_proportions_edges():
         proportion_difference(5, 0, 3, 10)
     with pytest.raises(ValueError):
         proportion_difference(11, 10, 3, 10)
+
+
+def test_holm_adjusts_a_family_by_hand():
+    # m = 4, p = (0.01, 0.04, 0.03, 0.005). Sorted: 0.005, 0.01, 0.03, 0.04, times
+    # 4, 3, 2, 1: 0.02, 0.03, 0.06, 0.04; the running maximum keeps the order:
+    # 0.02, 0.03, 0.06, 0.06. Back in the order given: 0.03, 0.06, 0.06, 0.02.
+    adjusted = holm([0.01, 0.04, 0.03, 0.005])
+    assert [p for p, _ in adjusted] == pytest.approx([0.03, 0.06, 0.06, 0.02], abs=1e-15)
+    # At 5% the two smallest survive; 0.04 and 0.03 alone would have been "significant".
+    assert [significant for _, significant in adjusted] == [True, False, False, True]
+    # Bonferroni (4·p) would reject only 0.005 → 0.02 and 0.01 → 0.04: Holm rejects the same
+    # here; with alpha 0.035 Holm still rejects 0.01 (0.03), Bonferroni (0.04) not.
+    assert [s for _, s in holm([0.01, 0.04, 0.03, 0.005], alpha=0.035)] == [
+        True,
+        False,
+        False,
+        True,
+    ]
+
+
+def test_holm_caps_at_one_and_keeps_ties_and_edges():
+    # 2·0.5 = 1.0 and 1·0.6 = 0.6, raised to the running maximum 1.0.
+    assert holm([0.5, 0.6]) == [(1.0, False), (1.0, False)]
+    assert holm([0.02, 0.02]) == [(0.04, True), (0.04, True)]
+    assert holm([0.03]) == [(0.03, True)]
+    assert holm([]) == []
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        holm([0.2, 1.5])

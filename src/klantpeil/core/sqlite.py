@@ -30,21 +30,24 @@ CACHED = (
 CACHE_SIZE = 4096
 
 
-def _cached_functions() -> list[tuple[str, int, Any]]:
+@functools.cache
+def cached_functions() -> dict[str, tuple[int, Any]]:
+    """SQL name -> (number of arguments, memoised function), shared by all connections
+    (``lru_cache`` is thread-safe)."""
     from django.db.backends.sqlite3 import _functions
 
-    chosen = []
+    chosen = {}
     for name, arity in CACHED:
         original = getattr(_functions, "_sqlite_" + name.removeprefix("django_"), None)
         if original is not None:
-            chosen.append((name, arity, functools.lru_cache(maxsize=CACHE_SIZE)(original)))
+            chosen[name] = (arity, functools.lru_cache(maxsize=CACHE_SIZE)(original))
     return chosen
 
 
 def _register(sender: Any, connection: Any, **kwargs: Any) -> None:
     if connection.vendor != "sqlite":
         return
-    for name, arity, function in _cached_functions():
+    for name, (arity, function) in cached_functions().items():
         connection.connection.create_function(name, arity, function, deterministic=True)
 
 

@@ -45,7 +45,7 @@ DIGESTS = {
     "organisations_unit": "*",
     "accounts_membership": "user_id, organisation_id, role",
 }
-SKIP_COLUMNS = {"created_at", "recorded_at", "updated_at", "annotated_at"}
+SKIP_COLUMNS = {"created_at", "recorded_at", "updated_at", "annotated_at", "imported_at"}
 
 
 def fingerprint(database: Path) -> dict:

@@ -16,9 +16,14 @@ calls without parsing: the same results, by construction, at a fraction of the c
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.backends.signals import connection_created
+from django.db.models import DateField, F, Func
+from django.db.models.functions import TruncDate
 
 # (SQL name, number of arguments): the per-row date functions of Django's SQLite backend.
 CACHED = (
@@ -54,3 +59,55 @@ def _register(sender: Any, connection: Any, **kwargs: Any) -> None:
 def install() -> None:
     """Replace Django's date functions with the memoised ones on every new SQLite connection."""
     connection_created.connect(_register, dispatch_uid="klantpeil.core.sqlite")
+
+
+def _offsets(zone: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, timedelta]]:
+    """[(from this UTC moment on, the zone's offset)] from ``start`` to ``end`` (aware):
+    looked at every hour, where this zone's offsets change."""
+    step = timedelta(hours=1)
+    moment = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    spans: list[tuple[datetime, timedelta]] = []
+    while moment <= end.astimezone(UTC) + step:
+        offset = moment.astimezone(zone).utcoffset()
+        if not spans or spans[-1][1] != offset:
+            spans.append((moment, offset))
+        moment += step
+    return spans
+
+
+class _SqliteLocalDate(Func):
+    output_field = DateField()
+
+    def __init__(self, expression: Any, spans: list[tuple[datetime, timedelta]]) -> None:
+        super().__init__(expression)
+        self.spans = spans
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        field, params = compiler.compile(self.source_expressions[0])
+        adapt = connection.ops.adapt_datetimefield_value
+        cases, case_params = [], []
+        for moment, offset in reversed(self.spans[1:]):
+            cases.append(f"WHEN {field} >= %s THEN %s")
+            case_params += [*params, adapt(moment), _modifier(offset)]
+        first = _modifier(self.spans[0][1])
+        if not cases:
+            return f"date({field}, %s)", [*params, first]
+        return f"date({field}, CASE {' '.join(cases)} ELSE %s END)", [
+            *params,
+            *case_params,
+            first,
+        ]
+
+
+def _modifier(offset: timedelta) -> str:
+    return f"{int(offset.total_seconds() // 60):+d} minutes"
+
+
+def local_date(field: str, zone: ZoneInfo, start: datetime, end: datetime) -> Func:
+    """The local date in ``zone`` of the stored moment ``field``, for moments from
+    ``start`` to ``end``: ``TruncDate(field, tzinfo=zone)``, except on SQLite, where that
+    calls a Python function per row; there SQL's own ``date()`` with the zone's offset
+    chosen by a CASE over the offset changes in the span gives the same dates."""
+    if connection.vendor != "sqlite":
+        return TruncDate(field, tzinfo=zone)
+    return _SqliteLocalDate(F(field), _offsets(zone, start, end))

@@ -83,9 +83,11 @@ QUERIES_PER_ORGANISATION = {
     "sqlite": {"app:home": 6, "app:home[csv]": 6},
     "postgresql": {"app:home": 9, "app:home[csv]": 9},
 }
-# Growth not yet explained, as exact (1x, 3x) counts so that any change shows: found by
-# this test on PostgreSQL only, left for a follow-up (see the branch's report).
+# Growth not yet explained, as exact (1x, 3x) counts so that any change shows; left for
+# a follow-up. The overview of one unit gains six on both databases (perhaps the driver
+# headline, shown once the unit has enough answers: a threshold, not a query per row).
 UNEXPLAINED_GROWTH = {
+    "sqlite": {"app:overview[unit]": (25, 31)},
     "postgresql": {"app:overview[unit]": (28, 34), "app:reachability-infographic": (6, 9)},
 }
 EXTRA_ORGANISATIONS = 2  # per unit of growth, all served by the portfolio's analyst

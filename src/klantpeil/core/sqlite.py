@@ -90,9 +90,12 @@ class _SqliteLocalDate(Func):
             cases.append(f"WHEN {field} >= %s THEN %s")
             case_params += [*params, adapt(moment), _modifier(offset)]
         first = _modifier(self.spans[0][1])
+        # Whole seconds: SQLite rounds fractions to milliseconds, which would carry
+        # 23:59:59.9999 local time into the next day.
+        moment = f"substr({field}, 1, 19)"
         if not cases:
-            return f"date({field}, %s)", [*params, first]
-        return f"date({field}, CASE {' '.join(cases)} ELSE %s END)", [
+            return f"date({moment}, %s)", [*params, first]
+        return f"date({moment}, CASE {' '.join(cases)} ELSE %s END)", [
             *params,
             *case_params,
             first,

@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test install lint format messages serve check assets openapi
+.PHONY: demo test install lint format messages serve check assets openapi query-baselines
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -42,3 +42,10 @@ assets:
 # route, a parameter or an output schema; tests/test_openapi_contract.py checks it.
 openapi: install
 	$(VENV)/bin/klantpeil manage openapi
+
+# Rewrite tests/query_baselines.json (query counts per page) on SQLite and PostgreSQL
+# after adding a page or changing its queries on purpose; tests/test_query_counts.py checks it.
+QUERY_BASELINES_PG ?= $(or $(KLANTPEIL_TEST_PG_URL),postgres://postgres@127.0.0.1:5432/test)
+query-baselines:
+	env -u DATABASE_URL $(PY) -m pytest -q tests/test_query_counts.py --update-query-baselines
+	DATABASE_URL=$(QUERY_BASELINES_PG) $(PY) -m pytest -q tests/test_query_counts.py --update-query-baselines

@@ -60,3 +60,11 @@ def _english_outside_requests():
 
     with translation.override("en"):
         yield
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-query-baselines",
+        action="store_true",
+        help="write the query counts of tests/test_query_counts.py as the new baselines",
+    )

@@ -48,6 +48,7 @@ from klantpeil.analytics.models import (
     RollupFold,
 )
 from klantpeil.collection.models import Answer, Measurement
+from klantpeil.core.sqlite import local_date  # no Python call per answer row on SQLite
 from klantpeil.instruments.models import Question
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -165,7 +166,7 @@ def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
             measurement__occurred_at__lt=end,
         )
         .exclude(_pending("measurement_id"))
-        .annotate(day=TruncDate("measurement__occurred_at", tzinfo=ZONE))
+        .annotate(day=local_date("measurement__occurred_at", ZONE, start, end))
         .values("day", **_cell_keys("measurement__"), key=F("question__key"))
         .annotate(
             cell_n=Count("id"),
@@ -182,7 +183,7 @@ def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
             occurred_at__lt=end,
         )
         .exclude(_pending("pk"))
-        .annotate(day=TruncDate("occurred_at", tzinfo=ZONE))
+        .annotate(day=local_date("occurred_at", ZONE, start, end))
         .values("day", **_cell_keys(""), key=Value(MEASUREMENTS))
         .annotate(
             cell_n=Count("id"),

@@ -15,6 +15,9 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        from klantpeil.core import sqlite
+
+        sqlite.install()
         for label, name in LIBRARY_SECTIONS.items():
             try:
                 apps.get_app_config(label).verbose_name = name

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from klantpeil.accounts.models import Role
+from klantpeil.accounts.models import Role, User
 from klantpeil.accounts.services import add_member
 from klantpeil.core.tenancy import tenant
 from klantpeil.demo.logins import DEMO_PASSWORD
@@ -130,7 +130,8 @@ def ensure_demo_studies(organisation: Organisation, shopper_email: str) -> None:
                 email=email,
                 organisation=organisation,
                 role=Role.SHOPPER,
-                password=DEMO_PASSWORD,
+                # Hashing is slow by design: only for a login that has no password yet.
+                password=None if User.objects.filter(email=email).exists() else DEMO_PASSWORD,
                 check_password=False,
             )[0]
             for email in (shopper_email, *EXTRA_SHOPPERS)

@@ -39,8 +39,9 @@ from klantpeil.dashboards.filters import compare, span_words, trend_window
 from klantpeil.fieldwork.reachability_selectors import reachability
 from klantpeil.instruments.models import Driver
 from klantpeil.metrics.periods import Period
-from klantpeil.metrics.reachability import Kpi, Norms
+from klantpeil.metrics.reachability import Norms
 from klantpeil.metrics.significance import Difference
+from klantpeil.metrics.stats import Estimate
 from klantpeil.organisations.models import ChannelKind
 from klantpeil.textanalysis.models import CommentAnnotation
 from klantpeil.textanalysis.selectors import social_figures
@@ -77,7 +78,7 @@ class ReportData:
     trend: list[MonthlyGrade]
     drivers: DriverReport | None
     driver_labels: dict[str, str]
-    reachability: dict[str, Kpi]
+    reachability: dict[str, Estimate]
     reachability_labels: dict[str, str]
     norms: Norms
     benchmarks: SectorComparison  # the grid cell of the period, disclosure-safe

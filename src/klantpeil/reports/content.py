@@ -44,10 +44,9 @@ from klantpeil.metrics.significance import Difference
 from klantpeil.metrics.stats import Estimate
 from klantpeil.organisations.models import ChannelKind
 from klantpeil.textanalysis.models import CommentAnnotation
-from klantpeil.textanalysis.selectors import social_figures
+from klantpeil.textanalysis.selectors import comment_answers, social_figures
 from klantpeil.textanalysis.social import SocialFigures
 
-COMMENT_KEY = "comment"
 COMMENTS_LOW = 6  # comments of unhappy customers (grade 5 or lower) in the sample
 COMMENTS_HIGH = 3  # and of happy ones (8 or higher), so the sample is not all complaint
 
@@ -102,9 +101,9 @@ def _comment_sample(filters: MeasurementFilter, seed: str) -> list[Comment]:
     say what to fix, and a few from happy ones."""
     survey = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
     texts = dict(
-        Answer.objects.filter(
-            measurement__in=survey, question__key=COMMENT_KEY, text__gt=""
-        ).values_list("measurement_id", "text")
+        Answer.objects.filter(comment_answers(), measurement__in=survey).values_list(
+            "measurement_id", "text"
+        )
     )
     grades = dict(
         Answer.objects.filter(
@@ -121,7 +120,7 @@ def _comment_sample(filters: MeasurementFilter, seed: str) -> list[Comment]:
     found = {pk: (kind, moment) for pk, kind, moment in measurements}
     moods = dict(
         CommentAnnotation.objects.filter(
-            measurement_id__in=chosen, answer__question__key=COMMENT_KEY
+            comment_answers("answer__"), measurement_id__in=chosen
         ).values_list("measurement_id", "label")
     )
     comments = [

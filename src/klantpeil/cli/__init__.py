@@ -724,7 +724,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["pdf", "png", "xlsx"], help="default: from the file name")
     p.add_argument("--lang", choices=["nl", "en"], default="nl", help="language (default nl)")
     p.add_argument("--output", "-o", metavar="FILE", required=True)
-    from klantpeil.analytics.cli import add_parser as add_analyse
+    from klantpeil.cli.analysis import add_parser as add_analyse
 
     add_analyse(sub)
     from klantpeil.privacy.cli import add_parser as add_privacy

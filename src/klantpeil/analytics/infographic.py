@@ -27,7 +27,6 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -35,7 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Rectangle
 
-from klantpeil.metrics.reachability import Kpi
+from klantpeil.metrics.stats import Estimate, from_dict
 
 FORMATS = ("svg", "png")
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
@@ -151,33 +150,16 @@ WORDS = {
 _LOCK = threading.Lock()
 
 
-@dataclass(frozen=True)
-class Statistic:
-    """A figure that is not a share (a median, a mean): value and n, no interval."""
-
-    value: float | None
-    n: int
-
-
-def as_kpis(kpis: Mapping[str, object]) -> dict[str, Kpi | Statistic]:
-    """Kpi objects, or the dicts ``Kpi.as_dict()`` and ``email_kpis`` give (as the CLI's
-    ``--format json`` prints them), as Kpi objects; medians and means as Statistic."""
-    result: dict[str, Kpi | Statistic] = {}
+def as_kpis(kpis: Mapping[str, object]) -> dict[str, Estimate]:
+    """Estimates, or the dicts ``Estimate.as_dict()`` gives (as the CLI's ``--format
+    json`` prints them), as estimates: shares with their interval, medians and means
+    with their n."""
+    result: dict[str, Estimate] = {}
     for name, kpi in kpis.items():
-        if isinstance(kpi, Kpi | Statistic):
+        if isinstance(kpi, Estimate):
             result[name] = kpi
-        elif isinstance(kpi, Mapping) and "ci_low" in kpi:
-            result[name] = Kpi(
-                value=kpi["value"],
-                n=kpi["n"],
-                successes=kpi.get("successes", 0),
-                ci_low=kpi["ci_low"],
-                ci_high=kpi["ci_high"],
-                norm=kpi.get("norm"),
-                meets_norm=kpi.get("meets_norm"),
-            )
         elif isinstance(kpi, Mapping) and "value" in kpi:
-            result[name] = Statistic(kpi["value"], int(kpi.get("n", 0)))
+            result[name] = from_dict(kpi)
         else:
             raise ValueError(f"{name}: not a KPI: {kpi!r}")
     return result
@@ -233,7 +215,7 @@ def headline(kpis: Mapping[str, object], lang: str = "nl", protocol: str = "myst
     """The sentence at the top: the measurement point furthest below its norm."""
     _check(lang, protocol)
     words = WORDS[lang]
-    rates = {name: k for name, k in as_kpis(kpis).items() if isinstance(k, Kpi)}
+    rates = {name: k for name, k in as_kpis(kpis).items() if k.is_share}
     short = [
         (kpi.norm - kpi.value, name, kpi)
         for name, kpi in rates.items()
@@ -259,7 +241,7 @@ def headline(kpis: Mapping[str, object], lang: str = "nl", protocol: str = "myst
     return words["no_norms"].format(label=_label(name, lang, protocol), value=_percent(value, lang))
 
 
-def _tally(rates: list[Kpi], lang: str) -> str:
+def _tally(rates: list[Estimate], lang: str) -> str:
     judged = [k for k in rates if k.meets_norm is not None]
     if not judged:
         return ""
@@ -280,8 +262,8 @@ def render(
 ) -> bytes:
     """The infographic as SVG (UTF-8, text kept as text) or PNG (150 dpi).
 
-    ``kpis``: what ``reachability_kpis`` or ``email_kpis`` return (Kpi objects, and for
-    e-mail a median and a mean as ``{"value", "n"}`` dicts), or their ``as_dict()`` form.
+    ``kpis``: what ``reachability_kpis`` or ``email_kpis`` return (estimates: shares, and
+    for e-mail a median and a mean without an interval), or their ``as_dict()`` form.
     ``calls``: the number of contacts in the study; default the largest n.
     """
     _check(lang, protocol, fmt)
@@ -311,7 +293,7 @@ class _Page:
 
     def __init__(
         self,
-        rows: list[tuple[str, Kpi | Statistic]],
+        rows: list[tuple[str, Estimate]],
         protocol: str,
         title: str,
         subtitle: str,
@@ -391,7 +373,7 @@ class _Page:
         self.text(self.LEFT, 1.08, line, fontsize=11.5, color=MUTED)
 
     def _headline(self) -> None:
-        rates = [k for _, k in self.rows if isinstance(k, Kpi)]
+        rates = [k for _, k in self.rows if k.is_share]
         sentence = headline(dict(self.rows), self.lang, self.protocol)
         missed = any(k.meets_norm is False for k in rates)
         met = not missed and any(k.meets_norm for k in rates)
@@ -449,20 +431,20 @@ class _Page:
         self.text(self.VERDICT_LEFT, y, self.words["verdict"].upper(), **style)
         self.rule(self.TOP_OF_ROWS, colour="#B8BFC7", width=1)
 
-    def _status(self, kpi: Kpi | Statistic) -> tuple[str, str, str]:
+    def _status(self, kpi: Estimate) -> tuple[str, str, str]:
         """The verdict in words, the colour of the marks and of the text."""
         words = self.words
         if kpi.n == 0 or kpi.value is None:
             return words["nodata"], FAINT, MUTED
-        if not isinstance(kpi, Kpi) or kpi.meets_norm is None:
+        if not kpi.is_share or kpi.meets_norm is None:
             return words["none"], NO_NORM, NO_NORM_TEXT
         if kpi.meets_norm:
             return words["met"], MET, MET_TEXT
         return words["missed"], MISSED, MISSED_TEXT
 
-    def _row(self, top: float, name: str, kpi: Kpi | Statistic) -> None:
+    def _row(self, top: float, name: str, kpi: Estimate) -> None:
         row, words, lang = self.row, self.words, self.lang
-        missed = isinstance(kpi, Kpi) and kpi.meets_norm is False and kpi.n > 0
+        missed = kpi.is_share and kpi.meets_norm is False and kpi.n > 0
         bold = "bold" if missed else "normal"
         if missed:
             self.box(self.LEFT, top, WIDTH - self.LEFT - self.RIGHT, row, MISSED_BAND)
@@ -478,7 +460,7 @@ class _Page:
         if name in LOWER_IS_BETTER:
             note += f" · {words['lower']}"
         self.text(self.LEFT + 0.2, middle + 0.2, note, fontsize=9.5, color=MUTED)
-        if isinstance(kpi, Statistic):
+        if not kpi.is_share:
             value = _statistic(name, kpi.value, lang)
         else:
             value = _percent(kpi.value, lang, kpi.norm)
@@ -491,12 +473,12 @@ class _Page:
             color=ink,
             ha="right",
         )
-        if isinstance(kpi, Kpi):
+        if kpi.is_share:
             self._bar(middle, kpi, mark)
         elif name in STATISTIC_NOTES:
             note = STATISTIC_NOTES[name][LANGUAGES.index(lang)]
             self.text(self.BAR_LEFT, middle + 0.05, note, fontsize=10, color=MUTED, style="italic")
-        if kpi.n and isinstance(kpi, Kpi) and kpi.norm is not None:
+        if kpi.n and kpi.is_share and kpi.norm is not None:
             self.text(
                 self.VERDICT_LEFT, middle - 0.02, status, fontsize=11.5, color=ink, weight=bold
             )
@@ -505,7 +487,7 @@ class _Page:
         else:
             self.text(self.VERDICT_LEFT, middle + 0.05, status, fontsize=11, color=ink)
 
-    def _bar(self, middle: float, kpi: Kpi, mark: str) -> None:
+    def _bar(self, middle: float, kpi: Estimate, mark: str) -> None:
         height = min(0.34, self.row * 0.5)
         axes = self.small_axes(self.BAR_LEFT, middle - height / 2, self.BAR_WIDTH, height)
         axes.barh(0.5, 1, height=0.56, color=TRACK, linewidth=0)

@@ -27,7 +27,7 @@ from klantpeil.collection.selectors import (
 )
 from klantpeil.core.tenancy import current_units, require_organisation
 from klantpeil.instruments.models import Method
-from klantpeil.metrics import stats
+from klantpeil.metrics import kpis, stats
 from klantpeil.metrics.periods import parse_period
 from klantpeil.metrics.significance import (
     Difference,
@@ -53,7 +53,7 @@ class ChannelKpis:
     fcr: Estimate
 
 
-KPI_KEYS = ("overall_grade", "nps", "ces", "solved_first_contact")
+KPI_KEYS = kpis.QUESTION_KEYS  # overall_grade, nps, ces, solved_first_contact
 
 
 def _kpi_sums(answers) -> dict[tuple, dict]:
@@ -74,29 +74,14 @@ def _kpi_sums(answers) -> dict[tuple, dict]:
 
 def grade_of_sums(row: dict) -> Estimate:
     """The mean grade of a row of sums, its interval kept on the 1–10 scale."""
-    return stats.mean(row["n"], row["total"], row["squares"], scale=stats.GRADE_SCALE)
+    return kpis.grade(kpis.Sums.from_row(row))
 
 
 def _kpis(sums: dict, kind: str | None) -> dict[str, Estimate]:
-    def get(key: str) -> dict | None:
-        return sums.get((kind, key))
-
-    grade, nps_row, ces_row, fcr_row = (get(k) for k in KPI_KEYS)
-    empty = stats.proportion(0, 0)
-    return {
-        "grade": grade_of_sums(grade) if grade else empty,
-        "nps": (
-            stats.nps_from_counts([nps_row[f"v{i}"] for i in range(11)], method=stats.NPS_INTERVAL)
-            if nps_row
-            else empty
-        ),
-        "ces": (
-            stats.mean(ces_row["n"], ces_row["total"], ces_row["squares"], scale=stats.CES_SCALE)
-            if ces_row
-            else empty
-        ),
-        "fcr": stats.proportion(fcr_row["v1"], fcr_row["n"]) if fcr_row else empty,
-    }
+    """Grade, NPS, CES and FCR of one channel kind (None: all channels), by the catalogue."""
+    return kpis.survey_kpis(
+        {key: kpis.Sums.from_row(row) for (k, key), row in sums.items() if k == kind}
+    )
 
 
 UNFOLDED_LIMIT = 20_000

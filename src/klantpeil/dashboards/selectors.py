@@ -11,8 +11,8 @@ from klantpeil.analytics.selectors import ChannelKpis, first_customer_day, surve
 from klantpeil.core.tenancy import tenant
 from klantpeil.dashboards.filters import PageFilters, compare
 from klantpeil.fieldwork.reachability_selectors import reachability
-from klantpeil.metrics.reachability import Kpi
 from klantpeil.metrics.significance import Difference
+from klantpeil.metrics.stats import Estimate
 from klantpeil.organisations.models import Organisation
 
 
@@ -24,7 +24,7 @@ class PortfolioRow:
     change: Difference | None
     no_change: str  # why there is no change ("" when there is one)
     weakest: ChannelKpis | None  # the channel with the lowest grade (30+ responses)
-    helped: Kpi | None  # mystery callers helped, where calls were made
+    helped: Estimate | None  # mystery callers helped, where calls were made
 
 
 def portfolio(memberships: Iterable[Membership], filters: PageFilters) -> list[PortfolioRow]:

@@ -16,7 +16,9 @@ from klantpeil.collection.selectors import (
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.metrics.business_hours import Calendar
 from klantpeil.metrics.reachability import (
-    Kpi,
+    CALL_FIELDS,
+    CALL_TEXT,
+    CALL_YES_NO,
     MysteryCall,
     MysteryEmail,
     Norms,
@@ -24,20 +26,9 @@ from klantpeil.metrics.reachability import (
     email_kpis,
     reachability_kpis,
 )
+from klantpeil.metrics.stats import Estimate
 
 PHONE_PROTOCOL = "mystery-phone"
-_CALL_FIELDS = (
-    "connected",
-    "seconds_to_answer",
-    "ivr_options",
-    "transferred",
-    "ended_at",
-    "callback_promised",
-    "callback_hours",
-    "answer_correct",
-    "empathy",
-)
-_BOOLEAN = {"connected", "transferred", "callback_promised", "answer_correct", "empathy"}
 
 
 def organisation_norms() -> Norms:
@@ -47,15 +38,15 @@ def organisation_norms() -> Norms:
     return Norms(**known)
 
 
-def reachability_of(measurements: QuerySet, norms: Norms) -> dict[str, Kpi]:
+def reachability_of(measurements: QuerySet, norms: Norms) -> dict[str, Estimate]:
     """The reachability KPIs of these mystery-call measurements."""
     calls: dict[int, dict] = defaultdict(dict)
     for measurement_id, key, number, text in Answer.objects.filter(
-        measurement__in=measurements, question__key__in=_CALL_FIELDS
+        measurement__in=measurements, question__key__in=CALL_FIELDS
     ).values_list("measurement_id", "question__key", "number", "text"):
-        if key == "ended_at":
+        if key in CALL_TEXT:
             calls[measurement_id][key] = text
-        elif key in _BOOLEAN:
+        elif key in CALL_YES_NO:
             calls[measurement_id][key] = bool(number) if number is not None else None
         else:
             calls[measurement_id][key] = number
@@ -63,7 +54,7 @@ def reachability_of(measurements: QuerySet, norms: Norms) -> dict[str, Kpi]:
     return reachability_kpis(counts, norms)
 
 
-def reachability(filters: MeasurementFilter) -> tuple[dict[str, Kpi], Norms]:
+def reachability(filters: MeasurementFilter) -> tuple[dict[str, Estimate], Norms]:
     """The reachability KPIs of the organisation's mystery calls matching ``filters``."""
     norms = organisation_norms()
     measurements = filtered_measurements(dataclasses.replace(filters, instrument=PHONE_PROTOCOL))
@@ -73,7 +64,7 @@ def reachability(filters: MeasurementFilter) -> tuple[dict[str, Kpi], Norms]:
 EMAIL_NORM_HOURS = 16  # two working days of eight office hours (the government e-mail code)
 
 
-def email_kpis_of(measurements: QuerySet) -> dict:
+def email_kpis_of(measurements: QuerySet) -> dict[str, Estimate]:
     """The mystery e-mail KPIs of these measurements, in business hours: Dutch office
     hours and public holidays, Europe/Amsterdam, clock changes included."""
     fields = {f.name for f in dataclasses.fields(MysteryEmail)}

@@ -20,7 +20,8 @@ from klantpeil.fieldwork.reachability_selectors import (
     reachability_of,
 )
 from klantpeil.instruments.selectors import latest_version
-from klantpeil.metrics.reachability import Kpi, Norms, proportion_kpi
+from klantpeil.metrics.reachability import Norms, proportion_kpi
+from klantpeil.metrics.stats import Estimate, statistic
 from klantpeil.organisations.models import Organisation
 
 
@@ -102,7 +103,7 @@ def study_measurements(study: Study) -> QuerySet[Measurement]:
     )
 
 
-def study_kpis(study: Study) -> tuple[dict[str, Kpi], Norms]:
+def study_kpis(study: Study) -> tuple[dict[str, Estimate], Norms]:
     """The study's KPIs: reachability against the organisation's norms for calls,
     response within two working days, correctness and completeness for e-mails, and
     for the other channels each yes/no measurement point's share and each number's mean."""
@@ -115,7 +116,7 @@ def study_kpis(study: Study) -> tuple[dict[str, Kpi], Norms]:
     return protocol_summary(measurements, latest_version(key=study.protocol)), norms
 
 
-def protocol_summary(measurements: QuerySet[Measurement], version: Any) -> dict:
+def protocol_summary(measurements: QuerySet[Measurement], version: Any) -> dict[str, Estimate]:
     """Share yes (Wilson interval) of every yes/no point, mean and n of every number,
     keyed by question label, in the protocol's order."""
     questions = [q for q in version.questions.all() if q.type not in ("text", "timestamp")]
@@ -130,8 +131,5 @@ def protocol_summary(measurements: QuerySet[Measurement], version: Any) -> dict:
         if q.type == "yes_no":
             summary[q.label] = proportion_kpi(int(sum(given)), len(given))
         else:
-            summary[q.label] = {
-                "value": sum(given) / len(given) if given else None,
-                "n": len(given),
-            }
+            summary[q.label] = statistic(sum(given) / len(given) if given else None, len(given))
     return summary

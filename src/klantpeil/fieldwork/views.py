@@ -22,7 +22,7 @@ from klantpeil.dataio.views import UPLOAD_HINT
 from klantpeil.fieldwork import selectors, services
 from klantpeil.fieldwork.forms import PROTOCOL_CHANNEL, CallbackForm, StudyForm
 from klantpeil.instruments.selectors import latest_version
-from klantpeil.metrics.reachability import Kpi
+from klantpeil.metrics.reachability import CALL_NUMBERS
 
 
 @role_required(READ_DATA)
@@ -71,7 +71,7 @@ def study_new(request: HttpRequest, org: str) -> HttpResponse:
 
 def _contacts(kpis: dict) -> int:
     """Contacts scored: the denominator of the first KPI (all calls, or all e-mails sent)."""
-    first = next((kpi for kpi in kpis.values() if isinstance(kpi, Kpi)), None)
+    first = next((kpi for kpi in kpis.values() if kpi.is_share), None)
     return first.n if first is not None else 0
 
 
@@ -88,8 +88,8 @@ def study_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
             "kpis": kpis,
             "norms": norms,
             "calls": _contacts(kpis),
-            "rates": [(key, kpi) for key, kpi in kpis.items() if isinstance(kpi, Kpi)],
-            "means": [(key, kpi) for key, kpi in kpis.items() if not isinstance(kpi, Kpi)],
+            "rates": [(key, kpi) for key, kpi in kpis.items() if kpi.is_share],
+            "means": [(key, kpi) for key, kpi in kpis.items() if not kpi.is_share],
             "assignments": assignments,
             "overdue": selectors.overdue_callbacks().filter(study=study),
         },
@@ -249,7 +249,7 @@ def calibration(request: HttpRequest, org: str) -> HttpResponse:
                 raise CalibrationError(_("Choose a CSV or XLSX file."))
             check_size(upload.size, upload.name)  # before a byte is read
             table = read_table(upload.read(), upload.name)
-            interval = ("seconds_to_answer", "ivr_options", "callback_hours")
+            interval = CALL_NUMBERS  # the call's numbers; the rest are categories
             ordinal = [c for c in table.columns if c.startswith("exp_") or c == "overall_grade"]
             levels = {c: "interval" for c in interval if c in table.columns}
             levels |= {c: "ordinal" for c in ordinal}

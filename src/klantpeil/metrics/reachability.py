@@ -9,9 +9,9 @@ Counts come from calls (:func:`counts_from_calls`) or from rollups. Plain module
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from klantpeil.metrics.stats import wilson
+from klantpeil.metrics.stats import Estimate, proportion, statistic
 
 ENDINGS = ("right_person", "colleague", "operator", "voicemail", "disconnected")
 
@@ -38,6 +38,22 @@ class MysteryCall:
     empathy: bool | None = None
 
 
+# The measurement points of a mystery call, in the protocol's order: the stored
+# answers' question keys, the CSV columns of `klantpeil analyse kpis`, and the
+# fields of MysteryCall are one list. Kinds follow the fields' types: yes/no
+# points, numbers (seconds, options, hours), and where the call ended (text).
+CALL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(MysteryCall))
+CALL_YES_NO: frozenset[str] = frozenset(
+    f.name for f in fields(MysteryCall) if str(f.type).startswith("bool")
+)
+CALL_TEXT: frozenset[str] = frozenset(
+    f.name for f in fields(MysteryCall) if str(f.type).startswith("str")
+)
+CALL_NUMBERS: tuple[str, ...] = tuple(
+    name for name in CALL_FIELDS if name not in CALL_YES_NO | CALL_TEXT
+)
+
+
 @dataclass
 class ReachabilityCounts:
     """Numerators and denominators; adding two gives the counts of both sets of calls."""
@@ -57,22 +73,6 @@ class ReachabilityCounts:
 
     def __add__(self, other: ReachabilityCounts) -> ReachabilityCounts:
         return ReachabilityCounts(**{k: v + getattr(other, k) for k, v in vars(self).items()})
-
-
-@dataclass(frozen=True)
-class Kpi:
-    value: float | None
-    n: int
-    successes: int
-    ci_low: float | None
-    ci_high: float | None
-    norm: float | None = None
-    meets_norm: bool | None = None
-
-    def as_dict(self) -> dict:
-        return {
-            k: v for k, v in vars(self).items() if k not in ("norm", "meets_norm") or v is not None
-        }
 
 
 def is_helped(call: MysteryCall, norms: Norms = Norms()) -> bool:
@@ -118,12 +118,9 @@ def counts_from_calls(calls: Iterable[MysteryCall], norms: Norms = Norms()) -> R
     return c
 
 
-def proportion_kpi(successes: int, n: int, norm: float | None = None) -> Kpi:
-    if n == 0:
-        return Kpi(None, 0, 0, None, None, norm, None)
-    low, high = wilson(successes, n)
-    value = successes / n
-    return Kpi(value, n, successes, low, high, norm, None if norm is None else value >= norm)
+def proportion_kpi(successes: int, n: int, norm: float | None = None) -> Estimate:
+    """A reachability share with its Wilson interval and, where one applies, its norm."""
+    return proportion(successes, n, norm=norm)
 
 
 # The calls each KPI is a share of, as (condition, measurement point): "yes" = answered
@@ -140,7 +137,7 @@ KPI_BASE: dict[str, tuple[str, str] | None] = {
 }
 
 
-def reachability_kpis(counts: ReachabilityCounts, norms: Norms = Norms()) -> dict[str, Kpi]:
+def reachability_kpis(counts: ReachabilityCounts, norms: Norms = Norms()) -> dict[str, Estimate]:
     c = counts
     return {
         "technically_reachable_rate": proportion_kpi(
@@ -184,7 +181,9 @@ class MysteryEmail:
     spelling_errors: float | None = None
 
 
-def email_kpis(emails: list[MysteryEmail], calendar: object, norm_hours: float = 16) -> dict:
+def email_kpis(
+    emails: list[MysteryEmail], calendar: object, norm_hours: float = 16
+) -> dict[str, Estimate]:
     """E-mail KPIs in business hours (the calendar's opening hours and holidays).
 
     answered_within_norm_rate: answered within ``norm_hours`` of opening time / all e-mails
@@ -208,8 +207,8 @@ def email_kpis(emails: list[MysteryEmail], calendar: object, norm_hours: float =
     return {
         "answered_within_norm_rate": proportion_kpi(within, len(emails)),
         "answered_rate": proportion_kpi(len(hours), len(emails)),
-        "median_business_hours": {"value": median(hours) if hours else None, "n": len(hours)},
+        "median_business_hours": statistic(median(hours) if hours else None, len(hours)),
         "correct_rate": proportion_kpi(sum(correct), len(correct)),
         "complete_rate": proportion_kpi(sum(complete), len(complete)),
-        "mean_tone": {"value": sum(tones) / len(tones) if tones else None, "n": len(tones)},
+        "mean_tone": statistic(sum(tones) / len(tones) if tones else None, len(tones)),
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scipy import stats as scipy_stats
 
@@ -41,9 +41,13 @@ SHARE_SCALE = (0.0, 1.0)
 class Estimate:
     """A KPI value with its n and interval; ``value`` is None when there are no answers.
 
+    The one KPI value type: survey KPIs (grade, NPS, CES, CSAT, FCR), reachability and
+    e-mail KPIs, and plain figures without an interval (a median, a mean of a few).
     Proportions are shares (0–1) and carry ``successes``; NPS is in points (−100…100).
     ``standard_error`` is in the same unit as ``value``. ``scale`` is the range the
-    figure can take (1–10 for a grade); the interval never reaches beyond it.
+    figure can take (1–10 for a grade); the interval never reaches beyond it. ``norm``
+    is the organisation's target where one applies (NEN 8878's 85% answered in time),
+    ``meets_norm`` whether the value reaches it (None without a norm or a value).
     """
 
     value: float | None
@@ -54,6 +58,33 @@ class Estimate:
     successes: int | None = None
     standard_error: float | None = None
     scale: tuple[float, float] | None = None
+    norm: float | None = None
+    meets_norm: bool | None = None
+
+    @property
+    def is_share(self) -> bool:
+        """A proportion (it counts successes), as opposed to a mean, NPS or median."""
+        return self.successes is not None
+
+    def against(self, norm: float | None) -> Estimate:
+        """This estimate with a norm attached and whether the value reaches it."""
+        meets = None if norm is None or self.value is None else self.value >= norm
+        return replace(self, norm=norm, meets_norm=meets)
+
+    def as_dict(self) -> dict:
+        """The JSON form the CLI prints and the infographic reads back (:func:`from_dict`):
+        value and n; for a share also successes and the interval; norm and meets_norm
+        where a norm applies."""
+        result: dict = {"value": self.value, "n": self.n}
+        if self.is_share or self.ci_low is not None:
+            if self.successes is not None:
+                result["successes"] = self.successes
+            result |= {"ci_low": self.ci_low, "ci_high": self.ci_high}
+        if self.norm is not None:
+            result["norm"] = self.norm
+        if self.meets_norm is not None:
+            result["meets_norm"] = self.meets_norm
+        return result
 
     @property
     def margin(self) -> float | None:
@@ -95,6 +126,32 @@ class Estimate:
         if self.scale is None:
             return False
         return self.ci_high - self.ci_low > MAX_INTERVAL_SHARE * (self.scale[1] - self.scale[0])
+
+
+def from_dict(data: Mapping) -> Estimate:
+    """An estimate back from :meth:`Estimate.as_dict` (what ``--format json`` printed)."""
+    n = int(data.get("n", 0))
+    if "ci_low" not in data:
+        return statistic(data["value"], n)
+    norm = data.get("norm")
+    if data.get("successes") is not None:  # a share: the same estimate, recomputed exactly
+        return proportion(int(data["successes"]), n, norm=norm)
+    return Estimate(
+        data["value"],
+        n,
+        data["ci_low"],
+        data["ci_high"],
+        small_sample(n),
+        successes=data.get("successes", 0),
+        scale=SHARE_SCALE,
+        norm=norm,
+        meets_norm=data.get("meets_norm"),
+    )
+
+
+def statistic(value: float | None, n: int, *, min_n: int = MIN_N) -> Estimate:
+    """A figure given without an interval (a median response time, a mean tone): its n only."""
+    return Estimate(value, n, None, None, small_sample(n, min_n))
 
 
 def _clip(low: float, high: float, scale: tuple[float, float] | None) -> tuple[float, float]:
@@ -149,15 +206,23 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
 wilson = wilson_interval
 
 
-def proportion(successes: int, n: int, *, confidence: float = 0.95, min_n: int = MIN_N) -> Estimate:
+def proportion(
+    successes: int,
+    n: int,
+    *,
+    confidence: float = 0.95,
+    min_n: int = MIN_N,
+    norm: float | None = None,
+) -> Estimate:
     """A share (0–1) with its Wilson interval: helped rate, FCR, CSAT and the like.
 
     value = successes / n;  standard_error = √(p̂(1−p̂)/n) (Wald, for reference only).
     n = 0 gives value None rather than an error: an empty cell is a normal sight.
+    ``norm``: the target share, if one applies; ``meets_norm`` says whether it is met.
     """
     _check_counts(successes, n)
     if n == 0:
-        return Estimate(None, 0, None, None, True, successes=0, scale=SHARE_SCALE)
+        return Estimate(None, 0, None, None, True, successes=0, scale=SHARE_SCALE, norm=norm)
     low, high = wilson_interval(successes, n, confidence)
     p = successes / n
     return Estimate(
@@ -169,7 +234,7 @@ def proportion(successes: int, n: int, *, confidence: float = 0.95, min_n: int =
         successes=successes,
         standard_error=math.sqrt(p * (1 - p) / n),
         scale=SHARE_SCALE,
-    )
+    ).against(norm)
 
 
 def mean_ci(

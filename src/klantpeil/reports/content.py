@@ -41,14 +41,14 @@ from klantpeil.fieldwork.reachability_selectors import reachability
 from klantpeil.instruments.models import Driver
 from klantpeil.metrics.disclosure import MIN_GROUP
 from klantpeil.metrics.periods import Period
-from klantpeil.metrics.reachability import Kpi, Norms
+from klantpeil.metrics.reachability import Norms
 from klantpeil.metrics.significance import Difference
+from klantpeil.metrics.stats import Estimate
 from klantpeil.organisations.models import ChannelKind
 from klantpeil.textanalysis.models import CommentAnnotation
-from klantpeil.textanalysis.selectors import social_figures
+from klantpeil.textanalysis.selectors import comment_answers, social_figures
 from klantpeil.textanalysis.social import SocialFigures
 
-COMMENT_KEY = "comment"
 COMMENTS_LOW = 6  # comments of unhappy customers (grade 5 or lower) in the sample
 COMMENTS_HIGH = 3  # and of happy ones (8 or higher), so the sample is not all complaint
 
@@ -79,7 +79,7 @@ class ReportData:
     trend: list[MonthlyGrade]
     drivers: DriverReport | None
     driver_labels: dict[str, str]
-    reachability: dict[str, Kpi]
+    reachability: dict[str, Estimate]
     reachability_labels: dict[str, str]
     norms: Norms
     benchmarks: SectorComparison  # the grid cell of the period, disclosure-safe
@@ -105,9 +105,9 @@ def _comment_sample(filters: MeasurementFilter, seed: str) -> list[Comment]:
     say what to fix, and a few from happy ones."""
     survey = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
     texts = dict(
-        Answer.objects.filter(
-            measurement__in=survey, question__key=COMMENT_KEY, text__gt=""
-        ).values_list("measurement_id", "text")
+        Answer.objects.filter(comment_answers(), measurement__in=survey).values_list(
+            "measurement_id", "text"
+        )
     )
     grades = dict(
         Answer.objects.filter(
@@ -124,7 +124,7 @@ def _comment_sample(filters: MeasurementFilter, seed: str) -> list[Comment]:
     found = {pk: (kind, moment) for pk, kind, moment in measurements}
     moods = dict(
         CommentAnnotation.objects.filter(
-            measurement_id__in=chosen, answer__question__key=COMMENT_KEY
+            comment_answers("answer__"), measurement_id__in=chosen
         ).values_list("measurement_id", "label")
     )
     comments = [

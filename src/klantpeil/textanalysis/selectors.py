@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.db.models import Count, Manager, Q, QuerySet
 from django.db.models.functions import TruncMonth
@@ -21,18 +22,40 @@ from klantpeil.organisations.models import ChannelKind
 from klantpeil.textanalysis import social
 from klantpeil.textanalysis.models import CommentAnnotation, SocialPost
 
+# What "a comment" is, for every app: a non-empty answer to a text question whose
+# indicator is "comment" (the standard surveys' open question; an organisation's own
+# instrument marks its open question the same way). The comments page, the report's
+# sample, the annotation run and the write path's "is there anything to annotate" all
+# use comment_answers / is_comment, so they agree on which answers are comments.
 COMMENT_INDICATOR = "comment"
+COMMENT_TYPE = "text"
 SCORE_KEYS = ("overall_grade", "nps")
 
 
+def comment_answers(via: str = "") -> Q:
+    """The condition on answers (``via``: the lookup path to the answer, such as
+    ``"answer__"`` from an annotation) that selects the comments."""
+    return Q(
+        **{
+            f"{via}question__type": COMMENT_TYPE,
+            f"{via}question__indicator": COMMENT_INDICATOR,
+            f"{via}text__gt": "",  # neither empty nor missing
+        }
+    )
+
+
+def is_comment(question: Any, text: str | None) -> bool:
+    """:func:`comment_answers` for one answer not stored yet (question, its text)."""
+    return question.type == COMMENT_TYPE and question.indicator == COMMENT_INDICATOR and bool(text)
+
+
 def pending_comments(manager: Manager) -> QuerySet:
-    """Open comments (text answers to a ``comment`` question) without an annotation yet."""
+    """Open comments without an annotation yet."""
     return manager.filter(
-        question__type="text",
-        question__indicator=COMMENT_INDICATOR,
+        comment_answers(),
         measurement__superseded_at__isnull=True,
         annotation__isnull=True,
-    ).exclude(text="")
+    )
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,7 @@ def annotate_new_comments() -> dict[str, int]:
 
 def has_comment(answers: Iterable[tuple[Any, Any]]) -> bool:
     """Whether (question, stored value) pairs hold a non-empty open comment."""
-    return any(
-        question.indicator == selectors.COMMENT_INDICATOR and value.text
-        for question, value in answers
-    )
+    return any(selectors.is_comment(question, value.text) for question, value in answers)
 
 
 def schedule_annotation() -> None:

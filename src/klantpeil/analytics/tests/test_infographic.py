@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from matplotlib.image import imread
 
-from klantpeil.analytics.cli import mail_kpis_from_file
 from klantpeil.analytics.infographic import as_kpis, headline, render
 from klantpeil.cli import main
+from klantpeil.cli.analysis import mail_kpis_from_file
 from klantpeil.metrics.reachability import (
     Norms,
     ReachabilityCounts,

@@ -266,3 +266,35 @@ def test_employee_survey_is_addressed_with_je():
         w for q in definition["questions"] for w in re.findall(r"\w+", q["label"]["nl"].lower())
     }
     assert not words & {"u", "uw"}
+
+
+def _questions(key: str) -> dict[str, dict]:
+    shipped = json.loads((STANDARD / f"{key}.json").read_text(encoding="utf-8"))
+    return {q["key"]: q for q in shipped["questions"]}
+
+
+def test_the_phone_protocol_asks_every_measurement_point_of_a_mystery_call():
+    """The protocol's questions and metrics.reachability's call fields are one list, in
+    one order, with types that fit how the readers parse them."""
+    from klantpeil.metrics.reachability import (
+        CALL_FIELDS,
+        CALL_NUMBERS,
+        CALL_TEXT,
+        CALL_YES_NO,
+        ENDINGS,
+    )
+
+    questions = _questions("mystery-phone")
+    assert [k for k in questions if k in CALL_FIELDS] == list(CALL_FIELDS)
+    assert {k for k in CALL_FIELDS if questions[k]["type"] == "yes_no"} == CALL_YES_NO
+    assert {questions[k]["type"] for k in CALL_NUMBERS} == {"number", "duration"}
+    assert {questions[k]["type"] for k in CALL_TEXT} == {"single_choice"}
+    assert tuple(c["key"] for c in questions["ended_at"]["choices"]) == ENDINGS
+
+
+def test_the_customer_survey_asks_every_question_of_the_kpi_catalogue():
+    from klantpeil.metrics.kpis import SURVEY_KPIS
+
+    questions = _questions("customer-survey")
+    types = {kpi.name: questions[kpi.question_key]["type"] for kpi in SURVEY_KPIS}
+    assert types == {"grade": "grade", "nps": "nps", "ces": "ces", "fcr": "yes_no"}

@@ -117,7 +117,39 @@ def test_email_kpis_in_business_hours():
     kpis = email_kpis(emails, Calendar(), norm_hours=16)
     within = kpis["answered_within_norm_rate"]
     assert (within.successes, within.n) == (2, 4)
-    assert kpis["median_business_hours"] == {"value": 11.0, "n": 3}
+    median = kpis["median_business_hours"]
+    assert (median.value, median.n, median.ci_low, median.is_share) == (11.0, 3, None, False)
+    assert median.as_dict() == {"value": 11.0, "n": 3}  # the JSON the CLI printed before
     assert (kpis["correct_rate"].successes, kpis["correct_rate"].n) == (2, 3)
     assert (kpis["complete_rate"].successes, kpis["complete_rate"].n) == (1, 3)
-    assert kpis["mean_tone"] == {"value": 4.0, "n": 3}
+    assert kpis["mean_tone"].as_dict() == {"value": 4.0, "n": 3}
+
+
+def test_a_reachability_kpi_is_an_estimate_whose_json_kept_its_shape():
+    from klantpeil.metrics.reachability import proportion_kpi
+    from klantpeil.metrics.stats import Estimate, from_dict
+
+    kpi = proportion_kpi(139, 141, 0.99)
+    assert isinstance(kpi, Estimate) and kpi.is_share and kpi.meets_norm is False
+    # The keys and their order `klantpeil analyse kpis --format json` printed before the
+    # reachability Kpi type became an Estimate.
+    assert list(kpi.as_dict()) == [
+        "value",
+        "n",
+        "successes",
+        "ci_low",
+        "ci_high",
+        "norm",
+        "meets_norm",
+    ]
+    assert kpi.as_dict()["value"] == 139 / 141
+    assert from_dict(kpi.as_dict()) == kpi
+    assert proportion_kpi(0, 0, 0.99).as_dict() == {
+        "value": None,
+        "n": 0,
+        "successes": 0,
+        "ci_low": None,
+        "ci_high": None,
+        "norm": 0.99,
+    }
+    assert "norm" not in proportion_kpi(1, 4).as_dict()

@@ -334,3 +334,37 @@ def test_the_social_page_names_a_bad_period_and_shows_an_empty_one(member):
     empty = client.get(url, {"period": "2001-Q1"})
     assert empty.context["total"].volume == 0
     assert empty.context["months"] == []
+
+
+def test_the_report_sample_and_the_comments_page_show_the_same_comments(member):
+    """One definition of "a comment": the report's sample and the comments page agree.
+
+    Grades 1–5 and 8–10 only, and fewer than the sample's six low and three high, so the
+    report shows every comment; an empty comment and a survey without one are in neither."""
+    from klantpeil.collection.selectors import MeasurementFilter
+    from klantpeil.reports.content import _comment_sample
+
+    client, org = member
+    written = {
+        "Veel te lang in de wacht gestaan.": 4,
+        "The agent was rude.": 3,
+        "Niemand belde terug.": 5,
+        "Vriendelijk geholpen, dank je wel!": 9,
+        "Snel en goed.": 8,
+    }
+    with tenant(org):
+        for text, grade in written.items():
+            _comment(text, grade=grade, kind="counter")
+        _comment("", grade=2)
+        record_measurement(
+            version=latest_version(key="customer-survey"),
+            answers=CUSTOMER_SURVEY_ANSWERS,
+            source="api",
+            channel=Channel.objects.get(kind="counter"),
+            occurred_at=timezone.now() - timedelta(days=2),
+        )
+        assert services.annotate_comments(method=METHOD) == 5
+        in_report = sorted(c.text for c in _comment_sample(MeasurementFilter(), seed="s"))
+    page = client.get(reverse("app:text:comments", kwargs={"org": org.slug}))
+    on_page = sorted(r.annotation.answer.text for r in page.context["rows"])
+    assert in_report == on_page == sorted(written)

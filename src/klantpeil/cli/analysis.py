@@ -13,6 +13,7 @@ import numpy as np
 from klantpeil.dataio.limits import LOCAL_FILE_LIMITS
 from klantpeil.dataio.reading import FileProblem, Table, cell_text, read_table
 from klantpeil.metrics.drivers import METHODS, Moments, analyse, ranked_priorities
+from klantpeil.metrics.reachability import CALL_FIELDS
 
 
 class InputError(ValueError):
@@ -139,22 +140,14 @@ def cmd_drivers(args: argparse.Namespace) -> int:
     return 0
 
 
-PHONE_COLUMNS = (
-    "connected",
-    "seconds_to_answer",
-    "ivr_options",
-    "transferred",
-    "ended_at",
-    "callback_promised",
-    "callback_hours",
-    "answer_correct",
-    "empathy",
-)
+PHONE_COLUMNS = CALL_FIELDS  # one column per measurement point of a call
 
 
 def phone_kpis_from_file(path: str, norm_seconds: float) -> tuple[dict, int]:
-    """The reachability KPIs (Kpi objects by name) and the number of calls in the file."""
+    """The reachability KPIs (estimates by name) and the number of calls in the file."""
     from klantpeil.metrics.reachability import (
+        CALL_NUMBERS,
+        CALL_TEXT,
         MysteryCall,
         Norms,
         counts_from_calls,
@@ -173,9 +166,9 @@ def phone_kpis_from_file(path: str, norm_seconds: float) -> tuple[dict, int]:
         for column in PHONE_COLUMNS:
             text = cell_text(cells.get(column))
             try:
-                if column == "ended_at":
+                if column in CALL_TEXT:
                     values[column] = text or None
-                elif column in ("seconds_to_answer", "callback_hours", "ivr_options"):
+                elif column in CALL_NUMBERS:
                     values[column] = None if text == "" else _number(text)
                 else:
                     values[column] = parse_yes_no(text)
@@ -203,12 +196,12 @@ def email_kpis_from_file(path: str, norm_hours: float) -> dict:
     kpis, emails = mail_kpis_from_file(path, norm_hours)
     return {
         "n": emails,
-        "kpis": {k: v.as_dict() if hasattr(v, "as_dict") else v for k, v in kpis.items()},
+        "kpis": {k: v.as_dict() for k, v in kpis.items()},
     }
 
 
 def mail_kpis_from_file(path: str, norm_hours: float) -> tuple[dict, int]:
-    """The e-mail KPIs (Kpi objects, a median and a mean) and the number of e-mails."""
+    """The e-mail KPIs (shares, a median and a mean, all estimates) and the number of e-mails."""
     from datetime import date
     from zoneinfo import ZoneInfo
 

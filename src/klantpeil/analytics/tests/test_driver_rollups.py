@@ -20,6 +20,7 @@ from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
 from klantpeil.demo.generate import generate
 from klantpeil.instruments.selectors import latest_version
+from klantpeil.metrics.drivers import decode_cell
 from klantpeil.organisations.models import Channel, Organisation, Unit
 
 pytestmark = pytest.mark.django_db
@@ -163,12 +164,16 @@ def test_a_day_cell_holds_its_responses_by_answer_pattern():
             scores.append(np.mean(items) if items else None)
         if all(s is not None for s in scores):
             complete.append([given["overall_grade"], *scores])
-    assert cell.n == graded == sum(s[0] for s in cell.sums.values())
-    full = str((1 << len(drivers)) - 1)
+    masks, rows = decode_cell(cell.sums, cell.products)
+    assert cell.n == graded == rows[:, 0].sum()
+    full = (1 << len(drivers)) - 1
+    assert (full in masks) == bool(complete)
     if complete:
-        n, *sums = cell.sums[full][: 2 + len(drivers)]
-        assert n == len(complete)
-        assert sums == pytest.approx(np.sum(complete, axis=0).tolist(), rel=1e-12)
+        row = rows[masks.index(full)]
+        assert row[0] == len(complete)
+        assert row[1 : 2 + len(drivers)].tolist() == pytest.approx(
+            np.sum(complete, axis=0).tolist(), rel=1e-12
+        )
 
 
 def test_cells_of_the_layout_before_patterns_fall_back_to_the_raw_answers():

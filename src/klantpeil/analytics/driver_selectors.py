@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from klantpeil.analytics.models import DriverRollup
+from klantpeil.analytics.rollups import ALL, ALL_UNITS, one_snapshot
 from klantpeil.analytics.sector import DriverTarget, sector_driver_targets
-from klantpeil.analytics.selectors import MIN_RESPONSES, SURVEY, TARGET
+from klantpeil.analytics.selectors import MIN_RESPONSES, SURVEY, TARGET, unfolded_answers
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import (
     MeasurementFilter,
@@ -20,11 +22,22 @@ from klantpeil.metrics.drivers import (
     AsymmetricImpact,
     DriverAnalysis,
     Moments,
+    PatternMoments,
     analyse,
-    bootstrap_shares,
-    ranked_priorities,
+    answered_counts,
+    complete_case_moments,
+    decode_cell,
+    pattern_vectors,
+    pattern_width,
+    prca_moments,
+    ranked_priorities_from_moments,
+    response_scores,
+    unpack_patterns,
+    wishart_share_intervals,
 )
+from klantpeil.metrics.periods import parse_period
 from klantpeil.metrics.priority import TARGET_SECTOR
+from klantpeil.organisations.models import Channel, Unit
 
 
 @dataclass(frozen=True)
@@ -57,11 +70,44 @@ class DriverReport:
     analysis: DriverAnalysis
     priorities: list[DriverPriority]  # in priority order
     asymmetry: dict[str, AsymmetricImpact]
-    intervals: dict[str, tuple[float, float]]  # bootstrap 95% interval of each share
+    intervals: dict[str, tuple[float, float]]  # 95% interval of each share (from the moments)
     responses: int  # all responses in the selection, complete or not
     missing: list[MissingDriver] = dataclasses.field(default_factory=list)
     # The sector's targets that were used, by driver (their period and contributors).
     sector_targets: dict[str, DriverTarget] = dataclasses.field(default_factory=dict)
+
+
+def _selection(answered: np.ndarray, channel: str | None) -> tuple[list[int], list[MissingDriver]]:
+    """The driver columns an analysis of this selection keeps, and those it leaves out
+    and why: the rule both reads share (raw rows and rollup cells)."""
+    chosen, missing = [], []
+    for j, d in enumerate(Driver.values):
+        if d == Driver.IVR_MENU and channel != "phone":
+            # Asked on phone contacts only; with it, listwise deletion would drop
+            # every other channel's responses.
+            missing.append(MissingDriver(d, "phone_only", int(answered[j])))
+        elif answered[j] < MIN_RESPONSES:
+            missing.append(MissingDriver(d, "too_few_answers", int(answered[j])))
+        else:
+            chosen.append(j)
+    return chosen, missing
+
+
+def _scores(answers) -> np.ndarray:
+    """Score rows (the grade, then every driver's score) of the responses among ``answers``
+    that have a grade; the same function makes the rollups' cells."""
+    column = {d: j for j, d in enumerate(Driver.values)}
+    grade: dict[int, float] = {}
+    items: list[tuple[int, int, float]] = []
+    rows = answers.filter(number__isnull=False).values_list(
+        "measurement_id", "question__key", "question__driver", "number"
+    )
+    for measurement_id, key, driver, number in rows.iterator(chunk_size=20_000):
+        if key == TARGET:
+            grade[measurement_id] = number
+        elif driver in column:
+            items.append((measurement_id, column[driver], number))
+    return response_scores(grade, items, len(column))[1]
 
 
 def _driver_rows(
@@ -69,47 +115,66 @@ def _driver_rows(
 ) -> tuple[np.ndarray, list[str], list[MissingDriver], int]:
     """One row per response: the grade, then each driver's score (the mean of its items)."""
     measurements = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
-    asked = list(Driver.values)
-    rows = Answer.objects.filter(measurement__in=measurements, number__isnull=False).values_list(
-        "measurement_id", "question__key", "question__driver", "number"
-    )
-    grade: dict[int, float] = {}
-    items: list[tuple[int, int, float]] = []
-    column = {d: i for i, d in enumerate(asked)}
-    for measurement_id, key, driver, number in rows.iterator(chunk_size=20_000):
-        if key == TARGET:
-            grade[measurement_id] = number
-        elif driver in column:
-            items.append((measurement_id, column[driver], number))
-    position = {m: i for i, m in enumerate(grade)}
-    totals = np.zeros((len(grade), len(asked)))
-    counts = np.zeros((len(grade), len(asked)))
-    if items:
-        kept = [(position[m], j, v) for m, j, v in items if m in position]
-        if kept:
-            r, c, v = (np.array(a) for a in zip(*kept, strict=True))
-            np.add.at(totals, (r, c), v)
-            np.add.at(counts, (r, c), 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scores = np.where(counts > 0, totals / counts, np.nan)
-    answered = (counts > 0).sum(axis=0)
-    drivers, missing = [], []
-    for j, d in enumerate(asked):
-        if d == Driver.IVR_MENU and filters.channel != "phone":
-            # Asked on phone contacts only; with it, listwise deletion would drop
-            # every other channel's responses.
-            missing.append(MissingDriver(d, "phone_only", int(answered[j])))
-        elif answered[j] < MIN_RESPONSES:
-            missing.append(MissingDriver(d, "too_few_answers", int(answered[j])))
-        else:
-            drivers.append(d)
-    index = [column[d] for d in drivers]
-    data = np.column_stack([np.array(list(grade.values()), dtype=float), scores[:, index]])
-    return data.reshape(-1, len(drivers) + 1), drivers, missing, len(grade)
+    scores = _scores(Answer.objects.filter(measurement__in=measurements))
+    chosen, missing = _selection((~np.isnan(scores[:, 1:])).sum(axis=0), filters.channel)
+    data = scores[:, [0, *(1 + j for j in chosen)]]
+    return data, [Driver.values[j] for j in chosen], missing, len(scores)
+
+
+def driver_cells(filters: MeasurementFilter) -> list[PatternMoments] | None:
+    """The driver moments by answer pattern of the survey responses matching ``filters``:
+    the rollup cells of the days, channel and unit asked for plus the measurements not
+    folded in yet (whose outbox row is pending), read as of one moment. None when the
+    cells cannot answer (a collection-method filter, which they do not keep, or cells
+    of an older layout awaiting ``rollups.rebuild_all``); then read the rows.
+
+    The cost follows the days shown (one all-units, all-channels cell per day by
+    default) and the worker's backlog, not the number of stored answers.
+    """
+    if filters.method:
+        return None
+    cells = DriverRollup.objects.filter(instrument__key=SURVEY)
+    if filters.period:
+        period = parse_period(filters.period)
+        cells = cells.filter(day__gte=period.start, day__lt=period.end)
+    if filters.since:
+        cells = cells.filter(day__gte=filters.since)
+    if filters.until:
+        cells = cells.filter(day__lte=filters.until)
+    if filters.channel:
+        kinds = Channel.objects.filter(kind=filters.channel).values("id")
+        cells = cells.filter(channel_key__in=kinds)
+    else:
+        cells = cells.filter(channel_key=ALL)
+    if filters.unit:
+        cells = cells.filter(unit_key__in=Unit.objects.filter(code=filters.unit).values("id"))
+    else:
+        cells = cells.filter(unit_key=ALL_UNITS)
+    measurements = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
+    with one_snapshot():  # cells and tail as of one moment, whatever a fold commits meanwhile
+        tail = _scores(unfolded_answers(measurements))
+        stored = list(cells.values_list("sums", "products"))
+    width = pattern_width(len(Driver.values))
+    totals: dict[int, np.ndarray] = {}
+    masks, packed = pattern_vectors(tail)
+    for mask in np.unique(masks):
+        totals[int(mask)] = packed[masks == mask].sum(axis=0)
+    for cell_sums, cell_products in stored:
+        if not isinstance(cell_sums, dict) or not isinstance(cell_products, str):
+            return None  # a cell of the layout before patterns
+        cell_masks, rows = decode_cell(cell_sums, cell_products)
+        if rows.shape[1:] != (width,):
+            return None  # cells of another driver list: rebuild_all lays them out anew
+        for mask, row in zip(cell_masks, rows, strict=True):
+            if mask in totals:
+                totals[mask] += row
+            else:
+                totals[mask] = row.copy()
+    return unpack_patterns(totals, len(Driver.values))
 
 
 def driver_report(
-    filters: MeasurementFilter, *, share_intervals: bool = True
+    filters: MeasurementFilter, *, share_intervals: bool = True, from_rollups: bool = True
 ) -> DriverReport | None:
     """Key drivers of the overall grade in the customer survey, or None below 50 responses.
 
@@ -117,21 +182,43 @@ def driver_report(
     selection is the phone channel (other channels never ask it, and listwise
     deletion would otherwise drop every non-phone response); a driver answered by
     fewer than 50 responses is left out too; both are listed in ``missing`` with why.
+    The analysis takes the responses that answered the grade and every driver kept
+    (listwise deletion, see metrics/drivers.py).
     The priorities come from the one priority model (:mod:`klantpeil.metrics.priority`):
     expected gain in the grade at the default target, dissatisfiers (penalty–reward)
-    gaining only below 5.5. ``share_intervals``: the bootstrap of the shares (200
-    resamples), which only the pages that show them need.
+    gaining only below 5.5. ``share_intervals``: the 95% intervals of the shares (a
+    parametric bootstrap of the moments, :func:`metrics.drivers.wishart_share_intervals`),
+    which only the pages that show them need.
+
+    Read from the driver rollups plus the not-yet-folded tail (:func:`driver_cells`),
+    so the cost does not grow with the stored answers; ``from_rollups`` False reads
+    the raw answers (what the tests and the benchmark compare with). Both give the
+    same figures.
     """
-    data, drivers, missing, responses = _driver_rows(filters)
-    complete = data[~np.isnan(data).any(axis=1)]
-    if len(complete) < MIN_RESPONSES or not drivers:
-        return None
-    analysis = analyse(Moments.from_rows(complete), drivers)
+    patterns = driver_cells(filters) if from_rollups else None
+    if patterns is None:
+        data, drivers, missing, responses = _driver_rows(filters)
+        complete = data[~np.isnan(data).any(axis=1)]
+        if len(complete) < MIN_RESPONSES or not drivers:
+            return None
+        moments = Moments.from_rows(complete)
+        prca = prca_moments(complete[:, 0], complete[:, 1:])
+    else:
+        chosen, missing = _selection(answered_counts(patterns, len(Driver.values)), filters.channel)
+        responses = sum(p.n for p in patterns)
+        drivers = [Driver.values[j] for j in chosen]
+        if not drivers:
+            return None
+        moments, prca = complete_case_moments(patterns, chosen)
+        if moments.n < MIN_RESPONSES:
+            return None
+    analysis = analyse(moments, drivers)
     # The target is the sector's top quartile where a disclosure-safe benchmark exists
     # for the grid cell of these filters; elsewhere one point up (metrics.priority).
     sector = {d: t for d, t in sector_driver_targets(filters).items() if t and d in drivers}
-    model, asymmetry = ranked_priorities(
-        complete,
+    model, asymmetry = ranked_priorities_from_moments(
+        moments,
+        prca,
         drivers,
         targets={d: t.value for d, t in sector.items()},
         target_basis=TARGET_SECTOR,
@@ -159,7 +246,7 @@ def driver_report(
         asymmetry=asymmetry,
         intervals={
             d: (float(low), float(high))
-            for d, (low, high) in zip(drivers, bootstrap_shares(complete), strict=True)
+            for d, (low, high) in zip(drivers, wishart_share_intervals(moments), strict=True)
         }
         if share_intervals
         else {},

@@ -18,15 +18,14 @@ and become visible at commit). Folds of one organisation take turns on its
 
 The answer cells are written by one ``INSERT … SELECT … GROUP BY`` per
 organisation and range of days, so the database does the aggregation and no
-row passes through Python; the driver cross-products need the complete cases
-of each response and are computed here from the driver items only.
+row passes through Python; the driver moments need each response's driver
+scores and answer pattern and are computed here from the grade and driver items only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -49,7 +48,7 @@ from klantpeil.analytics.models import (
 )
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.core.sqlite import local_date  # no Python call per answer row on SQLite
-from klantpeil.instruments.models import Question
+from klantpeil.metrics.drivers import encode_cell
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 TARGET = "overall_grade"
@@ -117,6 +116,7 @@ MEASUREMENTS = ""  # the question key of the cells that count measurements, not 
 # The unit key of the cells that add up all units of a day: most reads do not
 # filter by unit, and these give them a fifth of the rows to read.
 ALL_UNITS = -1
+ALL = -1  # the channel key of the driver cells that add up all channels of a day
 
 
 def _cell_keys(prefix: str) -> dict:
@@ -212,91 +212,119 @@ def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
     return rows + _insert_cells(organisation_id, all_units, value_suffix="_sum")
 
 
-def _driver_keys() -> dict[int, list[str]]:
-    """Per instrument version: the overall grade followed by its driver items, in order."""
-    keys: dict[int, list[str]] = defaultdict(list)
-    for version_id, key in (
-        Question.objects.filter(Q(key=TARGET) | ~Q(driver=""))
-        .order_by("version_id", "position")
-        .values_list("version_id", "key")
-    ):
-        keys[version_id].append(key)
-    return {v: k for v, k in keys.items() if TARGET in k and len(k) > 1}
+DRIVER_WINDOW = 31  # days of driver cells computed at once (bounds a fold's memory)
 
 
 def _driver_cells(organisation_id: int, first: date, last: date) -> list[DriverRollup]:
-    versions = _driver_keys()
-    if not versions:
+    """The driver moments of these local days, per answer pattern (see below).
+
+    A response's driver score is the mean of the items of that driver it answered,
+    as the raw read computes it (``metrics.drivers.response_scores``). Which drivers
+    an analysis keeps is decided when it is read (the IVR menu only for phone, none
+    with fewer than 50 answers), and it keeps the responses that answered all of them
+    (listwise deletion), so a cell cannot hold one cross-product matrix of "complete"
+    responses: it holds one per answer pattern (``metrics.drivers.pattern_vectors``).
+    Stored in the existing JSON fields: ``keys`` the columns (the grade, then every
+    driver), ``n`` the responses with a grade, ``sums`` the pattern masks and
+    ``products`` their packed moments (``metrics.drivers.encode_cell``). Besides the
+    unit × channel cells, ``unit_key`` -1 holds a day's sum over units and
+    ``channel_key`` -1 over channels (both -1: the day's total), so the default read
+    takes one cell per day.
+    """
+    from klantpeil.collection.selectors import ANONYMOUS_METHODS
+    from klantpeil.instruments.models import Driver
+    from klantpeil.metrics.drivers import pattern_vectors, response_scores
+
+    drivers = list(Driver.values)
+    column = {d: j for j, d in enumerate(drivers)}
+    cells: list[DriverRollup] = []
+    day = first
+    while day <= last:
+        window_last = min(last, day + timedelta(days=DRIVER_WINDOW - 1))
+        start, end = _bounds(day, window_last)
+        measurements = {
+            m[0]: m[1:]
+            for m in Measurement.all_tenants.filter(
+                organisation_id=organisation_id,
+                superseded_at__isnull=True,
+                occurred_at__gte=start,
+                occurred_at__lt=end,
+            )
+            .exclude(method__in=ANONYMOUS_METHODS)
+            .exclude(_pending("pk"))
+            .annotate(day=TruncDate("occurred_at", tzinfo=ZONE))
+            .values_list("id", "day", "unit_id", "channel_id", "instrument_version__instrument_id")
+        }
+        answers = Answer.all_tenants.filter(
+            organisation_id=organisation_id,
+            measurement__superseded_at__isnull=True,
+            measurement__occurred_at__gte=start,
+            measurement__occurred_at__lt=end,
+            number__isnull=False,
+        ).filter(Q(question__key=TARGET) | Q(question__driver__in=drivers))
+        grades: dict[int, float] = {}
+        items: list[tuple[int, int, float]] = []
+        for measurement_id, key, driver, number in answers.values_list(
+            "measurement_id", "question__key", "question__driver", "number"
+        ).iterator(chunk_size=20_000):
+            if measurement_id not in measurements:
+                continue  # pending, superseded or anonymous
+            if key == TARGET:
+                grades[measurement_id] = number
+            elif driver in column:
+                items.append((measurement_id, column[driver], number))
+        ids, rows = response_scores(grades, items, len(drivers))
+        masks, packed = pattern_vectors(rows)
+        meta = np.array(
+            [
+                (on.toordinal(), unit or 0, channel or 0, instrument)
+                for on, unit, channel, instrument in (measurements[m] for m in ids)
+            ],
+            dtype=np.int64,
+        ).reshape(-1, 4)
+        for units, channels in ((False, False), (True, False), (False, True), (True, True)):
+            keys = np.column_stack([meta, masks])
+            if units:
+                keys[:, 1] = ALL_UNITS
+            if channels:
+                keys[:, 2] = ALL
+            cells += _sum_cells(organisation_id, keys, packed, [TARGET, *drivers])
+        day = window_last + timedelta(days=1)
+    return cells
+
+
+def _sum_cells(
+    organisation_id: int, keys: np.ndarray, packed: np.ndarray, columns: list[str]
+) -> list[DriverRollup]:
+    """Sum the responses' packed moments by (day, unit, channel, instrument, mask) and
+    make one cell per (day, unit, channel, instrument) holding its masks."""
+    if not len(keys):
         return []
-    start, end = _bounds(first, last)
-    measurements = {
-        m["id"]: m
-        for m in Measurement.all_tenants.filter(
-            organisation_id=organisation_id,
-            superseded_at__isnull=True,
-            occurred_at__gte=start,
-            occurred_at__lt=end,
-            instrument_version_id__in=list(versions),
+    groups, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
+    totals = np.add.reduceat(packed[order], starts, axis=0)
+    cells = []
+    # The groups are sorted by cell, then mask: consecutive rows make one cell.
+    first = np.flatnonzero(np.r_[True, (np.diff(groups[:, :4], axis=0) != 0).any(axis=1)])
+    for begin, end in zip(first, [*first[1:], len(groups)], strict=True):
+        on, unit, channel, instrument = (int(v) for v in groups[begin, :4])
+        sums, products = encode_cell(groups[begin:end, 4], totals[begin:end])
+        cells.append(
+            DriverRollup(
+                organisation_id=organisation_id,
+                day=date.fromordinal(on),
+                unit_key=unit,
+                channel_key=channel,
+                instrument_id=instrument,
+                keys=columns,
+                n=int(np.rint(totals[begin:end, 0].sum())),
+                sums=sums,
+                products=products,
+            )
         )
-        .exclude(_pending("pk"))
-        .annotate(day=TruncDate("occurred_at", tzinfo=ZONE))
-        .values(
-            "id",
-            "day",
-            "unit_id",
-            "channel_id",
-            "instrument_version_id",
-            "instrument_version__instrument_id",
-        )
-    }
-    values: dict[int, dict[str, float]] = defaultdict(dict)
-    answers = Answer.all_tenants.filter(
-        organisation_id=organisation_id,
-        measurement__superseded_at__isnull=True,
-        measurement__occurred_at__gte=start,
-        measurement__occurred_at__lt=end,
-        measurement__instrument_version_id__in=list(versions),
-        question__key__in={key for keys in versions.values() for key in keys},
-        number__isnull=False,
-    ).values_list("measurement_id", "question__key", "number")
-    for measurement_id, key, number in answers.iterator(chunk_size=20_000):
-        if measurement_id in measurements:
-            values[measurement_id][key] = number
-    # Complete cases per cell; the key set follows what was asked (the IVR item only by phone).
-    vectors: dict[tuple, list[list[float]]] = defaultdict(list)
-    for measurement_id, meta in measurements.items():
-        given = values.get(measurement_id, {})
-        keys = [k for k in versions[meta["instrument_version_id"]] if k in given]
-        if TARGET not in keys or len(keys) < 2:
-            continue
-        cell = (
-            meta["day"],
-            meta["unit_id"] or 0,
-            meta["channel_id"] or 0,
-            meta["instrument_version__instrument_id"],
-            tuple(keys),
-        )
-        vectors[cell].append([given[k] for k in keys])
-    cells: dict[tuple, DriverRollup] = {}
-    for (day, unit, channel, instrument, keys), rows in vectors.items():
-        matrix = np.asarray(rows, dtype=float)
-        # A cell keeps the key set of most of its responses; the few others
-        # (an unanswered optional item) would make a second row for the same cell.
-        key = (day, unit, channel, instrument)
-        if key in cells and cells[key].n >= len(rows):
-            continue
-        cells[key] = DriverRollup(
-            organisation_id=organisation_id,
-            day=day,
-            unit_key=unit,
-            channel_key=channel,
-            instrument_id=instrument,
-            keys=list(keys),
-            n=len(rows),
-            sums=matrix.sum(axis=0).tolist(),
-            products=(matrix.T @ matrix).tolist(),
-        )
-    return list(cells.values())
+    return cells
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.db.models import Count, Q, Sum
 
 from klantpeil.analytics import rollups, sector
 from klantpeil.analytics import selectors as analytics_selectors
-from klantpeil.analytics.models import AnswerRollup, DriverRollup
+from klantpeil.analytics.models import AnswerRollup
 from klantpeil.analytics.selectors import channel_kpis
 from klantpeil.collection import selectors as collection_selectors
 from klantpeil.collection.models import Answer, Measurement
@@ -69,35 +69,6 @@ def test_a_full_rebuild_equals_the_raw_answers_exactly_on_random_data():
     assert sum(sum(getattr(r, f"v{i}") for i in range(11)) for r in grade) == sum(
         r.n for r in grade
     )
-
-
-def test_driver_cross_products_equal_the_raw_complete_cases():
-    generate(seed=6, today=date(2026, 11, 23), scale=0.02)
-    rollups.rebuild_all()
-    cell = max(DriverRollup.all_tenants.filter(channel_key__gt=0), key=lambda c: c.n)
-    assert cell.n >= 2
-    measurements = Measurement.all_tenants.filter(
-        organisation_id=cell.organisation_id,
-        channel_id=cell.channel_key,
-        unit_id=cell.unit_key or None,
-        instrument_version__instrument_id=cell.instrument_id,
-    )
-    rows = []
-    for m in measurements:
-        if m.occurred_at.astimezone(rollups.ZONE).date() != cell.day:
-            continue
-        given = dict(
-            Answer.all_tenants.filter(measurement=m, number__isnull=False).values_list(
-                "question__key", "number"
-            )
-        )
-        if all(k in given for k in cell.keys):
-            rows.append([given[k] for k in cell.keys])
-    matrix = np.array(rows)
-    assert cell.n == len(rows)
-    assert np.allclose(cell.sums, matrix.sum(axis=0))
-    assert np.allclose(cell.products, matrix.T @ matrix)
-    assert cell.keys[0] == "overall_grade"
 
 
 def test_refresh_from_the_outbox_is_idempotent_and_follows_corrections(make_org):

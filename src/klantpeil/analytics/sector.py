@@ -14,10 +14,6 @@ from datetime import timedelta
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from klantpeil.analytics.models import AnswerRollup
-from klantpeil.analytics.rollups import (
-    ALL_UNITS,
-)
 from klantpeil.analytics.selectors import SURVEY, TARGET, unfolded_answers
 from klantpeil.collection.models import Measurement
 from klantpeil.collection.selectors import (
@@ -29,6 +25,10 @@ from klantpeil.instruments.models import Driver, Question
 from klantpeil.metrics import disclosure
 from klantpeil.metrics.periods import parse_period
 from klantpeil.organisations.models import Channel, ChannelKind, Organisation
+from klantpeil.rollups.models import AnswerRollup
+from klantpeil.rollups.services import (
+    ALL_UNITS,
+)
 
 
 @dataclass(frozen=True)

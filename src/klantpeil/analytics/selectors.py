@@ -11,14 +11,6 @@ from datetime import date, datetime
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from klantpeil.analytics.models import AnswerRollup
-from klantpeil.analytics.rollups import (
-    ALL_UNITS,
-    MEASUREMENTS,
-    folded_organisations,
-    one_snapshot,
-    pending_rows,
-)
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import (
     MeasurementFilter,
@@ -37,6 +29,14 @@ from klantpeil.metrics.significance import (
 )
 from klantpeil.metrics.stats import Estimate
 from klantpeil.organisations.models import Channel, ChannelKind, Unit
+from klantpeil.rollups.models import AnswerRollup
+from klantpeil.rollups.services import (
+    ALL_UNITS,
+    MEASUREMENTS,
+    folded_organisations,
+    one_snapshot,
+    pending_rows,
+)
 
 TARGET = "overall_grade"
 SURVEY = "customer-survey"

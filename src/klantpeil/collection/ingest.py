@@ -18,8 +18,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from klantpeil.analytics.events import measurements_recorded
-from klantpeil.analytics.tasks import schedule_refresh
 from klantpeil.collection.models import Invitation, Measurement
 from klantpeil.collection.rows import insert_answer_rows
 from klantpeil.collection.services import MeasurementError, build_answers
@@ -27,6 +25,8 @@ from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.models import Instrument, InstrumentVersion
 from klantpeil.instruments.selectors import latest_version
 from klantpeil.organisations.models import Channel, Unit
+from klantpeil.rollups.events import measurements_recorded
+from klantpeil.rollups.tasks import schedule_refresh
 from klantpeil.textanalysis.tasks import has_comment, schedule_annotation
 
 MAX_BATCH = 10_000

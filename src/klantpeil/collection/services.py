@@ -11,9 +11,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from klantpeil.analytics.events import ZONE, measurements_recorded
-from klantpeil.analytics.rollups import refold_days
-from klantpeil.analytics.tasks import schedule_refresh
 from klantpeil.collection.models import (
     Correction,
     Invitation,
@@ -26,6 +23,9 @@ from klantpeil.core.tenancy import require_organisation
 from klantpeil.instruments.answers import AnswerError, StoredValue, is_asked, to_stored
 from klantpeil.instruments.models import InstrumentVersion
 from klantpeil.organisations.models import Channel, Unit
+from klantpeil.rollups.events import ZONE, measurements_recorded
+from klantpeil.rollups.services import refold_days
+from klantpeil.rollups.tasks import schedule_refresh
 from klantpeil.textanalysis.tasks import has_comment, schedule_annotation
 
 

@@ -1,4 +1,4 @@
-"""Background work of the analytics: keeping the rollups current and checking them.
+"""Background work of the rollups: keeping them current and checking them.
 
 Every write path (respondent forms, the API, imports, field forms) publishes the
 "measurement recorded" event in its transaction and calls :func:`schedule_refresh`;
@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
-from klantpeil.analytics import rollups
+from klantpeil.rollups import services as rollups
 
 CHECK_INTERVAL = timedelta(days=1)
 # A task running this long on a worker we cannot see (another host) is taken to be
@@ -148,7 +148,7 @@ def resume_after_crash() -> None:
     schedule_refresh()
     # A service that has never been checked (a new install, the demo) or not within the
     # interval gets its check now, so the operator's page has a result from the start.
-    from klantpeil.analytics.models import RollupCheck
+    from klantpeil.rollups.models import RollupCheck
 
     last = RollupCheck.objects.order_by("-started_at").values_list("started_at", flat=True)
     recent = last.first()

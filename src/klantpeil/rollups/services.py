@@ -5,7 +5,7 @@ recomputed from the stored measurements, so running a refresh twice, or after
 a crash halfway, gives the same rollups as a full rebuild.
 
 New measurements are found from the outbox: every write path publishes the
-"measurement recorded" event (:mod:`klantpeil.analytics.events`) in the
+"measurement recorded" event (:mod:`klantpeil.rollups.events`) in the
 measurement's own transaction, and a fold claims the rows it can see, deletes
 them and recomputes their days in one transaction. The invariant that makes
 reads exact: a cell counts the current measurements of its day that have no
@@ -38,8 +38,10 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.query import QuerySet
 from django.utils import timezone
 
-from klantpeil.analytics.events import ROLLUPS
-from klantpeil.analytics.models import (
+from klantpeil.collection.models import Answer, Measurement
+from klantpeil.instruments.models import Question
+from klantpeil.rollups.events import ROLLUPS
+from klantpeil.rollups.models import (
     VALUE_COLUMNS,
     AnswerRollup,
     DriverRollup,
@@ -47,8 +49,6 @@ from klantpeil.analytics.models import (
     RollupCheck,
     RollupFold,
 )
-from klantpeil.collection.models import Answer, Measurement
-from klantpeil.instruments.models import Question
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 TARGET = "overall_grade"

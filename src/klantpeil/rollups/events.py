@@ -3,7 +3,7 @@
 Every write path that stores measurements (respondent form, API batches, imports,
 field forms and corrections) calls :func:`measurements_recorded` inside the
 transaction that inserts them. The event is an outbox row per subscriber
-(:class:`~klantpeil.analytics.models.MeasurementRecorded`), so it commits, or
+(:class:`~klantpeil.rollups.models.MeasurementRecorded`), so it commits, or
 rolls back, with the measurements themselves: a subscriber sees exactly the
 measurements that are committed, whatever order concurrent transactions commit
 in. Today the rollups subscribe; text analysis and privacy may later.
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.utils import timezone
 
-from klantpeil.analytics.models import MeasurementRecorded
+from klantpeil.rollups.models import MeasurementRecorded
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 ROLLUPS = "rollups"

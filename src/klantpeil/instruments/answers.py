@@ -8,6 +8,7 @@ question (``type``, ``scale``, ``choices``) so it needs no database.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -19,6 +20,8 @@ from klantpeil.metrics.limits import FIRST_DAY, LAST_DAY, MAX_ABS_NUMBER, moment
 YES = {"1", "yes", "ja", "true", "y", "j", "waar"}
 NO = {"0", "no", "nee", "false", "n", "onwaar"}
 NUMERIC_TYPES = {"grade", "nps", "ces", "likert", "number", "duration"}
+# The indicator of an open-comment question: what text analysis annotates.
+COMMENT_INDICATOR = "comment"
 
 
 class QuestionLike(Protocol):
@@ -183,3 +186,10 @@ def is_asked(
     if isinstance(expected, bool):
         return given.number == (1.0 if expected else 0.0)
     return expected in (given.text, given.number)
+
+
+def has_comment(answers: Iterable[tuple[Any, StoredValue]]) -> bool:
+    """Whether (question, stored value) pairs hold a non-empty open comment."""
+    return any(
+        question.indicator == COMMENT_INDICATOR and value.text for question, value in answers
+    )

@@ -17,11 +17,12 @@ from klantpeil.collection.selectors import (
     filtered_measurements,
     individual_measurements,
 )
+from klantpeil.instruments import answers
 from klantpeil.organisations.models import ChannelKind
 from klantpeil.textanalysis import social
 from klantpeil.textanalysis.models import CommentAnnotation, SocialPost
 
-COMMENT_INDICATOR = "comment"
+COMMENT_INDICATOR = answers.COMMENT_INDICATOR
 SCORE_KEYS = ("overall_grade", "nps")
 
 

@@ -3,7 +3,7 @@
 The sector benchmark's rules (which cells are shown, and how, so that no
 organisation can recover a peer's figure) are in ``klantpeil.metrics.disclosure``;
 the one read across organisations that feeds them is
-``analytics.selectors._sector_sums``. The old distribution (mean, interpolated
+``analytics.sector._sector_sums``. The old distribution (mean, interpolated
 quartiles and percentile rank of the organisation means) is gone: on five
 organisations its quartiles were three peers' own figures and the mean gave the
 fifth.

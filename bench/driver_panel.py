@@ -116,12 +116,12 @@ def _figures(report) -> list[float]:
 
 def run_one(database: str, size: int, repeat: int, raw_repeat: int) -> dict:
     configure(database, __file__)
-    from klantpeil.analytics import rollups
     from klantpeil.analytics.driver_selectors import driver_report
     from klantpeil.collection.models import Answer
     from klantpeil.collection.selectors import MeasurementFilter
     from klantpeil.core.tenancy import tenant
     from klantpeil.organisations.models import Channel, Organisation, Sector, Unit
+    from klantpeil.rollups import services as rollups
 
     sector = Sector.objects.create(key="bench", name_nl="Bench", name_en="Bench")
     org = Organisation.objects.create(slug="bench", name="Bench", sector=sector)

@@ -77,7 +77,6 @@ def run_one(database: str, total: int, batch: int, naive: int) -> dict:
     from waitress.server import create_server
 
     from klantpeil.accounts.services import issue_api_token
-    from klantpeil.collection import ingest
     from klantpeil.collection.models import Answer, Measurement
     from klantpeil.config.wsgi import application
     from klantpeil.core.tenancy import tenant
@@ -93,7 +92,9 @@ def run_one(database: str, total: int, batch: int, naive: int) -> dict:
         Channel.all_tenants.create(organisation=org, kind="phone")
         secrets.append(issue_api_token(organisation=org, name="bench").secret)
     org = Organisation.objects.get(slug="bench")
-    with_outbox = ingest.measurements_recorded
+    from klantpeil.rollups import events as outbox_events
+
+    with_outbox = outbox_events.measurements_recorded
     port = _free_port()
     server = create_server(application, host="127.0.0.1", port=port, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
@@ -108,7 +109,7 @@ def run_one(database: str, total: int, batch: int, naive: int) -> dict:
     def post(body: bytes, token: str, outbox: bool) -> float:
         # The server runs in this process, one request at a time: switching the outbox
         # write off for one request is the path as it was before the outbox.
-        ingest.measurements_recorded = with_outbox if outbox else lambda *args: 0
+        outbox_events.measurements_recorded = with_outbox if outbox else lambda *args: 0
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/v1/measurements",
             data=body,
@@ -133,7 +134,7 @@ def run_one(database: str, total: int, batch: int, naive: int) -> dict:
             else:
                 old_seconds += seconds
         print(f"  {database}: batch {number}/{len(payloads)}", file=sys.stderr, flush=True)
-    ingest.measurements_recorded = with_outbox
+    outbox_events.measurements_recorded = with_outbox
     server.close()
     with tenant(org):
         stored = Measurement.objects.count()

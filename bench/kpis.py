@@ -101,11 +101,11 @@ def run_one(database: str, sizes: list[int], repeat: int) -> dict:
     from django.test import Client
 
     from klantpeil.accounts.services import add_member
-    from klantpeil.analytics import rollups
     from klantpeil.analytics.selectors import channel_kpis
     from klantpeil.collection.selectors import MeasurementFilter
     from klantpeil.core.tenancy import tenant
     from klantpeil.organisations.models import Channel, Organisation, Sector, Unit
+    from klantpeil.rollups import services as rollups
 
     sector = Sector.objects.create(key="bench", name_nl="Bench", name_en="Bench")
     org = Organisation.objects.create(slug="bench", name="Bench", sector=sector)

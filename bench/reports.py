@@ -35,13 +35,14 @@ def main() -> None:
 
     from django.utils import timezone
 
-    from klantpeil.analytics import rollups, selectors
+    from klantpeil.analytics import selectors
     from klantpeil.collection.selectors import MeasurementFilter
     from klantpeil.core.tenancy import tenant
     from klantpeil.demo.generate import generate
     from klantpeil.metrics.periods import parse_period
     from klantpeil.organisations.models import Organisation
     from klantpeil.reports.build import FORMATS, build
+    from klantpeil.rollups import services as rollups
 
     today = timezone.localdate()
     result = generate(seed=1, today=today, scale=args.scale)

@@ -47,12 +47,12 @@ import pytest
 from django.utils import timezone
 
 from klantpeil.accounts.services import issue_api_token
-from klantpeil.analytics import rollups
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.core.tenancy import tenant
 from klantpeil.instruments.models import Instrument, Question
 from klantpeil.metrics.periods import parse_period
 from klantpeil.organisations.models import Channel, Organisation, Sector
+from klantpeil.rollups import services as rollups
 
 CHANNELS = ("phone", "email", "letter")
 LABELS = {"All channels": None, "Phone": "phone", "E-mail": "email", "Letter": "letter"}

@@ -24,7 +24,6 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from klantpeil.accounts.services import issue_api_token
-from klantpeil.analytics import rollups
 from klantpeil.cli import main
 from klantpeil.collection.models import Measurement
 from klantpeil.collection.selectors import MIN_ANONYMOUS_GROUP, MeasurementFilter, whole_quarters
@@ -33,6 +32,7 @@ from klantpeil.core.tenancy import tenant
 from klantpeil.organisations.models import Unit
 from klantpeil.reports import services as report_services
 from klantpeil.reports.models import ReportRun
+from klantpeil.rollups import services as rollups
 from klantpeil.textanalysis.services import annotate_comments
 from tests.test_tenant_isolation import _routes, _sample_objects, _url
 

@@ -37,7 +37,6 @@ from django.urls import reverse
 
 from klantpeil.accounts.models import User
 from klantpeil.accounts.services import add_member, issue_api_token
-from klantpeil.analytics import rollups
 from klantpeil.api.api import api
 from klantpeil.collection.models import Measurement
 from klantpeil.core.tenancy import tenant
@@ -50,6 +49,7 @@ from klantpeil.fieldwork import services as fieldwork
 from klantpeil.fieldwork.models import Assignment, Study
 from klantpeil.organisations.models import Organisation, Sector, Unit
 from klantpeil.reports.models import ReportRun
+from klantpeil.rollups import services as rollups
 from tests.test_tenant_isolation import _routes
 
 BASELINES = Path(__file__).with_name("query_baselines.json")

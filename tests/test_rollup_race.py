@@ -16,14 +16,14 @@ import pytest
 from django.db import connection, connections, transaction
 from django.db.models import Max, Sum
 
-from klantpeil.analytics import rollups
-from klantpeil.analytics.models import AnswerRollup, RollupFold
 from klantpeil.analytics.selectors import channel_kpis
 from klantpeil.collection.ingest import ingest_measurements
 from klantpeil.collection.models import Measurement
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
+from klantpeil.rollups import services as rollups
+from klantpeil.rollups.models import AnswerRollup, RollupFold
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

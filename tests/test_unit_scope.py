@@ -32,8 +32,6 @@ from openpyxl import load_workbook
 
 from klantpeil.accounts.models import Membership
 from klantpeil.accounts.services import add_member, issue_api_token, set_member_units
-from klantpeil.analytics import rollups
-from klantpeil.analytics.models import AnswerRollup
 from klantpeil.analytics.selectors import (
     channel_kpis,
     counts_per_channel_and_month,
@@ -50,6 +48,8 @@ from klantpeil.instruments.selectors import latest_version
 from klantpeil.organisations.models import Channel, Unit
 from klantpeil.reports.models import ReportRun
 from klantpeil.reports.services import make, request_report
+from klantpeil.rollups import services as rollups
+from klantpeil.rollups.models import AnswerRollup
 
 pytestmark = pytest.mark.django_db
 

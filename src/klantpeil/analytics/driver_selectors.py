@@ -8,10 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from klantpeil.analytics.models import DriverRollup
-from klantpeil.analytics.rollups import ALL, ALL_UNITS, one_snapshot
 from klantpeil.analytics.sector import DriverTarget, sector_driver_targets
-from klantpeil.analytics.selectors import MIN_RESPONSES, SURVEY, TARGET, unfolded_answers
+from klantpeil.analytics.selectors import MIN_RESPONSES, SURVEY, TARGET, units_of
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import (
     MeasurementFilter,
@@ -37,7 +35,10 @@ from klantpeil.metrics.drivers import (
 )
 from klantpeil.metrics.periods import parse_period
 from klantpeil.metrics.priority import TARGET_SECTOR
-from klantpeil.organisations.models import Channel, Unit
+from klantpeil.organisations.models import Channel
+from klantpeil.rollups.models import DriverRollup
+from klantpeil.rollups.reader import one_snapshot, unfolded_answers
+from klantpeil.rollups.services import ALL, ALL_UNITS
 
 
 @dataclass(frozen=True)
@@ -146,10 +147,8 @@ def driver_cells(filters: MeasurementFilter) -> list[PatternMoments] | None:
         cells = cells.filter(channel_key__in=kinds)
     else:
         cells = cells.filter(channel_key=ALL)
-    if filters.unit:
-        cells = cells.filter(unit_key__in=Unit.objects.filter(code=filters.unit).values("id"))
-    else:
-        cells = cells.filter(unit_key=ALL_UNITS)
+    units = units_of(filters.unit)  # a unit-limited member: the sum of their units' cells
+    cells = cells.filter(unit_key=ALL_UNITS) if units is None else cells.filter(unit_key__in=units)
     measurements = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
     with one_snapshot():  # cells and tail as of one moment, whatever a fold commits meanwhile
         tail = _scores(unfolded_answers(measurements))

@@ -11,24 +11,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Sum
 from django.utils import timezone
 
-from klantpeil.analytics.models import AnswerRollup
-from klantpeil.analytics.rollups import (
-    ALL_UNITS,
-)
-from klantpeil.analytics.selectors import SURVEY, TARGET, unfolded_answers
-from klantpeil.collection.models import Measurement
+from klantpeil.analytics.selectors import SURVEY, TARGET
 from klantpeil.collection.selectors import (
     MeasurementFilter,
-    filtered_measurements,
 )
 from klantpeil.core.tenancy import require_organisation, unit_limited
 from klantpeil.instruments.models import Driver, Question
 from klantpeil.metrics import disclosure
 from klantpeil.metrics.periods import parse_period
 from klantpeil.organisations.models import Channel, ChannelKind, Organisation
+from klantpeil.rollups import reader
 
 
 @dataclass(frozen=True)
@@ -87,45 +81,23 @@ def _sector_sums(
     """Per organisation of the current organisation's sector and question key: the
     number and the sum of the numeric answers in one grid cell.
 
-    THE one read across organisations (the loud ``all_tenants``) for benchmarks:
-    its result never leaves this module except through the disclosure rules.
+    THE one read across organisations for benchmarks (the rollup reader, given the
+    peers): its result never leaves this module except through the disclosure rules.
     Sums come from the rollups plus what the worker has not folded in yet.
     """
-    keys = list(keys)
     organisation = require_organisation()
     peers = list(
         Organisation.objects.filter(sector_id=organisation.sector_id).values_list("pk", flat=True)
     )
-    channels = Channel.all_tenants.filter(organisation_id__in=peers, kind=channel)
-    cells = AnswerRollup.all_tenants.filter(
-        day__gte=period.start,
-        day__lt=period.end,
-        organisation_id__in=peers,
-        instrument__key=SURVEY,
-        question_key__in=keys,
-        unit_key=ALL_UNITS,
-        **({"channel_key__in": channels.values("pk")} if channel else {}),
+    sums = reader.answer_sums(
+        keys=keys,
+        organisations=peers,
+        instrument=SURVEY,
+        days=reader.Days(period.start, period.end - timedelta(days=1)),
+        channel=channel,
+        by=("organisation", "key"),
     )
-    sums: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0, 0.0])
-    for owner, key, n, total in cells.values_list("organisation_id", "question_key").annotate(
-        n=Sum("n"), total=Sum("total")
-    ):
-        sums[owner, key] = [n, total]
-    base = Measurement.all_tenants.filter(
-        organisation_id__in=peers,
-        superseded_at__isnull=True,
-        instrument_version__instrument__key=SURVEY,
-        **({"channel__kind": channel} if channel else {}),
-    )
-    window = MeasurementFilter(since=period.start, until=period.end - timedelta(days=1))
-    bounded = filtered_measurements(window, base=base)
-    tail = unfolded_answers(bounded, peers).filter(question__key__in=keys, number__isnull=False)
-    for owner, key, n, total in tail.values_list("organisation_id", "question__key").annotate(
-        n=Count("id"), total=Sum("number")
-    ):
-        sums[owner, key][0] += n
-        sums[owner, key][1] += total
-    return sums
+    return {group: [row["n"], row["total"]] for group, row in sums.items()}
 
 
 def _cell(

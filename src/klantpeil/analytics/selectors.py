@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, Q, Sum
 
-from klantpeil.analytics.models import AnswerRollup
-from klantpeil.analytics.rollups import (
-    ALL_UNITS,
-    MEASUREMENTS,
-    folded_organisations,
-    one_snapshot,
-    pending_rows,
-)
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import (
     MeasurementFilter,
     channel_month_table,
     filtered_measurements,
 )
-from klantpeil.core.tenancy import current_units, require_organisation
+from klantpeil.core.tenancy import current_units
 from klantpeil.instruments.models import Method
 from klantpeil.metrics import kpis, stats
-from klantpeil.metrics.periods import parse_period
 from klantpeil.metrics.significance import (
     Difference,
     mean_difference,
@@ -36,7 +25,10 @@ from klantpeil.metrics.significance import (
     proportion_difference,
 )
 from klantpeil.metrics.stats import Estimate
-from klantpeil.organisations.models import Channel, ChannelKind, Unit
+from klantpeil.organisations.models import ChannelKind, Unit
+from klantpeil.rollups import reader
+from klantpeil.rollups.reader import Days
+from klantpeil.rollups.services import MEASUREMENTS
 
 TARGET = "overall_grade"
 SURVEY = "customer-survey"
@@ -84,82 +76,37 @@ def _kpis(sums: dict, kind: str | None) -> dict[str, Estimate]:
     )
 
 
-UNFOLDED_LIMIT = 20_000
+def units_of(unit: str | None) -> set[int] | None:
+    """The unit filter as the rollup reader takes it: the ids of the unit with this code
+    (none when no unit has it), or None for all units.
 
-
-def _unfolded(measurements: QuerySet, organisations: Iterable[int] | None = None) -> QuerySet:
-    """Those of ``measurements`` not in the rollups yet: the ones whose "measurement
-    recorded" outbox row the worker has not consumed, and all of an organisation
-    whose rollups were never built. The cells leave exactly these out (see
-    analytics/rollups.py), so cells plus this tail count each one once.
-
-    The pending ids are read first, from the outbox (the worker's backlog, small),
-    so the cost does not follow the size of the table. ``organisations``: default
-    the current one.
-    """
-    organisations = list(organisations or [require_organisation().pk])
-    folded = folded_organisations(organisations)
-    never = Q(organisation_id__in=[o for o in organisations if o not in folded])
-    pending = pending_rows().filter(organisation_id__in=list(folded))
-    ids = list(pending.values_list("measurement_id", flat=True)[: UNFOLDED_LIMIT + 1])
-    if len(ids) > UNFOLDED_LIMIT:  # a worker far behind: let the database find them
-        return measurements.filter(Q(id__in=pending.values("measurement_id")) | never)
-    return measurements.filter(Q(id__in=ids) | never)
-
-
-def unfolded_answers(
-    measurements: QuerySet, organisations: Iterable[int] | None = None
-) -> QuerySet[Answer]:
-    """The answers of the (tenant-scoped) ``measurements`` not yet in the rollups.
-
-    The ids are fetched first and passed as a list, so the database looks the
-    answers up by measurement; given a subquery, SQLite would rather scan the
-    organisation's answers. The ids carry the scope, hence ``all_tenants``.
-    """
-    unfolded = _unfolded(measurements, organisations)
-    ids = list(unfolded.values_list("id", flat=True)[: UNFOLDED_LIMIT + 1])
-    if len(ids) > UNFOLDED_LIMIT:
-        return Answer.all_tenants.filter(measurement__in=unfolded)
-    return Answer.all_tenants.filter(measurement_id__in=ids)
+    For a member limited to units (core/tenancy.py) "all units" means theirs: the sum
+    of their units' own cells, never the organisation's all-units cells (the rollups'
+    manager keeps those out too, so a mistake here shows nothing rather than the
+    organisation's totals); another unit's code finds no unit (the unit manager is
+    scoped too), so no cells."""
+    if unit:
+        return set(Unit.objects.filter(code=unit).values_list("id", flat=True))
+    scope = current_units()
+    return None if scope is None else set(scope)
 
 
 def _rolled_kpi_sums(filters: MeasurementFilter) -> dict[tuple, dict]:
     """The same sums as :func:`_kpi_sums`, from the daily rollups plus what the
-    worker has not folded in yet (measurements whose outbox row is pending).
+    worker has not folded in yet (:mod:`klantpeil.rollups.reader`).
 
     The cost follows the number of day cells shown, not the number of stored
     answers. A correction recomputes its day as it is made, so its original is
     never counted beside it.
     """
-    cells = AnswerRollup.objects.filter(instrument__key=SURVEY, question_key__in=KPI_KEYS)
-    if filters.period:
-        period = parse_period(filters.period)
-        cells = cells.filter(day__gte=period.start, day__lt=period.end)
-    if filters.since:
-        cells = cells.filter(day__gte=filters.since)
-    if filters.until:
-        cells = cells.filter(day__lte=filters.until)
-    if filters.channel:
-        cells = cells.filter(
-            channel_key__in=Channel.objects.filter(kind=filters.channel).values("id")
-        )
-    cells = cells.filter(_unit_cells(filters.unit))
-    value_sums = {f"v{i}": Sum(f"v{i}") for i in range(11)}
-    rows = cells.values("channel_key", key=F("question_key")).annotate(
-        n=Sum("n"), total=Sum("total"), squares=Sum("total_squares"), **value_sums
+    return reader.answer_sums(
+        keys=KPI_KEYS,
+        instrument=SURVEY,
+        days=Days.of(filters.period, filters.since, filters.until),
+        channel=filters.channel,
+        units=units_of(filters.unit),
+        by=("channel", "key"),
     )
-    kinds = dict(Channel.objects.values_list("id", "kind"))
-    measurements = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
-    with one_snapshot():  # cells and tail as of one moment, whatever a fold commits meanwhile
-        sums = _kpi_sums(unfolded_answers(measurements))
-        rows = list(rows)
-    for row in rows:
-        cell = (kinds.get(row["channel_key"]), row["key"])
-        if cell in sums:
-            sums[cell] = {k: sums[cell][k] + row[k] for k in ("n", "total", "squares", *value_sums)}
-        else:
-            sums[cell] = row
-    return sums
 
 
 def _survey_sums(filters: MeasurementFilter, from_rollups: bool = True) -> dict[tuple, dict]:
@@ -293,48 +240,15 @@ def counts_per_channel_and_month(
     measurement cells plus what the worker has not folded in yet.
 
     Employee-survey responses are never counted here: they are not customer contacts."""
-    kinds = dict(Channel.objects.values_list("id", "kind"))
-    cells = (
-        AnswerRollup.objects.filter(
-            _day_range(MeasurementFilter(since=since, until=until)),
-            _unit_cells(unit),
-            question_key=MEASUREMENTS,
-        )
-        .exclude(instrument__method=Method.EMPLOYEE_SURVEY)
-        .annotate(month=TruncMonth("day"))
-        .values_list("channel_key", "month")
-        .annotate(n=Sum("n"))
+    sums = reader.answer_sums(
+        keys=[MEASUREMENTS],
+        exclude_methods=[Method.EMPLOYEE_SURVEY],
+        days=Days(since, until),
+        channel=channel,
+        units=units_of(unit),
+        by=("channel", "month"),
     )
-    rows = [
-        (kinds.get(key), month, n)
-        for key, month, n in cells
-        if not channel or kinds.get(key) == channel
-    ]
-    measurements = filtered_measurements(
-        MeasurementFilter(since=since, until=until, channel=channel, unit=unit)
-    ).exclude(method=Method.EMPLOYEE_SURVEY)
-    tail = (
-        _unfolded(measurements)
-        .annotate(month=TruncMonth("occurred_at"))
-        .values_list("channel__kind", "month")
-        .annotate(n=Count("id"))
-    )
-    return channel_month_table([*rows, *tail])
-
-
-def _unit_cells(unit: str | None) -> Q:
-    """Rollup cells of one unit (by its code), or the cells summed over all units.
-
-    For a member limited to units (core/tenancy.py) "all units" means theirs: the
-    sum of their units' own cells, never the organisation's all-units cells (the
-    rollups' manager keeps those out too, so a mistake here shows nothing rather
-    than the organisation's totals); another unit's code finds no unit, so no cells."""
-    if unit:
-        return Q(unit_key__in=Unit.objects.filter(code=unit).values("id"))
-    units = current_units()
-    if units is not None:
-        return Q(unit_key__in=sorted(units))
-    return Q(unit_key=ALL_UNITS)
+    return channel_month_table([(kind, month, row["n"]) for (kind, month), row in sums.items()])
 
 
 def first_customer_day(*, channel: str | None = None, unit: str | None = None) -> date | None:
@@ -350,19 +264,6 @@ def first_customer_day(*, channel: str | None = None, unit: str | None = None) -
         .aggregate(first=Min("occurred_at"))["first"]
     )
     return timezone.localtime(first).date() if first else None
-
-
-def _day_range(filters: MeasurementFilter) -> Q:
-    """The filters' period, since and until as a condition on rollup days."""
-    days = Q()
-    if filters.period:
-        period = parse_period(filters.period)
-        days &= Q(day__gte=period.start, day__lt=period.end)
-    if filters.since:
-        days &= Q(day__gte=filters.since)
-    if filters.until:
-        days &= Q(day__lte=filters.until)
-    return days
 
 
 @dataclass(frozen=True)
@@ -383,46 +284,24 @@ def monthly_grades(
     """The customer survey's overall grade per channel and calendar month from ``since``
     (to ``until``, inclusive), narrowed to ``channel`` and ``unit``, each with n and
     interval: from the rollups plus what the worker has not folded in."""
-    kinds = dict(Channel.objects.values_list("id", "kind"))
-    sums: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-    cells = (
-        AnswerRollup.objects.filter(
-            _day_range(MeasurementFilter(since=since, until=until)),
-            _unit_cells(unit),
-            instrument__key=SURVEY,
-            question_key=TARGET,
-        )
-        .annotate(month=TruncMonth("day"))
-        .values_list("channel_key", "month")
-        .annotate(n=Sum("n"), total=Sum("total"), squares=Sum("total_squares"))
+    sums = reader.answer_sums(
+        keys=[TARGET],
+        instrument=SURVEY,
+        days=Days(since, until),
+        channel=channel,
+        units=units_of(unit),
+        by=("channel", "month"),
     )
-    for key, month, n, total, squares in cells:
-        if channel and kinds.get(key) != channel:
-            continue
-        cell = sums[(kinds.get(key), month)]
-        cell[0], cell[1], cell[2] = cell[0] + n, cell[1] + total, cell[2] + squares
-    measurements = filtered_measurements(
-        MeasurementFilter(since=since, until=until, instrument=SURVEY, channel=channel, unit=unit)
-    )
-    tail = (
-        unfolded_answers(measurements)
-        .filter(question__key=TARGET, number__isnull=False)
-        .annotate(month=TruncMonth("measurement__occurred_at"))
-        .values_list("measurement__channel__kind", "month")
-        .annotate(n=Count("id"), total=Sum("number"), squares=Sum(F("number") * F("number")))
-    )
-    for kind, moment, n, total, squares in tail:
-        cell = sums[(kind, moment.date() if isinstance(moment, datetime) else moment)]
-        cell[0], cell[1], cell[2] = cell[0] + n, cell[1] + total, cell[2] + squares
     labels = dict(ChannelKind.choices)
     return [
         MonthlyGrade(
             month, kind, str(labels[kind]), stats.mean(n, total, squares, scale=stats.GRADE_SCALE)
         )
         for (kind, month), (n, total, squares) in sorted(
-            sums.items(), key=lambda item: (item[0][1], list(labels).index(item[0][0]))
+            ((group, (r["n"], r["total"], r["squares"])) for group, r in sums.items() if group[0]),
+            key=lambda item: (item[0][1], list(labels).index(item[0][0])),
         )
-        if kind and n
+        if n
     ]
 
 

@@ -22,8 +22,8 @@ def cmd_rollups(args: argparse.Namespace) -> int:
     setup(args)
     from tqdm import tqdm
 
-    from klantpeil.analytics import rollups
     from klantpeil.organisations.models import Organisation
+    from klantpeil.rollups import services as rollups
 
     print(f"Database: {database_label()}")
     if args.action == "refresh":

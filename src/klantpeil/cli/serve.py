@@ -88,7 +88,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     if args.exit_with:
         _exit_with(args.exit_with)
-    from klantpeil.analytics.tasks import resume_after_crash, worker_id
+    from klantpeil.rollups.tasks import resume_after_crash, worker_id
 
     resume_after_crash()
     # No autoreloader (on by default under DEBUG): it would run the worker in a grandchild
@@ -135,7 +135,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"for {result.organisations} organisations in {result.seconds:.1f} s "
             f"(seed {args.seed})."
         )
-        from klantpeil.analytics import rollups
+        from klantpeil.rollups import services as rollups
 
         with tqdm(total=total, desc="Building rollups", unit="org", file=sys.stderr) as bar:
             rollups.rebuild_all(progress=bar.update)

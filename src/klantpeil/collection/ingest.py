@@ -18,16 +18,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from klantpeil.analytics.events import measurements_recorded
-from klantpeil.analytics.tasks import schedule_refresh
 from klantpeil.collection.models import Invitation, Measurement
 from klantpeil.collection.rows import insert_answer_rows
 from klantpeil.collection.services import MeasurementError, build_answers
+from klantpeil.core.events import ContactDetailsStored, MeasurementsRecorded, publish
 from klantpeil.core.tenancy import require_organisation
+from klantpeil.instruments.answers import has_comment
 from klantpeil.instruments.models import Instrument, InstrumentVersion
 from klantpeil.instruments.selectors import latest_version
 from klantpeil.organisations.models import Channel, Unit
-from klantpeil.textanalysis.tasks import has_comment, schedule_annotation
 
 MAX_BATCH = 10_000
 LANGUAGES = ("nl", "en")
@@ -254,11 +253,14 @@ def _write(organisation: Any, prepared: list, existing: dict[str, int], source: 
             for question, v in answers
         ]
     )
-    measurements_recorded(organisation.pk, [(m.pk, m.occurred_at) for m in measurements])
     if fresh:
-        schedule_refresh()
-        if has_comment(pair for *_, answers in fresh for pair in answers):
-            schedule_annotation()
+        publish(
+            MeasurementsRecorded(
+                organisation.pk,
+                tuple((m.pk, m.occurred_at) for m in measurements),
+                comments=has_comment(pair for *_, answers in fresh for pair in answers),
+            )
+        )
     return {p[0]: m.pk for p, m in zip(fresh, measurements, strict=True)}
 
 
@@ -324,10 +326,8 @@ def create_invitations(
         )
     if problems:
         raise BatchError(sorted(problems, key=lambda p: p.index))
-    from klantpeil.privacy.tasks import schedule_contact_purge
-
     with transaction.atomic():
         Invitation.objects.bulk_create([invitation for invitation, _ in rows], batch_size=2_000)
-        # Contact data now held must go when its retention period is over.
-        schedule_contact_purge()
+        # Contact data now held must go when its retention period is over (privacy).
+        publish(ContactDetailsStored(organisation.pk))
     return rows

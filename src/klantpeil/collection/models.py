@@ -3,7 +3,7 @@
 Answers are stored narrow (one row per measurement × question) with one typed
 value column per kind of value. Numeric answers (grades, NPS, yes/no as 1/0,
 durations, numbers) all land in ``number`` so analytics aggregates one indexed
-column; rollups (see analytics) keep dashboards from scanning this table at all.
+column; rollups (see the rollups app) keep dashboards from scanning this table at all.
 """
 
 from __future__ import annotations

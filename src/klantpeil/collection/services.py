@@ -11,9 +11,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from klantpeil.analytics.events import ZONE, measurements_recorded
-from klantpeil.analytics.rollups import refold_days
-from klantpeil.analytics.tasks import schedule_refresh
 from klantpeil.collection.models import (
     Correction,
     Invitation,
@@ -22,11 +19,22 @@ from klantpeil.collection.models import (
     Source,
 )
 from klantpeil.collection.rows import insert_answer_rows
+from klantpeil.core.events import (
+    ZONE,
+    MeasurementsRecorded,
+    MeasurementsSuperseded,
+    publish,
+)
 from klantpeil.core.tenancy import require_organisation
-from klantpeil.instruments.answers import AnswerError, StoredValue, is_asked, to_stored
+from klantpeil.instruments.answers import (
+    AnswerError,
+    StoredValue,
+    has_comment,
+    is_asked,
+    to_stored,
+)
 from klantpeil.instruments.models import InstrumentVersion
 from klantpeil.organisations.models import Channel, Unit
-from klantpeil.textanalysis.tasks import has_comment, schedule_annotation
 
 
 class MeasurementError(ValueError):
@@ -103,10 +111,13 @@ def record_measurement(
             for question, v in built
         ]
     )
-    measurements_recorded(organisation.pk, [(measurement.pk, occurred_at)])
-    schedule_refresh()
-    if has_comment(built):
-        schedule_annotation()
+    # The rollups' outbox row is written now, in this transaction; the rollups' worker
+    # and the text analysis are woken once it commits (klantpeil.core.events).
+    publish(
+        MeasurementsRecorded(
+            organisation.pk, ((measurement.pk, occurred_at),), comments=has_comment(built)
+        )
+    )
     return measurement
 
 
@@ -133,7 +144,11 @@ def correct_measurement(
     Measurement.objects.filter(pk=locked.pk).update(superseded_at=timezone.now())
     # The original is in the rollups as current: recompute its day now, so no reader
     # counts it beside its replacement (which waits in the outbox like any new one).
-    refold_days(locked.organisation_id, [locked.occurred_at.astimezone(ZONE).date()])
+    publish(
+        MeasurementsSuperseded(
+            locked.organisation_id, frozenset({locked.occurred_at.astimezone(ZONE).date()})
+        )
+    )
     Correction.objects.create(
         original=locked, replacement=replacement, reason=reason.strip(), corrected_by=user
     )

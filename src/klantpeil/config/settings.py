@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "klantpeil.api",
     "klantpeil.dataio",
     "klantpeil.analytics",
+    "klantpeil.rollups",
     "klantpeil.fieldwork",
     "klantpeil.reports",
     "klantpeil.privacy",

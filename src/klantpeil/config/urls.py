@@ -11,6 +11,12 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
+    # The rollup models moved from the analytics app to rollups (same tables): old
+    # back-office bookmarks still lead to them.
+    path(
+        "admin/analytics/<path:rest>",
+        RedirectView.as_view(url="/admin/rollups/%(rest)s", permanent=True, query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("app/", include("klantpeil.dashboards.urls")),
     path("app/<slug:org>/privacy/", include("klantpeil.privacy.urls")),

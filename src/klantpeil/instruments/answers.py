@@ -8,6 +8,7 @@ question (``type``, ``scale``, ``choices``) so it needs no database.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -19,6 +20,13 @@ from klantpeil.metrics.limits import FIRST_DAY, LAST_DAY, MAX_ABS_NUMBER, moment
 YES = {"1", "yes", "ja", "true", "y", "j", "waar"}
 NO = {"0", "no", "nee", "false", "n", "onwaar"}
 NUMERIC_TYPES = {"grade", "nps", "ces", "likert", "number", "duration"}
+# What "a comment" is, for every app: a non-empty answer to a text question whose
+# indicator is "comment" (the standard surveys' open question; an organisation's own
+# instrument marks its open question the same way). The comments page, the report's
+# sample, the annotation run and the write path's "is there anything to annotate" all
+# use this (textanalysis.selectors.comment_answers is its database form).
+COMMENT_INDICATOR = "comment"
+COMMENT_TYPE = "text"
 
 
 class QuestionLike(Protocol):
@@ -183,3 +191,13 @@ def is_asked(
     if isinstance(expected, bool):
         return given.number == (1.0 if expected else 0.0)
     return expected in (given.text, given.number)
+
+
+def is_comment(question: Any, text: str | None) -> bool:
+    """Whether this answer (question, its text) is a comment; see COMMENT_INDICATOR."""
+    return question.type == COMMENT_TYPE and question.indicator == COMMENT_INDICATOR and bool(text)
+
+
+def has_comment(answers: Iterable[tuple[Any, StoredValue]]) -> bool:
+    """Whether (question, stored value) pairs hold a non-empty open comment."""
+    return any(is_comment(question, value.text) for question, value in answers)

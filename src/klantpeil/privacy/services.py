@@ -18,13 +18,13 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from klantpeil.accounts.models import User
-from klantpeil.analytics.rollups import ZONE, refold_after_deletion
 from klantpeil.collection.models import Answer, Correction, Invitation, Measurement
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.metrics.periods import parse_period
 from klantpeil.organisations.models import Organisation
 from klantpeil.privacy.models import AuditAction, AuditEvent, RetentionPolicy
 from klantpeil.reports.models import ReportRun
+from klantpeil.rollups.services import ZONE, refold_after_deletion
 
 PSEUDONYM_MARK = "~"  # a pseudonymised contact id starts with this
 

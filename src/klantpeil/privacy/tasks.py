@@ -1,7 +1,8 @@
 """Background work of privacy: removing contact data once its retention period is over.
 
 The purge task runs daily while any contact data is held: creating invitations
-makes sure one is queued (:func:`schedule_contact_purge`), and each run queues
+makes sure one is queued (:func:`on_contact_details_stored`, a subscriber of the
+write path's ``ContactDetailsStored`` event), and each run queues
 the next one. It is idempotent, so a run twice or after a crash changes nothing.
 """
 
@@ -41,6 +42,11 @@ def purge_contact_data() -> dict[str, int]:
     if Invitation.all_tenants.filter(services.holding_contact_data()).exists():
         schedule_contact_purge()
     return changed
+
+
+def on_contact_details_stored(event: object) -> None:
+    """Subscriber (on commit): contact data now held must go when its retention is over."""
+    schedule_contact_purge()
 
 
 def schedule_contact_purge() -> None:

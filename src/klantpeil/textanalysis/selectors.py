@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from django.db.models import Count, Manager, Q, QuerySet
 from django.db.models.functions import TruncMonth
@@ -18,17 +17,13 @@ from klantpeil.collection.selectors import (
     filtered_measurements,
     individual_measurements,
 )
+from klantpeil.instruments import answers
 from klantpeil.organisations.models import ChannelKind
 from klantpeil.textanalysis import social
 from klantpeil.textanalysis.models import CommentAnnotation, SocialPost
 
-# What "a comment" is, for every app: a non-empty answer to a text question whose
-# indicator is "comment" (the standard surveys' open question; an organisation's own
-# instrument marks its open question the same way). The comments page, the report's
-# sample, the annotation run and the write path's "is there anything to annotate" all
-# use comment_answers / is_comment, so they agree on which answers are comments.
-COMMENT_INDICATOR = "comment"
-COMMENT_TYPE = "text"
+COMMENT_INDICATOR = answers.COMMENT_INDICATOR
+COMMENT_TYPE = answers.COMMENT_TYPE
 SCORE_KEYS = ("overall_grade", "nps")
 
 
@@ -42,11 +37,6 @@ def comment_answers(via: str = "") -> Q:
             f"{via}text__gt": "",  # neither empty nor missing
         }
     )
-
-
-def is_comment(question: Any, text: str | None) -> bool:
-    """:func:`comment_answers` for one answer not stored yet (question, its text)."""
-    return question.type == COMMENT_TYPE and question.indicator == COMMENT_INDICATOR and bool(text)
 
 
 def pending_comments(manager: Manager) -> QuerySet:

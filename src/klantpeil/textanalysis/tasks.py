@@ -1,22 +1,19 @@
 """Background work of the text analysis: annotating comments as they arrive.
 
-Every write path that stores measurements (respondent form, API, import) calls
-:func:`schedule_annotation` beside the rollup refresh when an open comment was
-stored. One pending task is enough however many writes arrive before it runs;
-the task annotates whatever has no annotation yet, organisation by organisation,
-so running it twice changes nothing.
-"""
+Every write path that stores measurements (respondent form, API, import) publishes the
+"measurement recorded" event, saying whether an open comment came in; once it commits,
+:func:`on_measurements_recorded` queues an annotation run if one did. One pending task
+is enough however many writes arrive before it runs; the task annotates whatever has no
+annotation yet, organisation by organisation, so running it twice changes nothing."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
 from klantpeil.collection.models import Answer
+from klantpeil.core.events import MeasurementsRecorded
 from klantpeil.core.tenancy import tenant
 from klantpeil.organisations.models import Organisation
 from klantpeil.textanalysis import selectors, services
@@ -37,9 +34,10 @@ def annotate_new_comments() -> dict[str, int]:
     return done
 
 
-def has_comment(answers: Iterable[tuple[Any, Any]]) -> bool:
-    """Whether (question, stored value) pairs hold a non-empty open comment."""
-    return any(selectors.is_comment(question, value.text) for question, value in answers)
+def on_measurements_recorded(event: MeasurementsRecorded) -> None:
+    """Subscriber (on commit): comments came in, so annotate them."""
+    if event.comments:
+        schedule_annotation()
 
 
 def schedule_annotation() -> None:

@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 from django.db.models import Count
 
-from klantpeil.analytics import rollups
 from klantpeil.analytics.driver_selectors import DriverReport, driver_cells, driver_report
-from klantpeil.analytics.models import DriverRollup
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.collection.services import record_measurement
@@ -22,6 +20,8 @@ from klantpeil.demo.generate import generate
 from klantpeil.instruments.selectors import latest_version
 from klantpeil.metrics.drivers import decode_cell
 from klantpeil.organisations.models import Channel, Organisation, Unit
+from klantpeil.rollups import services as rollups
+from klantpeil.rollups.models import DriverRollup
 
 pytestmark = pytest.mark.django_db
 

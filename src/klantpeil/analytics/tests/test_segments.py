@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 import pytest
 from django.utils import timezone
 
-from klantpeil.analytics import rollups
 from klantpeil.analytics.segments import DIMENSIONS, segment_comparison, segment_sums
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import MeasurementFilter, filtered_measurements
@@ -20,6 +19,7 @@ from klantpeil.demo.generate import generate
 from klantpeil.instruments.selectors import latest_version
 from klantpeil.metrics.segments import KPI_QUESTIONS, TOO_FEW
 from klantpeil.organisations.models import Channel, Organisation, Unit
+from klantpeil.rollups import services as rollups
 
 pytestmark = pytest.mark.django_db
 

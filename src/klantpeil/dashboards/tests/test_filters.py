@@ -9,7 +9,6 @@ import pytest
 from django.utils import formats, timezone, translation
 
 from klantpeil.accounts.services import issue_api_token
-from klantpeil.analytics import rollups
 from klantpeil.collection.services import record_measurement
 from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
@@ -20,6 +19,7 @@ from klantpeil.instruments.selectors import latest_version
 from klantpeil.instruments.services import publish_version
 from klantpeil.metrics.periods import last_twelve_months, parse_period
 from klantpeil.organisations.models import Channel, Unit
+from klantpeil.rollups import services as rollups
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,6 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from klantpeil.accounts.services import issue_api_token
-from klantpeil.analytics import rollups
-from klantpeil.analytics.models import AnswerRollup
 from klantpeil.cli import main
 from klantpeil.collection.ingest import create_invitations
 from klantpeil.collection.models import Answer, Correction, Invitation, Measurement
@@ -27,6 +25,8 @@ from klantpeil.instruments.selectors import latest_version
 from klantpeil.privacy import services
 from klantpeil.privacy.models import AuditAction, AuditEvent, RetentionPolicy
 from klantpeil.privacy.tasks import purge_contact_data
+from klantpeil.rollups import services as rollups
+from klantpeil.rollups.models import AnswerRollup
 
 WHEN = datetime(2026, 6, 1, 10, tzinfo=UTC)
 

@@ -16,7 +16,6 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from klantpeil.analytics.driver_selectors import driver_report
-from klantpeil.analytics.rollups import rebuild_all
 from klantpeil.cli import main
 from klantpeil.collection.models import Answer
 from klantpeil.collection.selectors import MeasurementFilter
@@ -25,6 +24,7 @@ from klantpeil.demo.generate import generate
 from klantpeil.instruments.models import Driver
 from klantpeil.organisations.models import Organisation
 from klantpeil.reports.models import ReportRun
+from klantpeil.rollups.services import rebuild_all
 from klantpeil.textanalysis.models import SocialPost
 
 TODAY = date(2026, 11, 23)

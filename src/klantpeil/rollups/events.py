@@ -1,12 +1,13 @@
-"""The "measurement recorded" event, published in the writer's own transaction.
+"""The rollups' outbox: the "measurement recorded" event, kept in the writer's transaction.
 
 Every write path that stores measurements (respondent form, API batches, imports,
-field forms and corrections) calls :func:`measurements_recorded` inside the
-transaction that inserts them. The event is an outbox row per subscriber
-(:class:`~klantpeil.analytics.models.MeasurementRecorded`), so it commits, or
-rolls back, with the measurements themselves: a subscriber sees exactly the
-measurements that are committed, whatever order concurrent transactions commit
-in. Today the rollups subscribe; text analysis and privacy may later.
+field forms and corrections) publishes :class:`klantpeil.core.events.MeasurementsRecorded`
+inside the transaction that inserts them; the rollups subscribe to it in that
+transaction (:func:`on_measurements_recorded`) and write an outbox row per
+measurement (:class:`~klantpeil.rollups.models.MeasurementRecorded`), so the row
+commits, or rolls back, with the measurements themselves: a fold sees exactly the
+measurements that are committed, whatever order concurrent transactions commit in.
+The on-commit delivery of the same event only wakes the worker (``rollups.tasks``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.utils import timezone
 
-from klantpeil.analytics.models import MeasurementRecorded
+from klantpeil.core.events import MeasurementsRecorded, MeasurementsSuperseded
+from klantpeil.rollups.models import MeasurementRecorded
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 ROLLUPS = "rollups"
@@ -60,3 +62,17 @@ def measurements_recorded(
                 ],
             )
     return len(rows)
+
+
+def on_measurements_recorded(event: MeasurementsRecorded) -> None:
+    """In the writer's transaction: the outbox rows of the new measurements."""
+    measurements_recorded(event.organisation_id, event.measurements)
+
+
+def on_measurements_superseded(event: MeasurementsSuperseded) -> None:
+    """In the writer's transaction: recompute the days of corrected measurements now, so
+    no reader counts an original beside its replacement (which waits in the outbox like
+    any new measurement)."""
+    from klantpeil.rollups.services import refold_days
+
+    refold_days(event.organisation_id, sorted(event.days))

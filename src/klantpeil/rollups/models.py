@@ -45,6 +45,7 @@ class AnswerRollup(TenantModel):
     v10 = models.IntegerField(default=0)
 
     class Meta:
+        db_table = "analytics_answerrollup"  # moved from analytics; the table kept its name
         constraints = [
             models.UniqueConstraint(
                 fields=[
@@ -85,6 +86,7 @@ class DriverRollup(TenantModel):
     products = models.JSONField()  # the upper triangle is enough, but the full matrix is simpler
 
     class Meta:
+        db_table = "analytics_driverrollup"  # moved from analytics; the table kept its name
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "day", "unit_key", "channel_key", "instrument"],
@@ -116,6 +118,7 @@ class MeasurementRecorded(TenantModel):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "analytics_measurementrecorded"  # moved from analytics; the table kept its name
         indexes = [
             models.Index(fields=["subscriber", "organisation", "day"], name="recorded_pending"),
             models.Index(fields=["measurement", "subscriber"], name="recorded_measurement"),
@@ -133,6 +136,7 @@ class RollupFold(TenantModel):
     folded = models.BigIntegerField(_("measurements folded"), default=0)
 
     class Meta:
+        db_table = "analytics_rollupfold"  # moved from analytics; the table kept its name
         constraints = [
             models.UniqueConstraint(fields=["organisation"], name="rollup_fold_organisation")
         ]
@@ -155,6 +159,7 @@ class RollupCheck(models.Model):
     differences = models.JSONField(default=list)
 
     class Meta:
+        db_table = "analytics_rollupcheck"  # moved from analytics; the table kept its name
         ordering = ["-started_at"]
         verbose_name = _("rollup check")
         verbose_name_plural = _("rollup checks")

@@ -6,9 +6,9 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from klantpeil.analytics.models import RollupCheck, RollupFold
-from klantpeil.analytics.rollups import pending_rows
 from klantpeil.core.admin import AllTenantsAdmin
+from klantpeil.rollups.models import RollupCheck, RollupFold
+from klantpeil.rollups.services import pending_rows
 
 
 class ReadOnly(admin.ModelAdmin):

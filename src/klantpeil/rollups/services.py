@@ -4,17 +4,17 @@ A cell (organisation × local day × unit × channel × instrument) is always
 recomputed from the stored measurements, so running a refresh twice, or after
 a crash halfway, gives the same rollups as a full rebuild.
 
-New measurements are found from the outbox: every write path publishes the
-"measurement recorded" event (:mod:`klantpeil.analytics.events`) in the
-measurement's own transaction, and a fold claims the rows it can see, deletes
-them and recomputes their days in one transaction. The invariant that makes
-reads exact: a cell counts the current measurements of its day that have no
-pending outbox row, and readers add the measurements that do (the "tail"). A
-measurement that commits while a fold runs still has its row, so the fold
-leaves it out of the cells and the next fold takes it in; no commit order can
-lose one (an id watermark could, on PostgreSQL, where ids are taken at insert
-and become visible at commit). Folds of one organisation take turns on its
-:class:`RollupFold` row, so two workers never rebuild the same cells at once.
+New measurements are found from the outbox: every write path publishes the "measurement
+recorded" event (:mod:`klantpeil.rollups.events`) in the measurement's own transaction,
+and a fold claims the rows it can see, deletes them and recomputes their days in one
+transaction. The invariant that makes reads exact: a cell counts the current
+measurements of its day that have no pending outbox row, and the reader
+(:mod:`klantpeil.rollups.reader`) adds the ones that do (the "tail"). A measurement that
+commits while a fold runs still has its row, so the fold leaves it out of the cells and
+the next fold takes it in; no commit order can lose one (an id watermark could, on
+PostgreSQL, where ids are taken at insert and become visible at commit). Folds of one
+organisation take turns on its :class:`RollupFold` row, so two workers never rebuild the
+same cells at once.
 
 The answer cells are written by one ``INSERT … SELECT … GROUP BY`` per
 organisation and range of days, so the database does the aggregation and no
@@ -24,9 +24,8 @@ scores and answer pattern and are computed here from the grade and driver items 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -37,8 +36,11 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.query import QuerySet
 from django.utils import timezone
 
-from klantpeil.analytics.events import ROLLUPS
-from klantpeil.analytics.models import (
+from klantpeil.collection.models import Answer, Measurement
+from klantpeil.core.sqlite import local_date  # no Python call per answer row on SQLite
+from klantpeil.metrics.drivers import encode_cell
+from klantpeil.rollups.events import ROLLUPS
+from klantpeil.rollups.models import (
     VALUE_COLUMNS,
     AnswerRollup,
     DriverRollup,
@@ -46,9 +48,6 @@ from klantpeil.analytics.models import (
     RollupCheck,
     RollupFold,
 )
-from klantpeil.collection.models import Answer, Measurement
-from klantpeil.core.sqlite import local_date  # no Python call per answer row on SQLite
-from klantpeil.metrics.drivers import encode_cell
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 TARGET = "overall_grade"
@@ -60,21 +59,6 @@ log = logging.getLogger("klantpeil.rollups")
 def pending_rows() -> QuerySet[MeasurementRecorded]:
     """The rollups' outbox rows not folded in yet, across organisations (filter them)."""
     return MeasurementRecorded.all_tenants.filter(subscriber=ROLLUPS)
-
-
-@contextlib.contextmanager
-def one_snapshot() -> Iterator[None]:
-    """Run the enclosed reads as of one moment (PostgreSQL: a read-only REPEATABLE READ
-    transaction), so rollup cells and the pending tail read in separate statements never
-    straddle a fold's commit. Inside a transaction already, or on SQLite, it adds nothing.
-    """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield
 
 
 def _pending(measurement_id: str) -> Exists:

@@ -1,14 +1,14 @@
-"""Background work of the analytics: keeping the rollups current and checking them.
+"""Background work of the rollups: keeping them current and checking them.
 
 Every write path (respondent forms, the API, imports, field forms) publishes the
-"measurement recorded" event in its transaction and calls :func:`schedule_refresh`;
-the database-backed worker (``klantpeil worker``, started by ``klantpeil serve``
-and ``klantpeil demo``) runs the refresh, which folds in every pending event. One
-pending task is enough however many writes arrive before it runs, so a burst of
-submissions queues one task. A daily self-check compares the rollups with the raw
-counts and repairs what differs; a task left running by a killed worker is taken
-up again (every task here is idempotent).
-"""
+"measurement recorded" event (``klantpeil.core.events``); its outbox row is written in
+the writer's transaction (``rollups.events``) and, once that commits,
+:func:`on_measurements_recorded` queues a refresh. The database-backed worker
+(``klantpeil worker``, started by ``klantpeil serve`` and ``klantpeil demo``) runs the
+refresh, which folds in every pending event. One pending task is enough however many
+writes arrive before it runs, so a burst of submissions queues one task. A daily
+self-check compares the rollups with the raw counts and repairs what differs; a task
+left running by a killed worker is taken up again (every task here is idempotent)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
-from klantpeil.analytics import rollups
+from klantpeil.rollups import services as rollups
 
 CHECK_INTERVAL = timedelta(days=1)
 # A task running this long on a worker we cannot see (another host) is taken to be
@@ -56,6 +56,11 @@ def schedule_refresh() -> None:
             refresh_rollups.enqueue()
 
     transaction.on_commit(enqueue)
+
+
+def on_measurements_recorded(event: object) -> None:
+    """Subscriber (on commit): wake the worker to fold the new measurements in."""
+    schedule_refresh()
 
 
 def schedule_check(after: timedelta = CHECK_INTERVAL) -> None:
@@ -148,7 +153,7 @@ def resume_after_crash() -> None:
     schedule_refresh()
     # A service that has never been checked (a new install, the demo) or not within the
     # interval gets its check now, so the operator's page has a result from the start.
-    from klantpeil.analytics.models import RollupCheck
+    from klantpeil.rollups.models import RollupCheck
 
     last = RollupCheck.objects.order_by("-started_at").values_list("started_at", flat=True)
     recent = last.first()

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from klantpeil.analytics.models import AnswerRollup
-from klantpeil.analytics.rollups import ALL_UNITS, pending_rows
 from klantpeil.cli import main
 from klantpeil.collection.ingest import ingest_measurements
 from klantpeil.collection.services import record_measurement
@@ -16,6 +14,8 @@ from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
 from klantpeil.instruments.selectors import latest_version
 from klantpeil.organisations.models import Channel
+from klantpeil.rollups.models import AnswerRollup
+from klantpeil.rollups.services import ALL_UNITS, pending_rows
 
 # The refresh is queued when the write commits, so these tests need real commits.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,7 +42,7 @@ def test_a_burst_of_submissions_queues_one_refresh_that_the_worker_runs(make_org
 
     assert DBTaskResult.objects.ready().count() == 0
     # The refresh ran once; a worker starting on a never-checked service also ran the
-    # rollups' self-check (analytics.tasks.resume_after_crash).
+    # rollups' self-check (rollups.tasks.resume_after_crash).
     done = sorted(
         p.rsplit(".", 1)[1]
         for p in DBTaskResult.objects.successful().values_list("task_path", flat=True)
@@ -85,7 +85,7 @@ def test_tasks_left_running_by_a_worker_that_is_gone_are_queued_again():
 
     from django.utils import timezone
 
-    from klantpeil.analytics.tasks import reclaim_abandoned_tasks, refresh_rollups
+    from klantpeil.rollups.tasks import reclaim_abandoned_tasks, refresh_rollups
 
     host = socket.gethostname()[:40]
     gone = subprocess.run(
@@ -122,8 +122,8 @@ def test_tasks_left_running_by_a_worker_that_is_gone_are_queued_again():
 def test_a_worker_starting_on_a_never_checked_service_checks_at_once_then_daily():
     from django.utils import timezone
 
-    from klantpeil.analytics.models import RollupCheck
-    from klantpeil.analytics.tasks import CHECK_INTERVAL, check_rollups, resume_after_crash
+    from klantpeil.rollups.models import RollupCheck
+    from klantpeil.rollups.tasks import CHECK_INTERVAL, check_rollups, resume_after_crash
 
     def queued_checks():
         return DBTaskResult.objects.filter(task_path=check_rollups.module_path, status="READY")

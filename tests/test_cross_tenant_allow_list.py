@@ -39,12 +39,13 @@ ALLOWED: dict[str, str] = {
     "organisation (the token is the capability)",
     "instruments/services.py": "standard content: syncs the shipped standard instruments, "
     "rows that belong to no organisation",
-    "analytics/sector.py": "sector benchmark read: the sector's rollup cells and tail, "
-    "leaving the module only through metrics/disclosure.py",
-    "analytics/selectors.py": "rollup tail: answers by measurement ids the caller already "
-    "scoped (the sector read passes its peers)",
-    "analytics/rollups.py": "rollup worker: folds every organisation's new measurements "
+    "rollups/reader.py": "the one rollup reader: cells plus tail of the organisations it is "
+    "given (the current one, or the sector's peers for analytics/sector.py, whose figures "
+    "leave only through metrics/disclosure.py)",
+    "rollups/services.py": "rollup worker: folds every organisation's new measurements "
     "and rebuilds or prunes their cells (task fan-out)",
+    "accounts/admin.py": "operator back office: a membership's units are chosen among "
+    "the units of every organisation (the form refuses another organisation's)",
     "privacy/tasks.py": "retention task fan-out: whether any organisation still holds "
     "contact data to purge",
     "reports/services.py": "report worker: loads a queued run by id, then works inside "

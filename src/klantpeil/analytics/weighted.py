@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from klantpeil.analytics.selectors import monthly_grades, overall_kpis, survey_sums
 from klantpeil.collection.selectors import MeasurementFilter
+from klantpeil.core.tenancy import unit_limited
 from klantpeil.metrics import stats
 from klantpeil.metrics.periods import parse_period
 from klantpeil.metrics.stats import Estimate
@@ -181,7 +182,7 @@ def weighted_overview(filters: MeasurementFilter) -> WeightedOverview:
         return without(NO_RESPONSES)
     if filters.channel or len(grade_cells) < 2:
         return without(ONE_CHANNEL)
-    if filters.unit:
+    if filters.unit or unit_limited():  # a unit-limited member sees their units' figures
         return without(UNIT)
     first, last = _span(filters)
     # The months each channel was measured in: each needs that month's contacts.

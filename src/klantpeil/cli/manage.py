@@ -154,11 +154,13 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     scope = membership.unit_scope() if membership is not None else None
     limited = ""
     if scope:
+        from klantpeil.core.tenancy import tenant
         from klantpeil.organisations.models import Unit
 
-        codes = (
-            Unit.all_tenants.filter(pk__in=scope).order_by("code").values_list("code", flat=True)
-        )
+        with tenant(organisation):
+            codes = list(
+                Unit.objects.filter(pk__in=scope).order_by("code").values_list("code", flat=True)
+            )
         limited = f", limited to the units {', '.join(codes)}"
     print(f"{user.email} is {args.role} {where}{limited}.")
     return 0

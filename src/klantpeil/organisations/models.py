@@ -108,6 +108,8 @@ class ChannelVolume(TenantModel):
     counts as its share of contacts rather than its share of responses. Per month,
     because a period's weights must come from that period's contacts."""
 
+    unit_scope = WHOLE_ORGANISATION  # the organisation's own counts, read per channel
+
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="volumes")
     month = models.DateField(help_text=_("The first day of the month."))
     contacts = models.PositiveIntegerField()

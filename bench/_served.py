@@ -31,9 +31,9 @@ org, made = Organisation.objects.get_or_create(
     slug="%(slug)s", defaults={"name": "%(slug)s".title(), "sector": sector}
 )
 if made:
-    Unit.all_tenants.create(organisation=org, code="front", name="Front office")
+    Unit.unscoped_all_tenants.create(organisation=org, code="front", name="Front office")
     for kind in ("phone", "email", "counter"):
-        Channel.all_tenants.create(organisation=org, kind=kind)
+        Channel.unscoped_all_tenants.create(organisation=org, kind=kind)
 """
 
 

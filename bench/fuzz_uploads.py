@@ -106,9 +106,9 @@ def _organisation():
         key="municipalities", defaults={"name_nl": "Gemeenten", "name_en": "Municipalities"}
     )
     org = Organisation.objects.create(slug="alpha", name="Alpha", sector=sector)
-    Unit.all_tenants.create(organisation=org, code="front", name="Front office")
+    Unit.unscoped_all_tenants.create(organisation=org, code="front", name="Front office")
     for kind in ("phone", "email", "counter"):
-        Channel.all_tenants.create(organisation=org, kind=kind)
+        Channel.unscoped_all_tenants.create(organisation=org, kind=kind)
     return org
 
 

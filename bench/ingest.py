@@ -88,8 +88,8 @@ def run_one(database: str, total: int, batch: int, naive: int) -> dict:
     secrets = []
     for slug in ("bench", "bench-without-outbox", "bench-warm-up"):
         org = Organisation.objects.create(slug=slug, name=slug, sector=sector)
-        Unit.all_tenants.create(organisation=org, code="front", name="Front")
-        Channel.all_tenants.create(organisation=org, kind="phone")
+        Unit.unscoped_all_tenants.create(organisation=org, code="front", name="Front")
+        Channel.unscoped_all_tenants.create(organisation=org, kind="phone")
         secrets.append(issue_api_token(organisation=org, name="bench").secret)
     org = Organisation.objects.get(slug="bench")
     from klantpeil.rollups import events as outbox_events

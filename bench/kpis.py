@@ -110,9 +110,9 @@ def run_one(database: str, sizes: list[int], repeat: int) -> dict:
     sector = Sector.objects.create(key="bench", name_nl="Bench", name_en="Bench")
     org = Organisation.objects.create(slug="bench", name="Bench", sector=sector)
     for kind in CHANNELS:
-        Channel.all_tenants.create(organisation=org, kind=kind)
+        Channel.unscoped_all_tenants.create(organisation=org, kind=kind)
     for code in ("north", "south", "east", "west", "centre"):
-        Unit.all_tenants.create(organisation=org, code=code, name=code.title())
+        Unit.unscoped_all_tenants.create(organisation=org, code=code, name=code.title())
     user, _ = add_member(
         email="m@bench.example", organisation=org, role="manager", password="x" * 12,
         check_password=False,

@@ -124,8 +124,10 @@ def world(make_org, make_member, client):
         "alpha-revoked": issue_api_token(organisation=alpha, name="x").secret,
         "alpha-expired": issue_api_token(organisation=alpha, name="e").secret,
     }
-    ApiToken.all_tenants.filter(name="x").update(revoked_at=timezone.now())
-    ApiToken.all_tenants.filter(name="e").update(expires_at=timezone.now() - timedelta(hours=1))
+    ApiToken.unscoped_all_tenants.filter(name="x").update(revoked_at=timezone.now())
+    ApiToken.unscoped_all_tenants.filter(name="e").update(
+        expires_at=timezone.now() - timedelta(hours=1)
+    )
     return {
         "alpha": alpha,
         "beta": beta,
@@ -288,7 +290,7 @@ def _api_url(path, world):
         assert name in PATH_SAMPLES, f"{path}: no sample for path parameter {name!r}; add one"
         sample = PATH_SAMPLES[name]
         value = (
-            Measurement.all_tenants.get(external_id=ALPHA_SECRET).pk
+            Measurement.unscoped_all_tenants.get(external_id=ALPHA_SECRET).pk
             if sample == "measurement"
             else sample
         )
@@ -325,7 +327,7 @@ def _alpha_markers(world):
 
 
 def test_every_api_operation_for_every_role(world):
-    alpha_count = Measurement.all_tenants.filter(organisation=world["alpha"]).count
+    alpha_count = Measurement.unscoped_all_tenants.filter(organisation=world["alpha"]).count
     cells = 0
     operations = list(_operations(world["client"]))
     assert ("/api/v1/measurements/{measurement_id}", "GET") in operations
@@ -374,10 +376,10 @@ def test_a_foreign_token_counts_only_its_own_measurements(world):
     client = world["client"]
     beta_headers = {"HTTP_AUTHORIZATION": f"Bearer {world['tokens']['beta']}"}
     page = client.get("/api/v1/measurements", **beta_headers).json()
-    beta_rows = Measurement.all_tenants.filter(organisation=world["beta"]).count()
+    beta_rows = Measurement.unscoped_all_tenants.filter(organisation=world["beta"]).count()
     assert page["count"] == beta_rows == 2
     assert {item["external_id"] for item in page["items"]} == {"", BETA_SECRET}
-    alpha_id = Measurement.all_tenants.get(external_id=ALPHA_SECRET).pk
+    alpha_id = Measurement.unscoped_all_tenants.get(external_id=ALPHA_SECRET).pk
     missing = client.get(f"/api/v1/measurements/{alpha_id}", **beta_headers)
     nonexistent = client.get("/api/v1/measurements/999999999", **beta_headers)
     assert missing.status_code == nonexistent.status_code == 404

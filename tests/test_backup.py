@@ -30,7 +30,7 @@ from klantpeil.collection.models import Measurement
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.core.tenancy import tenant
 from klantpeil.organisations.models import Organisation
-figures = {"measurements": Measurement.all_tenants.count()}
+figures = {"measurements": Measurement.unscoped_all_tenants.count()}
 for org in Organisation.objects.order_by("slug"):
     with tenant(org):
         figures[org.slug] = [

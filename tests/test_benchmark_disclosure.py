@@ -104,7 +104,7 @@ def _build() -> World:
     previous = _quarter(latest[0] - timedelta(days=1))
     world = World(today, [previous, latest, running])
     rng = np.random.default_rng(20)
-    survey = Instrument.all_tenants.get(key="customer-survey", organisation__isnull=True)
+    survey = Instrument.unscoped_all_tenants.get(key="customer-survey", organisation__isnull=True)
     version = survey.versions.order_by("-number").first()
     question = Question.objects.get(version=version, key="overall_grade")
 
@@ -127,7 +127,7 @@ def _build() -> World:
             world.organisations[org.pk] = org
             world.sector_of[org.pk] = sector.pk
             for kind in CHANNELS:
-                Channel.all_tenants.create(organisation=org, kind=kind)
+                Channel.unscoped_all_tenants.create(organisation=org, kind=kind)
             level = rng.uniform(5.8, 7.8)
             for qi, quarter in enumerate(world.quarters):
                 for kind in CHANNELS:
@@ -156,7 +156,7 @@ def _build() -> World:
                 if latest[0] <= k[2] < latest[1]:
                     del world.grades[k]
             world.grades[pk, "letter", latest[0] + timedelta(days=40)] = list(letter_case[org.name])
-    channels = {(c.organisation_id, c.kind): c.pk for c in Channel.all_tenants.all()}
+    channels = {(c.organisation_id, c.kind): c.pk for c in Channel.unscoped_all_tenants.all()}
     rows = [
         (Measurement(
             organisation_id=org,
@@ -169,8 +169,8 @@ def _build() -> World:
         for (org, kind, day), values in world.grades.items()
         for g in values
     ]  # fmt: skip
-    made = Measurement.all_tenants.bulk_create([m for m, _ in rows], batch_size=2000)
-    Answer.all_tenants.bulk_create(
+    made = Measurement.unscoped_all_tenants.bulk_create([m for m, _ in rows], batch_size=2000)
+    Answer.unscoped_all_tenants.bulk_create(
         [
             Answer(organisation_id=m.organisation_id, measurement=m, question=question, number=g)
             for m, (_, g) in zip(made, rows, strict=True)

@@ -31,8 +31,11 @@ def test_read_only_tokens_are_made_listed_and_refused_writes(make_org, client):
     assert "(read only)" in note
     code, _secret, note = _run("token", "--org", "alpha", "--name", "crm", "--days", "30")
     assert code == 0 and "(read and write)" in note
-    read_only = ApiToken.all_tenants.get(name="dashboard")
-    assert (read_only.scope, ApiToken.all_tenants.get(name="crm").scope) == ("read", "write")
+    read_only = ApiToken.unscoped_all_tenants.get(name="dashboard")
+    assert (read_only.scope, ApiToken.unscoped_all_tenants.get(name="crm").scope) == (
+        "read",
+        "write",
+    )
 
     auth = {"HTTP_AUTHORIZATION": f"Bearer {secret.strip()}"}
     assert client.get("/api/v1/units", **auth).status_code == 200
@@ -40,16 +43,18 @@ def test_read_only_tokens_are_made_listed_and_refused_writes(make_org, client):
     assert refused.status_code == 403 and refused.json()["code"] == "read_only_token"
 
     # One revoked, one expired, one used just now.
-    ApiToken.all_tenants.filter(name="crm").update(revoked_at=timezone.now())
+    ApiToken.unscoped_all_tenants.filter(name="crm").update(revoked_at=timezone.now())
     _run("token", "--org", "alpha", "--name", "old")
-    ApiToken.all_tenants.filter(name="old").update(expires_at=timezone.now() - timedelta(days=1))
+    ApiToken.unscoped_all_tenants.filter(name="old").update(
+        expires_at=timezone.now() - timedelta(days=1)
+    )
     code, listing, _ = _run("token", "--org", "alpha", "--list")
     assert code == 0
     lines = listing.splitlines()
     assert lines[0].split() == ["PREFIX", "NAME", "ACCESS", "STATE", "LAST", "USED"]
     rows = {line.split()[1]: line for line in lines[1:]}
     assert set(rows) == {"dashboard", "crm", "old"}
-    used = timezone.localtime(ApiToken.all_tenants.get(name="dashboard").last_used_at)
+    used = timezone.localtime(ApiToken.unscoped_all_tenants.get(name="dashboard").last_used_at)
     expires = timezone.localtime(read_only.expires_at)
     assert rows["dashboard"].split() == [
         read_only.prefix,

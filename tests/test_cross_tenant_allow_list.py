@@ -22,7 +22,7 @@ from pathlib import Path
 
 import klantpeil
 
-MANAGER = "all_tenants"
+MANAGER = "unscoped_all_tenants"
 
 ROOT = Path(klantpeil.__file__).parent
 

@@ -88,7 +88,7 @@ def _customer(grade: int, unit: str, when: str, comment: str = ""):
 @pytest.fixture
 def world(make_org, make_member, client):
     alpha = make_org("alpha")
-    Unit.all_tenants.create(organisation=alpha, code="back", name="Back office")
+    Unit.unscoped_all_tenants.create(organisation=alpha, code="back", name="Back office")
     analyst = make_member("analyst@alpha.example", alpha, "analyst")
     shopper = make_member("shopper@alpha.example", alpha, "shopper")
     objects = _sample_objects(alpha, shopper)
@@ -116,7 +116,7 @@ def world(make_org, make_member, client):
     with tenant(alpha):
         assert annotate_comments(method="lexicon") == 1 + 6 + 1
     rollups.refresh()
-    secret = Measurement.all_tenants.get(external_id=SECRET_ID)
+    secret = Measurement.unscoped_all_tenants.get(external_id=SECRET_ID)
     client.force_login(analyst)
     return {
         "org": alpha,

@@ -43,7 +43,7 @@ from klantpeil.instruments.selectors import latest_version
 from klantpeil.organisations.models import Channel, Organisation, Sector
 sector = Sector.objects.create(key="municipalities", name_nl="Gemeenten", name_en="Municipalities")
 org = Organisation.objects.create(slug="proxyorg", name="Proxy Org", sector=sector)
-Channel.all_tenants.create(organisation=org, kind="counter")
+Channel.unscoped_all_tenants.create(organisation=org, kind="counter")
 add_member(email="{REAL_USER}", organisation=org, role="analyst", password="{PASSWORD}")
 with tenant(org):
     OpenLink.objects.create(slug="balie", name="Balie",

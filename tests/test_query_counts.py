@@ -257,10 +257,10 @@ def _wipe() -> None:
     reports and tokens (which would keep the shoppers it deletes)."""
     from klantpeil.accounts.models import ApiToken
 
-    Assignment.all_tenants.all().delete()
-    Study.all_tenants.all().delete()
-    ReportRun.all_tenants.all().delete()
-    ApiToken.all_tenants.all().delete()
+    Assignment.unscoped_all_tenants.all().delete()
+    Study.unscoped_all_tenants.all().delete()
+    ReportRun.unscoped_all_tenants.all().delete()
+    ApiToken.unscoped_all_tenants.all().delete()
     wipe_demo()
 
 

@@ -56,7 +56,7 @@ def _ingest(org, prefix: str, count: int) -> list[int]:
 
 def _raw_counts() -> Counter:
     counts: Counter = Counter()
-    for org, moment in Measurement.all_tenants.filter(superseded_at=None).values_list(
+    for org, moment in Measurement.unscoped_all_tenants.filter(superseded_at=None).values_list(
         "organisation_id", "occurred_at"
     ):
         counts[(org, moment.astimezone(rollups.ZONE).date())] += 1
@@ -64,7 +64,7 @@ def _raw_counts() -> Counter:
 
 
 def _rollup_counts() -> Counter:
-    cells = AnswerRollup.all_tenants.filter(
+    cells = AnswerRollup.unscoped_all_tenants.filter(
         question_key=rollups.MEASUREMENTS, unit_key=rollups.ALL_UNITS
     )
     return Counter(
@@ -108,8 +108,8 @@ def test_a_batch_that_commits_after_later_measurements_and_a_refresh_is_still_co
         assert inserted.wait(60) and "error" not in held, held
         # Form answers and other batches commit meanwhile, with higher ids.
         later = _ingest(alpha, "later", 9) + _ingest(beta, "beta", 12)
-        visible_at_refresh = set(Measurement.all_tenants.values_list("id", flat=True))
-        watermark = Measurement.all_tenants.aggregate(m=Max("id"))["m"]
+        visible_at_refresh = set(Measurement.unscoped_all_tenants.values_list("id", flat=True))
+        watermark = Measurement.unscoped_all_tenants.aggregate(m=Max("id"))["m"]
         assert max(held["ids"]) < min(later), "the held batch took its ids first"
         assert not visible_at_refresh & set(held["ids"]), "and is not visible yet"
         assert rollups.refresh()["measurements"] == 21
@@ -122,7 +122,7 @@ def test_a_batch_that_commits_after_later_measurements_and_a_refresh_is_still_co
     # The old design folded everything up to the newest visible id; these committed
     # below that watermark afterwards and would never have been counted.
     skipped = set(
-        Measurement.all_tenants.filter(id__lte=watermark)
+        Measurement.unscoped_all_tenants.filter(id__lte=watermark)
         .exclude(id__in=visible_at_refresh)
         .values_list("id", flat=True)
     )
@@ -175,7 +175,7 @@ def test_two_refreshes_at_once_fold_each_measurement_once_while_writes_go_on(mak
     total = 3 * 400 + 6 * 50
     # Every outbox row was claimed by exactly one fold: none twice, none left.
     assert sum(r["measurements"] for r in results) == total
-    assert sum(RollupFold.all_tenants.values_list("folded", flat=True)) == total
+    assert sum(RollupFold.unscoped_all_tenants.values_list("folded", flat=True)) == total
     assert not rollups.pending_rows().exists()
     assert _rollup_counts() == _raw_counts()
     assert sum(_rollup_counts().values()) == total

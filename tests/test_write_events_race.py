@@ -82,7 +82,7 @@ def _hold(org, prefix: str, count: int, *, commit: bool):
         try:
             with transaction.atomic():
                 state["ids"] = _ingest(org, prefix, count, comment=True)
-                state["in_transaction"] = MeasurementRecorded.all_tenants.filter(
+                state["in_transaction"] = MeasurementRecorded.unscoped_all_tenants.filter(
                     measurement_id__in=state["ids"]
                 ).count()
                 inserted.set()
@@ -128,8 +128,10 @@ def test_a_held_write_wakes_its_subscribers_once_at_commit_and_never_if_rolled_b
         thread.join(60)
     assert "error" not in rolled, rolled
     assert len(woken) == 2, "the rolled-back batch woke nobody"
-    assert not Measurement.all_tenants.filter(id__in=rolled["ids"]).exists()
-    assert not MeasurementRecorded.all_tenants.filter(measurement_id__in=rolled["ids"]).exists()
+    assert not Measurement.unscoped_all_tenants.filter(id__in=rolled["ids"]).exists()
+    assert not MeasurementRecorded.unscoped_all_tenants.filter(
+        measurement_id__in=rolled["ids"]
+    ).exists()
     assert _queued() == {"refresh_rollups": 1}
 
     # A batch that will commit, held open while the worker folds what is visible.

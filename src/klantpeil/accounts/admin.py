@@ -21,7 +21,7 @@ class MembershipForm(forms.ModelForm):
     does not have."""
 
     limited_units = UnitChoices(
-        queryset=Unit.all_tenants.select_related("organisation").order_by(
+        queryset=Unit.unscoped_all_tenants.select_related("organisation").order_by(
             "organisation__name", "name"
         ),
         required=False,
@@ -102,7 +102,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("limited to units"))
     def limited_to(self, membership: Membership) -> str:
-        names = Unit.all_tenants.filter(pk__in=membership.unit_scope() or ()).values_list(
+        names = Unit.unscoped_all_tenants.filter(pk__in=membership.unit_scope() or ()).values_list(
             "name", flat=True
         )
         return ", ".join(names) or _("whole organisation")

@@ -78,7 +78,7 @@ def set_member_units(*, membership: Membership, unit_codes: Iterable[str]) -> li
         raise ValueError("Operators run the whole service; they cannot be limited to units")
     # The membership names its organisation: read its units there, not the current one.
     known = dict(
-        Unit.all_tenants.filter(organisation_id=membership.organisation_id).values_list(
+        Unit.unscoped_all_tenants.filter(organisation_id=membership.organisation_id).values_list(
             "code", "pk"
         )
     )
@@ -125,7 +125,7 @@ def issue_api_token(
         raise ValueError(f"Unknown scope {scope!r}; choose from {', '.join(TokenScope.values)}")
     prefix = secrets.token_hex(6)
     secret = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.all_tenants.create(
+    token = ApiToken.unscoped_all_tenants.create(
         organisation=organisation,
         name=name,
         prefix=prefix,
@@ -142,7 +142,9 @@ def token_for_secret(secret: str) -> ApiToken | None:
     parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    token = ApiToken.all_tenants.select_related("organisation").filter(prefix=parts[1]).first()
+    token = (
+        ApiToken.unscoped_all_tenants.select_related("organisation").filter(prefix=parts[1]).first()
+    )
     if token is None or not hmac.compare_digest(token.key_hash, _hash(secret)):
         return None
     now = timezone.now()
@@ -150,9 +152,11 @@ def token_for_secret(secret: str) -> ApiToken | None:
         return None
     # Recording every use would turn each API read into a write; once a minute is enough.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        ApiToken.all_tenants.filter(pk=token.pk).update(last_used_at=now)
+        ApiToken.unscoped_all_tenants.filter(pk=token.pk).update(last_used_at=now)
     return token
 
 
 def revoke_api_token(*, token: ApiToken) -> None:
-    ApiToken.all_tenants.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
+    ApiToken.unscoped_all_tenants.filter(pk=token.pk, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )

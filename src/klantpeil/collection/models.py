@@ -59,7 +59,7 @@ class Measurement(TenantModel):
     superseded_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager.from_queryset(MeasurementQuerySet)()
-    all_tenants = models.Manager.from_queryset(MeasurementQuerySet)()
+    unscoped_all_tenants = models.Manager.from_queryset(MeasurementQuerySet)()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

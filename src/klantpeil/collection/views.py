@@ -30,7 +30,9 @@ OPEN_LINK_WINDOW = 600  # seconds
 def _invitation(token: str) -> Invitation:
     # The token is the capability: looked up across organisations on purpose.
     invitation = (
-        Invitation.all_tenants.select_related("organisation", "channel", "instrument_version")
+        Invitation.unscoped_all_tenants.select_related(
+            "organisation", "channel", "instrument_version"
+        )
         .filter(token_hash=hash_token(token))
         .first()
     )
@@ -112,7 +114,9 @@ def _throttled(request: HttpRequest, link: OpenLink) -> bool:
 @never_cache
 def respond_open(request: HttpRequest, slug: str) -> HttpResponse:
     link = (
-        OpenLink.all_tenants.select_related("organisation", "channel", "instrument_version")
+        OpenLink.unscoped_all_tenants.select_related(
+            "organisation", "channel", "instrument_version"
+        )
         .filter(slug=slug, active=True)
         .first()
     )

@@ -11,6 +11,6 @@ class AllTenantsAdmin(admin.ModelAdmin):
     list_select_related = ("organisation",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = self.model.all_tenants.get_queryset()
+        queryset = self.model.unscoped_all_tenants.get_queryset()
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset

@@ -49,7 +49,7 @@ def _counts() -> tuple[int, int]:
     tables = set(connection.introspection.table_names())
     if Organisation._meta.db_table not in tables:
         return 0, 0
-    return Organisation.objects.count(), Measurement.all_tenants.count()
+    return Organisation.objects.count(), Measurement.unscoped_all_tenants.count()
 
 
 def _summary(path: Path) -> Summary:

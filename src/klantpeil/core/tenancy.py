@@ -7,7 +7,7 @@ variable set by :class:`~klantpeil.core.middleware.TenantMiddleware` for web
 requests, and by :func:`tenant` for services, tasks and commands.
 
 Reading across organisations (operator back office, anonymised sector
-benchmarks, the demo generator) goes through ``Model.all_tenants``: a
+benchmarks, the demo generator) goes through ``Model.unscoped_all_tenants``: a
 deliberately loud name that is easy to find in review. Every module that uses it
 is on the allow-list, with its reason, in ``tests/test_cross_tenant_allow_list.py``.
 
@@ -59,7 +59,7 @@ def require_organisation() -> Organisation:
     if organisation is None:
         raise TenantScopeError(
             "No current organisation: wrap the code in `with tenant(org):` "
-            "or use the loud `all_tenants` manager on purpose."
+            "or use the loud `unscoped_all_tenants` manager on purpose."
         )
     return organisation
 
@@ -158,7 +158,7 @@ class TenantModel(models.Model):
     unit_scope: str | None = None
 
     objects = TenantManager()
-    all_tenants = models.Manager()  # noqa: DJ012
+    unscoped_all_tenants = models.Manager()  # noqa: DJ012
 
     class Meta:
         abstract = True

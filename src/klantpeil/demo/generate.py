@@ -191,7 +191,7 @@ def _lookups() -> tuple[dict, dict, dict, dict]:
     types: dict[str, dict[str, str]] = {}
     choices: dict[str, dict[str, list[str]]] = {}
     versions: dict[str, int] = {}
-    for instrument in Instrument.all_tenants.filter(organisation__isnull=True):
+    for instrument in Instrument.unscoped_all_tenants.filter(organisation__isnull=True):
         version = instrument.versions.order_by("-number")[0]
         versions[instrument.key] = version.pk
         questions[instrument.key], types[instrument.key], choices[instrument.key] = {}, {}, {}
@@ -557,11 +557,11 @@ def _structure(spec: SectorSpec, sector: Sector, rng: np.random.Generator) -> li
     for name in spec.organisations:
         org = Organisation.objects.create(slug=slugify(name), name=name, sector=sector)
         units = [
-            Unit.all_tenants.create(organisation=org, code=code, name=label)
+            Unit.unscoped_all_tenants.create(organisation=org, code=code, name=label)
             for code, label in spec.units
         ]
         channels = {
-            kind: Channel.all_tenants.create(organisation=org, kind=kind)
+            kind: Channel.unscoped_all_tenants.create(organisation=org, kind=kind)
             for kind in spec.channel_grades
         }
         built.append({"org": org, "units": units, "channels": channels})
@@ -585,7 +585,7 @@ def generate(
     questions, types, choices, versions = _lookups()
     driver_items = _driver_items("customer-survey")
     first_id = (
-        Measurement.all_tenants.order_by("-id").values_list("id", flat=True).first() or 0
+        Measurement.unscoped_all_tenants.order_by("-id").values_list("id", flat=True).first() or 0
     ) + 1
     ctx = _Context(
         rng, today or date.today(), questions, types, choices, versions, first_id, [], []
@@ -648,7 +648,7 @@ def generate(
                     ctx, org, spec, unit_effects, max(2, int(EMPLOYEES_PER_UNIT * scale))
                 )
                 # Own generator: the volumes leave every other demo figure as it was.
-                ChannelVolume.all_tenants.bulk_create(
+                ChannelVolume.unscoped_all_tenants.bulk_create(
                     demo_volumes(volume_rng, org, channels, ctx.today)
                 )
                 m, a = _flush(ctx)

@@ -11,15 +11,17 @@ from klantpeil.textanalysis.models import CommentAnnotation, SocialPost
 @transaction.atomic
 def wipe_demo() -> None:
     """Remove all organisations and their data (the demo database holds nothing else)."""
-    Correction.all_tenants.all().delete()
-    CommentAnnotation.all_tenants.all()._raw_delete(CommentAnnotation.all_tenants.db)
-    SocialPost.all_tenants.filter(in_reply_to__isnull=False).delete()
-    SocialPost.all_tenants.all().delete()
-    Answer.all_tenants.all()._raw_delete(Answer.all_tenants.db)
-    Measurement.all_tenants.all()._raw_delete(Measurement.all_tenants.db)
+    Correction.unscoped_all_tenants.all().delete()
+    CommentAnnotation.unscoped_all_tenants.all()._raw_delete(
+        CommentAnnotation.unscoped_all_tenants.db
+    )
+    SocialPost.unscoped_all_tenants.filter(in_reply_to__isnull=False).delete()
+    SocialPost.unscoped_all_tenants.all().delete()
+    Answer.unscoped_all_tenants.all()._raw_delete(Answer.unscoped_all_tenants.db)
+    Measurement.unscoped_all_tenants.all()._raw_delete(Measurement.unscoped_all_tenants.db)
     Membership.objects.all().delete()
     User.objects.filter(email__endswith=".example").delete()
-    Channel.all_tenants.all().delete()
-    Unit.all_tenants.all().delete()
+    Channel.unscoped_all_tenants.all().delete()
+    Unit.unscoped_all_tenants.all().delete()
     Organisation.objects.all().delete()
     Sector.objects.all().delete()

@@ -86,7 +86,7 @@ def sync_standard_instruments() -> list[InstrumentVersion]:
     """
     versions = []
     for definition in standard_definitions():
-        instrument, _ = Instrument.all_tenants.update_or_create(
+        instrument, _ = Instrument.unscoped_all_tenants.update_or_create(
             organisation=None,
             key=definition["key"],
             defaults={

@@ -39,7 +39,7 @@ def purge_all(*, organisation: Organisation | None = None, dry_run: bool = False
 @task()
 def purge_contact_data() -> dict[str, int]:
     changed = purge_all()
-    if Invitation.all_tenants.filter(services.holding_contact_data()).exists():
+    if Invitation.unscoped_all_tenants.filter(services.holding_contact_data()).exists():
         schedule_contact_purge()
     return changed
 

@@ -111,13 +111,13 @@ def unfolded_answers(
 
     The ids are fetched first and passed as a list, so the database looks the
     answers up by measurement; given a subquery, SQLite would rather scan the
-    organisation's answers. The ids carry the scope, hence ``all_tenants``.
+    organisation's answers. The ids carry the scope, hence ``unscoped_all_tenants``.
     """
     unfolded = unfolded_measurements(measurements, organisations)
     ids = list(unfolded.values_list("id", flat=True)[: UNFOLDED_LIMIT + 1])
     if len(ids) > UNFOLDED_LIMIT:
-        return Answer.all_tenants.filter(measurement__in=unfolded)
-    return Answer.all_tenants.filter(measurement_id__in=ids)
+        return Answer.unscoped_all_tenants.filter(measurement__in=unfolded)
+    return Answer.unscoped_all_tenants.filter(measurement_id__in=ids)
 
 
 def _midnight(day: date) -> datetime:
@@ -162,7 +162,9 @@ def answer_sums(
     if "month" in by:
         cells = cells.annotate(month=TruncMonth("day"))
     kinds = dict(
-        Channel.all_tenants.filter(organisation_id__in=organisations).values_list("id", "kind")
+        Channel.unscoped_all_tenants.filter(organisation_id__in=organisations).values_list(
+            "id", "kind"
+        )
     )
     measurements = _measurements(organisations, instrument, exclude_methods, days, channel, units)
     sums: dict[tuple, dict[str, Any]] = {}
@@ -229,7 +231,7 @@ def _cells(
     units: Collection[int] | None,
     per_unit: bool,
 ) -> QuerySet[AnswerRollup]:
-    cells = AnswerRollup.all_tenants.filter(
+    cells = AnswerRollup.unscoped_all_tenants.filter(
         organisation_id__in=organisations, question_key__in=keys
     )
     if instrument:
@@ -241,7 +243,9 @@ def _cells(
     if days.last:
         cells = cells.filter(day__lte=days.last)
     if channel:
-        of_kind = Channel.all_tenants.filter(organisation_id__in=organisations, kind=channel)
+        of_kind = Channel.unscoped_all_tenants.filter(
+            organisation_id__in=organisations, kind=channel
+        )
         cells = cells.filter(channel_key__in=of_kind.values("pk"))
     if units is not None:
         return cells.filter(unit_key__in=list(units))
@@ -259,7 +263,7 @@ def _measurements(
 ) -> QuerySet[Measurement]:
     """The current measurements the cells describe (anonymous ones too, like the cells);
     the tail is those of them not folded in yet."""
-    measurements = Measurement.all_tenants.filter(
+    measurements = Measurement.unscoped_all_tenants.filter(
         organisation_id__in=organisations, superseded_at__isnull=True
     )
     if instrument:

@@ -58,7 +58,7 @@ log = logging.getLogger("klantpeil.rollups")
 
 def pending_rows() -> QuerySet[MeasurementRecorded]:
     """The rollups' outbox rows not folded in yet, across organisations (filter them)."""
-    return MeasurementRecorded.all_tenants.filter(subscriber=ROLLUPS)
+    return MeasurementRecorded.unscoped_all_tenants.filter(subscriber=ROLLUPS)
 
 
 def _pending(measurement_id: str) -> Exists:
@@ -142,7 +142,7 @@ def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
         column: Count("id", filter=Q(number=index)) for index, column in enumerate(VALUE_COLUMNS)
     }
     answers = (
-        Answer.all_tenants.filter(
+        Answer.unscoped_all_tenants.filter(
             organisation_id=organisation_id,
             number__isnull=False,
             measurement__superseded_at__isnull=True,
@@ -160,7 +160,7 @@ def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
         )
     )
     measurements = (
-        Measurement.all_tenants.filter(
+        Measurement.unscoped_all_tenants.filter(
             organisation_id=organisation_id,
             superseded_at__isnull=True,
             occurred_at__gte=start,
@@ -179,7 +179,7 @@ def _insert_answer_cells(organisation_id: int, first: date, last: date) -> int:
     rows = _insert_cells(organisation_id, answers) + _insert_cells(organisation_id, measurements)
     sums = {f"{c}_sum": Sum(c) for c in VALUE_COLUMNS}
     all_units = (
-        AnswerRollup.all_tenants.filter(
+        AnswerRollup.unscoped_all_tenants.filter(
             organisation_id=organisation_id, day__gte=first, day__lte=last, unit_key__gte=0
         )
         .values(
@@ -228,7 +228,7 @@ def _driver_cells(organisation_id: int, first: date, last: date) -> list[DriverR
         start, end = _bounds(day, window_last)
         measurements = {
             m[0]: m[1:]
-            for m in Measurement.all_tenants.filter(
+            for m in Measurement.unscoped_all_tenants.filter(
                 organisation_id=organisation_id,
                 superseded_at__isnull=True,
                 occurred_at__gte=start,
@@ -239,7 +239,7 @@ def _driver_cells(organisation_id: int, first: date, last: date) -> list[DriverR
             .annotate(day=TruncDate("occurred_at", tzinfo=ZONE))
             .values_list("id", "day", "unit_id", "channel_id", "instrument_version__instrument_id")
         }
-        answers = Answer.all_tenants.filter(
+        answers = Answer.unscoped_all_tenants.filter(
             organisation_id=organisation_id,
             measurement__superseded_at__isnull=True,
             measurement__occurred_at__gte=start,
@@ -315,12 +315,12 @@ def _sum_cells(
 def rebuild_range(organisation_id: int, first: date, last: date) -> int:
     """Recompute every cell from local day ``first`` to ``last`` for one organisation."""
     for model in (AnswerRollup, DriverRollup):
-        model.all_tenants.filter(
+        model.unscoped_all_tenants.filter(
             organisation_id=organisation_id, day__gte=first, day__lte=last
         ).delete()
     rows = _insert_answer_cells(organisation_id, first, last)
     drivers = _driver_cells(organisation_id, first, last)
-    return rows + len(DriverRollup.all_tenants.bulk_create(drivers, batch_size=500))
+    return rows + len(DriverRollup.unscoped_all_tenants.bulk_create(drivers, batch_size=500))
 
 
 def rebuild_days(organisation_id: int, days: Iterable[date]) -> int:
@@ -340,10 +340,10 @@ def _lock(organisation_id: int, *, wait: bool) -> str:
     every write transaction is exclusive (``BEGIN IMMEDIATE``), which serialises
     folds by itself.
     """
-    folds = RollupFold.all_tenants.filter(organisation_id=organisation_id)
+    folds = RollupFold.unscoped_all_tenants.filter(organisation_id=organisation_id)
     first = not folds.exists()
     if first:
-        RollupFold.all_tenants.bulk_create(
+        RollupFold.unscoped_all_tenants.bulk_create(
             [RollupFold(organisation_id=organisation_id)], ignore_conflicts=True
         )
     if not list(folds.select_for_update(skip_locked=not wait).values_list("pk", flat=True)):
@@ -353,7 +353,7 @@ def _lock(organisation_id: int, *, wait: bool) -> str:
 
 def _span(organisation_id: int) -> tuple[date, date] | None:
     """The first and last local day with a measurement of the organisation."""
-    span = Measurement.all_tenants.filter(organisation_id=organisation_id).aggregate(
+    span = Measurement.unscoped_all_tenants.filter(organisation_id=organisation_id).aggregate(
         first=Min("occurred_at"), last=Max("occurred_at")
     )
     if span["first"] is None:
@@ -365,9 +365,9 @@ def folded_organisations(organisation_ids: Iterable[int]) -> set[int]:
     """Those of the organisations whose rollups have been built (folded at least once);
     the others have no cells, and readers take all their measurements from the tail."""
     return set(
-        RollupFold.all_tenants.filter(organisation_id__in=list(organisation_ids)).values_list(
-            "organisation_id", flat=True
-        )
+        RollupFold.unscoped_all_tenants.filter(
+            organisation_id__in=list(organisation_ids)
+        ).values_list("organisation_id", flat=True)
     )
 
 
@@ -428,7 +428,7 @@ def _fold(
             days = {day for day in days if not span[0] <= day <= span[1]}
             recomputed = (span[1] - span[0]).days + 1
         rows += rebuild_days(organisation_id, days)
-        RollupFold.all_tenants.filter(organisation_id=organisation_id).update(
+        RollupFold.unscoped_all_tenants.filter(organisation_id=organisation_id).update(
             folded_at=timezone.now(), folded=F("folded") + len(claimed)
         )
     return {"days": recomputed + len(days), "rows": rows, "measurements": len(claimed)}
@@ -505,14 +505,14 @@ def check(*, repair: bool = True, trigger: str = "schedule") -> RollupCheck:
         with transaction.atomic():
             _lock(organisation_id, wait=True)
             raw = _counts(
-                Measurement.all_tenants.filter(
+                Measurement.unscoped_all_tenants.filter(
                     organisation_id=organisation_id, superseded_at__isnull=True
                 )
                 .exclude(_pending("pk"))
                 .annotate(day=TruncDate("occurred_at", tzinfo=ZONE)),
                 Count("id"),
             )
-            cells = AnswerRollup.all_tenants.filter(
+            cells = AnswerRollup.unscoped_all_tenants.filter(
                 organisation_id=organisation_id, question_key=MEASUREMENTS
             )
             per_unit = _counts(cells.filter(unit_key__gte=0), Sum("n"))
@@ -573,7 +573,7 @@ def rebuild_all(progress: Callable[[int], object] | None = None) -> dict[str, in
         # statistics scans an organisation's answers in order, its fastest plan here.
         _analyse()
     spans = list(
-        Measurement.all_tenants.values_list("organisation_id")
+        Measurement.unscoped_all_tenants.values_list("organisation_id")
         .annotate(first=Min("occurred_at"), last=Max("occurred_at"))
         .order_by("organisation_id")
     )
@@ -587,7 +587,7 @@ def rebuild_all(progress: Callable[[int], object] | None = None) -> dict[str, in
             progress(1)
     kept = [span[0] for span in spans]
     for model in (AnswerRollup, DriverRollup):
-        model.all_tenants.exclude(organisation_id__in=kept).delete()
+        model.unscoped_all_tenants.exclude(organisation_id__in=kept).delete()
     # SQLite has no statistics until told, and without them reads skip the rollup
     # index. Only these tables: on the answers, SQLite's plan without statistics
     # (scan one organisation's answers in order) is the fastest for the rebuild.

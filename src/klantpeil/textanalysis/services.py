@@ -73,15 +73,15 @@ def annotate_comments(*, method: str | None = None, limit: int | None = None) ->
 def annotate_comments_of_all_organisations(*, method: str | None = None) -> int:
     """The bulk path (demo, backfill): every organisation's pending comments at once.
 
-    Reads across organisations on purpose (``all_tenants``); each annotation row
+    Reads across organisations on purpose (``unscoped_all_tenants``); each annotation row
     carries its answer's organisation.
     """
     rows = list(
-        selectors.pending_comments(Answer.all_tenants).values_list(
+        selectors.pending_comments(Answer.unscoped_all_tenants).values_list(
             "id", "organisation_id", "measurement_id", "text"
         )
     )
-    return _annotate_rows(rows, method, CommentAnnotation.all_tenants)
+    return _annotate_rows(rows, method, CommentAnnotation.unscoped_all_tenants)
 
 
 @dataclass(frozen=True)

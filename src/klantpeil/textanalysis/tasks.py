@@ -23,7 +23,7 @@ from klantpeil.textanalysis import selectors, services
 def annotate_new_comments() -> dict[str, int]:
     # Which organisations have comments waiting: a deliberate read across tenants.
     waiting = set(
-        selectors.pending_comments(Answer.all_tenants)
+        selectors.pending_comments(Answer.unscoped_all_tenants)
         .values_list("organisation_id", flat=True)
         .distinct()
     )

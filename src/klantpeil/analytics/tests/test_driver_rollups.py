@@ -64,18 +64,18 @@ def _skip_items(organisation_id: int) -> None:
     (a whole driver now and then), one in twenty-five the grade."""
     rng = np.random.default_rng(3)
     answers = list(
-        Answer.all_tenants.filter(organisation_id=organisation_id, number__isnull=False)
+        Answer.unscoped_all_tenants.filter(organisation_id=organisation_id, number__isnull=False)
         .exclude(question__driver="", question__key__in=["nps", "ces"])
         .values_list("pk", "question__key")
     )
     gone = [
         pk for pk, key in answers if rng.random() < (1 / 25 if key == "overall_grade" else 1 / 14)
     ]
-    Answer.all_tenants.filter(pk__in=gone).delete()
+    Answer.unscoped_all_tenants.filter(pk__in=gone).delete()
 
 
 def _largest() -> Organisation:
-    counts = Measurement.all_tenants.values("organisation_id").annotate(n=Count("id"))
+    counts = Measurement.unscoped_all_tenants.values("organisation_id").annotate(n=Count("id"))
     return Organisation.objects.get(
         pk=counts.order_by("-n", "organisation_id")[0]["organisation_id"]
     )
@@ -132,13 +132,15 @@ def test_a_day_cell_holds_its_responses_by_answer_pattern():
     generate(seed=6, today=date(2026, 11, 23), scale=0.02)
     rollups.rebuild_all()
     cell = max(
-        DriverRollup.all_tenants.filter(unit_key=rollups.ALL_UNITS, channel_key=rollups.ALL),
+        DriverRollup.unscoped_all_tenants.filter(
+            unit_key=rollups.ALL_UNITS, channel_key=rollups.ALL
+        ),
         key=lambda c: c.n,
     )
     assert cell.keys[0] == "overall_grade"
     day = [
         m
-        for m in Measurement.all_tenants.filter(
+        for m in Measurement.unscoped_all_tenants.filter(
             organisation_id=cell.organisation_id,
             instrument_version__instrument_id=cell.instrument_id,
             superseded_at=None,
@@ -148,7 +150,7 @@ def test_a_day_cell_holds_its_responses_by_answer_pattern():
     graded, complete = 0, []
     drivers = cell.keys[1:]
     for m in day:
-        answers = Answer.all_tenants.filter(measurement=m, number__isnull=False)
+        answers = Answer.unscoped_all_tenants.filter(measurement=m, number__isnull=False)
         given = dict(answers.values_list("question__key", "number"))
         if "overall_grade" not in given:
             continue
@@ -179,7 +181,7 @@ def test_a_day_cell_holds_its_responses_by_answer_pattern():
 def test_cells_of_the_layout_before_patterns_fall_back_to_the_raw_answers():
     generate(seed=6, today=date(2026, 11, 23), scale=0.02)
     rollups.rebuild_all()
-    DriverRollup.all_tenants.update(sums=[1.0], products=[[1.0]])
+    DriverRollup.unscoped_all_tenants.update(sums=[1.0], products=[[1.0]])
     with tenant(_largest()):
         assert driver_cells(MeasurementFilter()) is None
         report = driver_report(MeasurementFilter())

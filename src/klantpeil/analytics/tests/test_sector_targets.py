@@ -30,7 +30,7 @@ def _raw_driver_scores(organisation, period, keys_of):
     """Each sector organisation's driver score (mean of its items' means) from the raw
     answers, and the smallest item count, independently of the rollups."""
     sums = defaultdict(lambda: [0, 0.0])
-    answers = Answer.all_tenants.filter(
+    answers = Answer.unscoped_all_tenants.filter(
         organisation__sector=organisation.sector,
         measurement__superseded_at=None,
         measurement__instrument_version__instrument__key="customer-survey",

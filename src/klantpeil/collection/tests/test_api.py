@@ -65,19 +65,19 @@ def test_requests_without_a_valid_token_get_401_in_the_error_format(api):
 
 
 def test_revoked_and_expired_tokens_stop_working(api):
-    token = ApiToken.all_tenants.get()
+    token = ApiToken.unscoped_all_tenants.get()
     assert api("get", "/units").status_code == 200
     revoke_api_token(token=token)
     assert api("get", "/units").status_code == 401
     fresh = issue_api_token(organisation=api.org, name="short")
-    ApiToken.all_tenants.filter(pk=fresh.token.pk).update(
+    ApiToken.unscoped_all_tenants.filter(pk=fresh.token.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
     assert api("get", "/units", token=fresh.secret).status_code == 401
 
 
 def test_only_a_hash_of_the_token_is_stored(api):
-    token = ApiToken.all_tenants.get()
+    token = ApiToken.unscoped_all_tenants.get()
     assert api.secret not in (token.key_hash, token.prefix)
     assert len(token.key_hash) == 64
 
@@ -115,7 +115,7 @@ def test_bulk_measurements_round_trip_and_a_retry_stores_nothing_twice(api):
             {"index": 1, "id": ids[1], "created": False},
         ],
     }
-    assert Measurement.all_tenants.count() == 2
+    assert Measurement.unscoped_all_tenants.count() == 2
     one = api("get", f"/measurements/{ids[0]}").json()
     assert one["answers"]["overall_grade"] == 8
     assert one["answers"]["solved_first_contact"] is True
@@ -139,7 +139,7 @@ def test_a_bad_batch_names_every_problem_and_writes_nothing(api):
     assert problems == {(1, "channel"), (1, "answers.overall_grade"), (2, "instrument")}
     grade = next(e for e in body["errors"] if e["field"] == "answers.overall_grade")
     assert grade["message"] == "must be between 1 and 10" and grade["value"] == 11
-    assert Measurement.all_tenants.count() == 0
+    assert Measurement.unscoped_all_tenants.count() == 0
 
 
 def test_schema_errors_use_the_same_format(api):
@@ -242,7 +242,7 @@ def test_text_no_database_can_store_is_refused_not_a_server_error(api):
         )
         assert response.status_code == 400, text
         assert response.json()["code"] == "error"
-    assert Measurement.all_tenants.count() == 0
+    assert Measurement.unscoped_all_tenants.count() == 0
     # The audit log still records what was asked, with the unstorable character marked.
     asked = AuditEvent.objects.filter(path="/api/v1/measurements", status=422).first()
     assert asked.detail["query"] == {"instrument": "\ufffd"}

@@ -12,7 +12,7 @@ def test_scoped_manager_refuses_without_current_organisation(make_org):
 
 def test_scoped_manager_sees_only_the_current_organisation(make_org):
     alpha, beta = make_org("alpha"), make_org("beta")
-    beta_unit = Unit.all_tenants.get(organisation=beta)
+    beta_unit = Unit.unscoped_all_tenants.get(organisation=beta)
     with tenant(alpha):
         assert {u.organisation_id for u in Unit.objects.all()} == {alpha.pk}
         assert not Unit.objects.filter(pk=beta_unit.pk).exists()
@@ -41,4 +41,4 @@ def test_saving_another_organisations_row_inside_a_tenant_is_refused(make_org):
     alpha, beta = make_org("alpha"), make_org("beta")
     with tenant(alpha), pytest.raises(TenantScopeError):
         Unit(organisation=beta, code="sneaky", name="Sneaky").save()
-    assert not Unit.all_tenants.filter(code="sneaky").exists()
+    assert not Unit.unscoped_all_tenants.filter(code="sneaky").exists()

@@ -27,7 +27,9 @@ def _keys(key):
 
 @pytest.mark.django_db
 def test_migrate_loads_every_standard_instrument():
-    keys = set(Instrument.all_tenants.filter(organisation=None).values_list("key", flat=True))
+    keys = set(
+        Instrument.unscoped_all_tenants.filter(organisation=None).values_list("key", flat=True)
+    )
     assert keys == {
         "customer-survey",
         "complaint-survey",
@@ -91,7 +93,7 @@ def test_changed_content_becomes_a_new_version_and_the_old_one_stays():
     definition = copy.deepcopy(
         next(d for d in standard_definitions() if d["key"] == "customer-survey")
     )
-    instrument = Instrument.all_tenants.get(organisation=None, key="customer-survey")
+    instrument = Instrument.unscoped_all_tenants.get(organisation=None, key="customer-survey")
     first = instrument.versions.get()
     definition["questions"][0]["label"]["en"] = "Your grade for this contact"
     second = publish_version(instrument=instrument, definition=definition)

@@ -119,7 +119,9 @@ def _readable(blob: bytes) -> str:
 
 def _stored_files_text() -> str:
     parts = [
-        _readable(bytes(c)) for c in ReportRun.all_tenants.values_list("content", flat=True) if c
+        _readable(bytes(c))
+        for c in ReportRun.unscoped_all_tenants.values_list("content", flat=True)
+        if c
     ]
     for path in Path(settings.ENV.data_dir).rglob("*"):
         if path.is_file():
@@ -182,9 +184,9 @@ def test_forget_leaves_nothing_of_the_respondent_in_any_table_or_file(scene):
     assert _database_hits(SECRETS) == []
     assert _found_in_files(_stored_files_text()) == []
     # What was derived from them went; what was not stays.
-    statuses = {p: ReportRun.all_tenants.get(pk=r.pk).status for p, r in runs.items()}
+    statuses = {p: ReportRun.unscoped_all_tenants.get(pk=r.pk).status for p, r in runs.items()}
     assert statuses == {"2026-03": "erased", "2026-Q1": "erased", "2024": "done"}
-    assert CommentAnnotation.all_tenants.count() == 1
+    assert CommentAnnotation.unscoped_all_tenants.count() == 1
     assert list(
         DBTaskResult.objects.filter(task_path=send_reminder.module_path).values_list(
             "args_kwargs", flat=True
@@ -224,7 +226,7 @@ call_command("migrate", verbosity=0)
 print("SECURE_DELETE", connection.cursor().execute("PRAGMA secure_delete").fetchone()[0])
 sector = Sector.objects.create(key="m", name_nl="m", name_en="m")
 org = Organisation.objects.create(slug="alpha", name="Alpha", sector=sector)
-Channel.all_tenants.create(organisation=org, kind="email")
+Channel.unscoped_all_tenants.create(organisation=org, kind="email")
 with tenant(org):
     for i in range(12):
         _respond(f"n{i}@example.nl", "", "", 7, "Prima geholpen, dank u " * (i % 5))

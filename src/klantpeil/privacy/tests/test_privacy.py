@@ -47,7 +47,7 @@ def _invite(email: str, phone: str = "", contact: str = "") -> Invitation:
 
 
 def _age(invitation: Invitation, days: int) -> None:
-    Invitation.all_tenants.filter(pk=invitation.pk).update(
+    Invitation.unscoped_all_tenants.filter(pk=invitation.pk).update(
         created_at=timezone.now() - timedelta(days=days)
     )
 
@@ -112,7 +112,7 @@ def _respond(invitation: Invitation, grade: int) -> Measurement:
 
 
 def _grade_rollup(org) -> tuple[int, float]:
-    cells = AnswerRollup.all_tenants.filter(
+    cells = AnswerRollup.unscoped_all_tenants.filter(
         organisation=org, question_key="overall_grade", unit_key=rollups.ALL_UNITS
     )
     return sum(c.n for c in cells), sum(c.total for c in cells)
@@ -181,7 +181,7 @@ def test_the_privacy_command_forgets_and_purges(alpha, capsys):
     assert "Deleted 1 invitation(s) and 1 measurement(s) of this respondent in alpha." in (
         capsys.readouterr().out
     )
-    assert Measurement.all_tenants.count() == 0
+    assert Measurement.unscoped_all_tenants.count() == 0
     assert main(["privacy", "forget", "--org", "alpha"]) == 2
     assert main(["privacy", "forget", "--org", "nope", "--email", "a@b.nl"]) == 2
     assert main(["privacy", "purge"]) == 0
@@ -200,10 +200,10 @@ def test_an_analyst_forgets_a_respondent_after_seeing_what_would_go(make_member,
     assert "e-mailadres, telefoonnummer of contact-id" in empty.content.decode()
     preview = client.post(url, {"email": "ask@example.nl"})
     assert "1 uitnodiging(en) en 1 meting(en)" in preview.content.decode()
-    assert Measurement.all_tenants.count() == 2
+    assert Measurement.unscoped_all_tenants.count() == 2
     done = client.post(url, {"email": "ask@example.nl", "confirm": "on"}, follow=True)
     assert "1 uitnodiging(en) en 1 meting(en) verwijderd" in done.content.decode()
-    assert list(Invitation.all_tenants.values_list("respondent_email", flat=True)) == [
+    assert list(Invitation.unscoped_all_tenants.values_list("respondent_email", flat=True)) == [
         "stay@example.nl"
     ]
     assert AuditEvent.objects.get(action=AuditAction.FORGET).user == analyst
@@ -334,10 +334,12 @@ def test_privacy_purge_takes_one_organisation_and_a_dry_run(make_org, alpha, cap
         _age(_invite("b-old@example.nl"), 100)
     assert main(["privacy", "purge", "--org", "alpha", "--dry-run"]) == 0
     assert json.loads(capsys.readouterr().out) == {"invitations_to_purge": {"alpha": 1}}
-    assert Invitation.all_tenants.filter(respondent_email="").count() == 0
+    assert Invitation.unscoped_all_tenants.filter(respondent_email="").count() == 0
     assert main(["privacy", "purge", "--org", "alpha"]) == 0
     assert json.loads(capsys.readouterr().out) == {"invitations_purged": {"alpha": 1}}
-    emails = dict(Invitation.all_tenants.values_list("organisation__slug", "respondent_email"))
+    emails = dict(
+        Invitation.unscoped_all_tenants.values_list("organisation__slug", "respondent_email")
+    )
     assert emails == {"alpha": "", "beta": "b-old@example.nl"}
     assert main(["privacy", "purge", "--org", "nope"]) == 2
     assert "no organisation with slug 'nope'" in capsys.readouterr().err

@@ -31,16 +31,16 @@ pytestmark = pytest.mark.django_db
 
 def _sums_by_key_and_channel():
     raw: dict = defaultdict(lambda: [0, 0.0, 0.0])
-    for key, kind, number in Answer.all_tenants.filter(
+    for key, kind, number in Answer.unscoped_all_tenants.filter(
         number__isnull=False, measurement__superseded_at=None
     ).values_list("question__key", "measurement__channel__kind", "number"):
         cell = raw[(key, kind)]
         cell[0] += 1
         cell[1] += number
         cell[2] += number * number
-    kinds = dict(Channel.all_tenants.values_list("id", "kind"))
+    kinds = dict(Channel.unscoped_all_tenants.values_list("id", "kind"))
     rolled: dict = defaultdict(lambda: [0, 0.0, 0.0])
-    per_unit = AnswerRollup.all_tenants.exclude(unit_key=rollups.ALL_UNITS)
+    per_unit = AnswerRollup.unscoped_all_tenants.exclude(unit_key=rollups.ALL_UNITS)
     for r in per_unit.exclude(question_key=rollups.MEASUREMENTS):
         cell = rolled[(r.question_key, kinds.get(r.channel_key))]
         cell[0] += r.n
@@ -59,12 +59,12 @@ def test_a_full_rebuild_equals_the_raw_answers_exactly_on_random_data():
         assert rolled[cell][1] == pytest.approx(total, rel=1e-12)
         assert rolled[cell][2] == pytest.approx(squares, rel=1e-12)
     # The measurement cells count every current measurement once.
-    current = Measurement.all_tenants.current().count()
+    current = Measurement.unscoped_all_tenants.current().count()
     for units in (Q(unit_key=rollups.ALL_UNITS), ~Q(unit_key=rollups.ALL_UNITS)):
-        counted = AnswerRollup.all_tenants.filter(units, question_key=rollups.MEASUREMENTS)
+        counted = AnswerRollup.unscoped_all_tenants.filter(units, question_key=rollups.MEASUREMENTS)
         assert sum(r.n for r in counted) == current
     # The value counts add up to n for scale answers.
-    grade = AnswerRollup.all_tenants.filter(question_key="overall_grade").exclude(
+    grade = AnswerRollup.unscoped_all_tenants.filter(question_key="overall_grade").exclude(
         unit_key=rollups.ALL_UNITS
     )
     assert sum(sum(getattr(r, f"v{i}") for i in range(11)) for r in grade) == sum(
@@ -85,7 +85,7 @@ def test_refresh_from_the_outbox_is_idempotent_and_follows_corrections(make_org)
             occurred_at=datetime(2026, 9, 14, 22, 30, tzinfo=UTC),  # 00:30 on the 15th locally
         )
     assert rollups.refresh()["days"] == 1
-    grade = AnswerRollup.all_tenants.get(question_key="overall_grade", unit_key=0)
+    grade = AnswerRollup.unscoped_all_tenants.get(question_key="overall_grade", unit_key=0)
     assert (grade.day, grade.n, grade.total, grade.v8) == (date(2026, 9, 15), 1, 8.0, 1)
     assert rollups.refresh() == {"organisations": 0, "days": 0, "rows": 0, "measurements": 0}
     with tenant(org):
@@ -95,11 +95,14 @@ def test_refresh_from_the_outbox_is_idempotent_and_follows_corrections(make_org)
             reason="typo",
         )
     rollups.refresh()
-    grade = AnswerRollup.all_tenants.get(question_key="overall_grade", unit_key=0)
+    grade = AnswerRollup.unscoped_all_tenants.get(question_key="overall_grade", unit_key=0)
     assert (grade.n, grade.total, grade.v3, grade.v8) == (1, 3.0, 1, 0)
-    before = sorted(AnswerRollup.all_tenants.values_list("question_key", "n", "total"))
+    before = sorted(AnswerRollup.unscoped_all_tenants.values_list("question_key", "n", "total"))
     rollups.rebuild_all()
-    assert sorted(AnswerRollup.all_tenants.values_list("question_key", "n", "total")) == before
+    assert (
+        sorted(AnswerRollup.unscoped_all_tenants.values_list("question_key", "n", "total"))
+        == before
+    )
 
 
 FILTERS = [
@@ -126,7 +129,7 @@ def test_kpis_from_rollups_equal_kpis_from_the_raw_answers(filters):
     generate(seed=7, today=date(2026, 11, 23), scale=0.02)
     rollups.rebuild_all()
     organisation = Organisation.objects.order_by("pk").first()
-    unit = Unit.all_tenants.filter(organisation=organisation).first()
+    unit = Unit.unscoped_all_tenants.filter(organisation=organisation).first()
     with tenant(organisation):
         for f in (filters, dataclasses.replace(filters, unit=unit.code)):
             kinds, numbers = _figures(channel_kpis(f))
@@ -181,7 +184,7 @@ def test_counts_and_the_sector_benchmark_from_rollups_equal_the_raw_figures():
         rolled = sector._sector_sums(q4, None, ["overall_grade"])
     peers = Organisation.objects.filter(sector=organisation.sector)
     raw = {
-        o.pk: Answer.all_tenants.filter(
+        o.pk: Answer.unscoped_all_tenants.filter(
             organisation=o,
             question__key="overall_grade",
             measurement__superseded_at=None,
@@ -255,7 +258,7 @@ def test_the_self_check_finds_repairs_and_records_days_that_differ(make_org, mak
     assert rollups.check(trigger="test").days_different == 0
     # Two faults: a measurement the feed never saw, and a cell changed by hand.
     _record_without_outbox(alpha, 4, datetime(2026, 11, 3, 12, tzinfo=UTC))
-    AnswerRollup.all_tenants.filter(
+    AnswerRollup.unscoped_all_tenants.filter(
         organisation=alpha, day=date(2026, 11, 2), question_key=rollups.MEASUREMENTS
     ).update(n=5)
     _record_without_outbox(beta, 6, datetime(2026, 10, 30, 23, 30, tzinfo=UTC))  # 31 Oct local
@@ -325,7 +328,7 @@ def test_a_fold_claims_its_backlog_in_several_batches(make_org, monkeypatch):
             )
     assert rollups.refresh()["measurements"] == 5
     assert not rollups.pending_rows().exists()
-    cells = AnswerRollup.all_tenants.filter(
+    cells = AnswerRollup.unscoped_all_tenants.filter(
         question_key=rollups.MEASUREMENTS, unit_key=rollups.ALL_UNITS
     )
     assert sorted(cells.values_list("day__day", "n")) == [(2, 1), (3, 2), (5, 1), (9, 1)]

@@ -290,10 +290,10 @@ def test_demo_comments_and_social_posts_are_annotated(db):
     generate(seed=5, scale=0.01, today=datetime(2026, 6, 30, tzinfo=UTC).date())
     from klantpeil.collection.models import Answer
 
-    comments = Answer.all_tenants.filter(question__indicator="comment").exclude(text="")
-    annotated = CommentAnnotation.all_tenants.count()
+    comments = Answer.unscoped_all_tenants.filter(question__indicator="comment").exclude(text="")
+    annotated = CommentAnnotation.unscoped_all_tenants.count()
     assert annotated == comments.count() > 0
-    posts = SocialPost.all_tenants
+    posts = SocialPost.unscoped_all_tenants
     assert posts.filter(from_organisation=True, in_reply_to__isnull=False).exists()
     assert posts.filter(in_reply_to__isnull=True, from_organisation=False).count() > 50
 

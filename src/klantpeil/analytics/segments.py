@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from klantpeil.analytics.selectors import SURVEY, units_of
 from klantpeil.collection.selectors import MeasurementFilter
 from klantpeil.core import dates
-from klantpeil.metrics.segments import KPI_QUESTIONS, SegmentComparison, Sums, compare_segments
+from klantpeil.metrics.kpis import Sums
+from klantpeil.metrics.segments import KPI_QUESTIONS, SegmentComparison, compare_segments
 from klantpeil.organisations.models import ChannelKind, Unit
 from klantpeil.rollups import reader
 
 DIMENSIONS = ("unit", "channel", "month", "quarter")
-VALUES = tuple(f"v{i}" for i in range(11))
 NONE = ""  # the key of the segment without a unit or channel
 
 
@@ -62,12 +62,7 @@ def segment_sums(filters: MeasurementFilter, dimension: str, kpi: str) -> dict[s
     for (key,), row in rows.items():
         if not row["n"]:
             continue
-        sums[name(key)] += Sums(
-            row["n"],
-            float(row["total"]),
-            float(row["squares"]),
-            tuple(int(row[v]) for v in VALUES),
-        )
+        sums[name(key)] += Sums.from_row(row)
     return dict(sums)
 
 

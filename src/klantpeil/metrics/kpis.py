@@ -44,6 +44,22 @@ class Sums:
             counts=tuple(int(row[f"v{i}"] or 0) for i in VALUES),
         )
 
+    def __add__(self, other: Sums) -> Sums:
+        return Sums(
+            self.n + other.n,
+            self.total + other.total,
+            self.squares + other.squares,
+            tuple(a + b for a, b in zip(self.counts, other.counts, strict=True)),
+        )
+
+    def __sub__(self, other: Sums) -> Sums:
+        return Sums(
+            self.n - other.n,
+            self.total - other.total,
+            self.squares - other.squares,
+            tuple(a - b for a, b in zip(self.counts, other.counts, strict=True)),
+        )
+
     def counts_by_value(self, low: int, high: int) -> dict[int, int]:
         """{answer: count} for the answers low…high (a scale's own range)."""
         return {v: self.counts[v] for v in range(low, high + 1)}

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from klantpeil.metrics import stats
 from klantpeil.metrics.disclosure import MIN_GROUP
+from klantpeil.metrics.kpis import Sums
 from klantpeil.metrics.significance import (
     Difference,
     holm,
@@ -54,33 +55,6 @@ HIGHER, LOWER, SAME, NOT_TESTED, TOO_FEW = (
     "too_few",
 )
 VERDICTS = (HIGHER, LOWER, SAME, NOT_TESTED, TOO_FEW)
-
-
-@dataclass(frozen=True)
-class Sums:
-    """The sufficient statistics of one question's answers in a group: n, Σx, Σx² and
-    the count of each answer 0…10 (what the rollups keep)."""
-
-    n: int = 0
-    total: float = 0.0
-    squares: float = 0.0
-    counts: tuple[int, ...] = field(default=(0,) * 11)
-
-    def __add__(self, other: Sums) -> Sums:
-        return Sums(
-            self.n + other.n,
-            self.total + other.total,
-            self.squares + other.squares,
-            tuple(a + b for a, b in zip(self.counts, other.counts, strict=True)),
-        )
-
-    def __sub__(self, other: Sums) -> Sums:
-        return Sums(
-            self.n - other.n,
-            self.total - other.total,
-            self.squares - other.squares,
-            tuple(a - b for a, b in zip(self.counts, other.counts, strict=True)),
-        )
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,13 @@
 
 import pytest
 
+from klantpeil.metrics.kpis import Sums
 from klantpeil.metrics.segments import (
     HIGHER,
     LOWER,
     NOT_TESTED,
     SAME,
     TOO_FEW,
-    Sums,
     compare_segments,
 )
 from klantpeil.metrics.significance import mean_difference

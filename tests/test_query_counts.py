@@ -83,12 +83,14 @@ QUERIES_PER_ORGANISATION = {
     "sqlite": {"app:home": 6, "app:home[csv]": 6},
     "postgresql": {"app:home": 9, "app:home[csv]": 9},
 }
-# Growth not yet explained, as exact (1x, 3x) counts so that any change shows; left for
-# a follow-up. The overview of one unit gains six on both databases (perhaps the driver
-# headline, shown once the unit has enough answers: a threshold, not a query per row).
-UNEXPLAINED_GROWTH = {
-    "sqlite": {"app:overview[unit]": (25, 31)},
-    "postgresql": {"app:overview[unit]": (28, 34), "app:reachability-infographic": (6, 9)},
+# Growth that is a threshold, not a query per row, as exact (1x, 3x) counts so that any
+# change shows. The overview of one unit reaches the driver report's 50 responses only
+# at 3x: then it reads the driver question keys, the driver cells and tail, and the
+# sector's driver targets (sector organisations, their folds, channels, cells): seven
+# queries on SQLite, ten on PostgreSQL, the same at any size beyond.
+THRESHOLD_GROWTH = {
+    "sqlite": {"app:overview[unit]": (39, 46)},
+    "postgresql": {"app:overview[unit]": (54, 64)},
 }
 EXTRA_ORGANISATIONS = 2  # per unit of growth, all served by the portfolio's analyst
 # Pages read as the shopper (an assignment is its shopper's alone).
@@ -307,7 +309,7 @@ def test_query_counts_do_not_grow_with_the_data(measured):
     small, large = measured
     added = EXTRA_ORGANISATIONS * (GROWTH - 1)
     per_organisation = QUERIES_PER_ORGANISATION.get(_vendor(), {})
-    known = UNEXPLAINED_GROWTH.get(_vendor(), {})
+    known = THRESHOLD_GROWTH.get(_vendor(), {})
     grown = {
         key: (small[key][1], large[key][1])
         for key in small

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -104,12 +105,19 @@ class Membership(models.Model):
 
         Read through the link table (a plain model): the units' own manager needs
         the tenant, which the middleware sets from this very answer."""
-        ids = frozenset(
-            Membership.units.through.objects.filter(membership_id=self.pk).values_list(
-                "unit_id", flat=True
-            )
-        )
-        return ids or None
+        return Membership.unit_scopes([self]).get(self.pk)
+
+    @staticmethod
+    def unit_scopes(memberships: Iterable[Membership]) -> dict[int, frozenset[int]]:
+        """:meth:`unit_scope` of several memberships in one query: {membership id: unit
+        ids}, holding only the limited ones (a list page must not ask per row)."""
+        scopes: dict[int, set[int]] = {}
+        links = Membership.units.through.objects.filter(
+            membership_id__in=[m.pk for m in memberships]
+        ).values_list("membership_id", "unit_id")
+        for membership_id, unit_id in links:
+            scopes.setdefault(membership_id, set()).add(unit_id)
+        return {pk: frozenset(ids) for pk, ids in scopes.items()}
 
 
 class TokenScope(models.TextChoices):

@@ -31,10 +31,10 @@ def portfolio(memberships: Iterable[Membership], filters: PageFilters) -> list[P
     """One row per organisation the user may read, each computed inside its own tenant
     (the same reads as its overview), so nothing crosses between organisations."""
     rows = []
+    memberships = [m for m in memberships if m.role in READ_DATA]
+    scopes = Membership.unit_scopes(memberships)
     for membership in memberships:
-        if membership.role not in READ_DATA:
-            continue
-        with tenant(membership.organisation, membership.unit_scope()):
+        with tenant(membership.organisation, scopes.get(membership.pk)):
             # Like for like, per organisation: its own first day decides whether the
             # earlier span is covered in full (no change shown when it is not).
             comparison = compare(

@@ -28,9 +28,9 @@ def make_org(db):
             key=sector, defaults={"name_nl": sector, "name_en": sector}
         )
         org = Organisation.objects.create(slug=slug, name=slug.title(), sector=sector_obj)
-        Unit.all_tenants.create(organisation=org, code="front", name="Front office")
+        Unit.unscoped_all_tenants.create(organisation=org, code="front", name="Front office")
         for kind in ("phone", "email", "counter"):
-            Channel.all_tenants.create(organisation=org, kind=kind)
+            Channel.unscoped_all_tenants.create(organisation=org, kind=kind)
         return org
 
     return make

@@ -35,10 +35,14 @@ def test_the_running_month_is_marked_in_the_overview_trend(served_demo, browser,
     running = today.replace(day=1).isoformat()
     spec = json.loads(page.locator("#grade-trend-spec").text_content())
     points = [p for p in spec["data"]["values"] if p["month"] == running]
-    assert points, "the demo has answers in the running month"
-    # Never joined into the line: no value on the line, a hollow point, "so far" in the tip.
+    month = today.strftime("%b %Y")
+    rows = page.locator(f"tr.incomplete td:has-text('{month} (so far)')").count()
+    assert rows, "the demo has answers in the running month"
+    # Drawn only for a channel with five answers or more this month (early in a month
+    # this small demo may have none): never joined into the line, "so far" in the tip.
+    assert len(points) <= rows
     assert all(p["line"] is None and p["joined"] is False for p in points)
-    assert {p["note"] for p in points} == {"so far: the month is not over"}
+    assert {p["note"] for p in points} <= {"so far: the month is not over"}
     # Hollow points: the running month's, and every month below the minimum n (many in
     # this small demo), none of them on the line.
     hollow = page.locator("#grade-trend svg .mark-symbol.role-mark").last.locator("path")
@@ -47,8 +51,6 @@ def test_the_running_month_is_marked_in_the_overview_trend(served_demo, browser,
     assert fills <= {"transparent", "none", None}
     # The table behind the chart says "so far" beside the running month, and the window
     # is written out with its dates.
-    month = today.strftime("%b %Y")
-    assert page.locator(f"tr.incomplete td:has-text('{month} (so far)')").count() == len(points)
     shown = page.locator("#active-filters").inner_text()
     assert f"and {today.strftime('%B')} so far" in shown
     page.locator("#grade-trend").screenshot(path=screenshot_dir / "trend-running-month.png")

@@ -65,8 +65,11 @@ def _kpi_sums(answers) -> dict[tuple, dict]:
 
 
 def grade_of_sums(row: dict) -> Estimate:
-    """The mean grade of a row of sums, its interval kept on the 1–10 scale."""
-    return kpis.grade(kpis.Sums.from_row(row))
+    """The mean grade of a row of n, Σx and Σx² (a mean needs no counts per value), its
+    interval kept on the 1–10 scale."""
+    return kpis.grade(
+        kpis.Sums(int(row["n"] or 0), float(row["total"] or 0), float(row["squares"] or 0))
+    )
 
 
 def _kpis(sums: dict, kind: str | None) -> dict[str, Estimate]:

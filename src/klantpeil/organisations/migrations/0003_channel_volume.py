@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'contact volume',
                 'verbose_name_plural': 'contact volumes',
                 'ordering': ['month', 'channel__kind'],
-                'constraints': [models.UniqueConstraint(fields=('organisation', 'channel', 'month'), name='channel_volume_per_month'), models.CheckConstraint(condition=models.Q(('month__day', 1)), name='channel_volume_month_first_day')],
+                'constraints': [models.UniqueConstraint(fields=('organisation', 'channel', 'month'), name='channel_volume_per_month')],
             },
         ),
     ]

@@ -56,6 +56,9 @@ ALLOWED: dict[str, str] = {
     "comments left to annotate",
     "demo/generate.py": "demo generator: creates several organisations' units, channels "
     "and measurements",
+    "organisations/selectors.py": "unit scope: core/tenancy.py widens a member's units "
+    "with their sub-units before the tenant is active; reads one organisation's units, "
+    "filtered by its id",
     "demo/reset.py": "demo generator: wipes every organisation's demo rows before a rebuild",
 }
 

@@ -1,10 +1,17 @@
 """Reads for the segment comparison: one survey KPI per unit, channel, month or quarter,
 from the rollups plus the measurements the worker has not folded in yet.
 
-"Team": the data model has no team. Units are a flat list per organisation (no
-parent, so no sub-units), and a measurement carries its unit and channel but no
-employee or team; a team that is measured separately is set up as a unit. The unit
-dimension is therefore the team comparison.
+"Team": the data model has no team. A measurement carries its unit and channel but
+no employee or team; a team that is measured separately is set up as a unit (units
+form a tree: Publiekszaken › Burgerzaken › Balie Centrum).
+
+Units are compared one level at a time, each with its sub-units: without a unit
+filter the top-level units; with the filter "unit X" the units directly below X,
+plus X itself for measurements recorded on X and not on a sub-unit. The segments
+are then disjoint and together hold every answer of the filters, which the
+"against the rest" test needs, and a reader drills down by filtering on a segment.
+Comparing leaves instead would put a department's own measurements beside its teams
+and split small organisations into cells too small to test.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from klantpeil.core import dates
 from klantpeil.metrics.kpis import Sums
 from klantpeil.metrics.segments import KPI_QUESTIONS, SegmentComparison, compare_segments
 from klantpeil.organisations.models import ChannelKind, Unit
+from klantpeil.organisations.selectors import unit_tree
 from klantpeil.rollups import reader
 
 DIMENSIONS = ("unit", "channel", "month", "quarter")
@@ -52,8 +60,7 @@ def segment_sums(filters: MeasurementFilter, dimension: str, kpi: str) -> dict[s
         by=(group,),
     )
     if dimension == "unit":
-        codes = dict(Unit.objects.values_list("id", "code"))
-        name = lambda key: codes.get(key, NONE)  # noqa: E731 unit 0: no unit
+        name = _unit_segment(filters.unit)
     elif dimension == "channel":
         name = lambda kind: kind or NONE  # noqa: E731
     else:
@@ -66,10 +73,35 @@ def segment_sums(filters: MeasurementFilter, dimension: str, kpi: str) -> dict[s
     return dict(sums)
 
 
-def _labelled(dimension: str, sums: dict[str, Sums]) -> list[tuple[str, str, Sums]]:
+def _unit_segment(unit: str | None):
+    """unit id -> the code of its segment (module docstring): its top-level unit, or
+    with the filter "unit X" the unit directly below X it belongs to (X itself for
+    X's own measurements). One read of the unit tree."""
+    tree = unit_tree()
+    top = tree.by_code.get(unit) if unit else None
+
+    def segment(pk: int) -> str:
+        if pk not in tree.rows:
+            return NONE  # unit 0: no unit
+        chain = [pk, *tree.ancestors(pk)]  # the unit, then up to its top-level unit
+        if top is None:
+            return tree.rows[chain[-1]][1]
+        if top not in chain:
+            return NONE  # outside the filter (the reader never gives such a cell)
+        index = chain.index(top)
+        return tree.rows[chain[index - 1] if index else top][1]
+
+    return segment
+
+
+def _labelled(
+    dimension: str, sums: dict[str, Sums], unit: str | None = None
+) -> list[tuple[str, str, Sums]]:
     """The segments in their usual order with the names people know them by."""
     if dimension == "unit":
         names = dict(Unit.objects.values_list("code", "name"))
+        if unit in names:
+            names[unit] = _("%(unit)s itself") % {"unit": names[unit]}
         order = sorted(sums, key=lambda code: (code == NONE, names.get(code, code).lower()))
         label = lambda code: names.get(code) or _("No unit")  # noqa: E731
     elif dimension == "channel":
@@ -92,5 +124,7 @@ def segment_comparison(
     """The customer survey's ``kpi`` per segment of ``dimension``, each against the rest
     of the filters' answers, Holm-corrected (``metrics.segments``)."""
     return compare_segments(
-        kpi, _labelled(dimension, segment_sums(filters, dimension, kpi)), alpha=alpha
+        kpi,
+        _labelled(dimension, segment_sums(filters, dimension, kpi), filters.unit),
+        alpha=alpha,
     )

@@ -25,7 +25,8 @@ from klantpeil.metrics.significance import (
     proportion_difference,
 )
 from klantpeil.metrics.stats import Estimate
-from klantpeil.organisations.models import ChannelKind, Unit
+from klantpeil.organisations.models import ChannelKind
+from klantpeil.organisations.selectors import descendant_ids
 from klantpeil.rollups import reader
 from klantpeil.rollups.reader import Days
 from klantpeil.rollups.services import MEASUREMENTS
@@ -81,7 +82,7 @@ def _kpis(sums: dict, kind: str | None) -> dict[str, Estimate]:
 
 def units_of(unit: str | None) -> set[int] | None:
     """The unit filter as the rollup reader takes it: the ids of the unit with this code
-    (none when no unit has it), or None for all units.
+    and of all its sub-units (none when no unit has it), or None for all units.
 
     For a member limited to units (core/tenancy.py) "all units" means theirs: the sum
     of their units' own cells, never the organisation's all-units cells (the rollups'
@@ -89,7 +90,8 @@ def units_of(unit: str | None) -> set[int] | None:
     organisation's totals); another unit's code finds no unit (the unit manager is
     scoped too), so no cells."""
     if unit:
-        return set(Unit.objects.filter(code=unit).values_list("id", flat=True))
+        # The unit and its sub-units (organisations.selectors.descendant_ids).
+        return set(descendant_ids(unit))
     scope = current_units()
     return None if scope is None else set(scope)
 

@@ -150,7 +150,10 @@ def filtered_measurements(
     if filters.channel:
         queryset = queryset.filter(channel__kind=filters.channel)
     if filters.unit:
-        queryset = queryset.filter(unit__code=filters.unit)
+        # "Unit X" is X and its sub-units, as everywhere (organisations.selectors).
+        from klantpeil.organisations.selectors import descendant_ids
+
+        queryset = queryset.filter(unit__in=descendant_ids(filters.unit))
     if filters.instrument:
         queryset = queryset.filter(instrument_version__instrument__key=filters.instrument)
     if filters.method:

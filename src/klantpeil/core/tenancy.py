@@ -73,8 +73,21 @@ def unit_limited() -> bool:
     return _units.get() is not None
 
 
-def _unit_ids(units: Iterable[int] | None) -> frozenset[int] | None:
-    return None if units is None else frozenset(int(u) for u in units)
+def _unit_ids(
+    organisation: Organisation | None, units: Iterable[int] | None
+) -> frozenset[int] | None:
+    """The scope of a member limited to ``units``: those units and all their sub-units
+    (a role on Publiekszaken covers Burgerzaken and Balie Centrum below it), read from
+    the organisation's unit tree in one query. Widened here, where every scope is set
+    (middleware, API tokens, reports, commands), so no reader has to remember it."""
+    if units is None:
+        return None
+    ids = frozenset(int(u) for u in units)
+    if organisation is None or not ids:
+        return ids
+    from klantpeil.organisations.selectors import subtree_ids
+
+    return subtree_ids(organisation.pk, ids)
 
 
 @contextlib.contextmanager
@@ -82,7 +95,7 @@ def tenant(
     organisation: Organisation, units: Iterable[int] | None = None
 ) -> Iterator[Organisation]:
     """Make ``organisation`` the current tenant for the enclosed block, limited to
-    ``units`` (ids) when given. Without ``units`` the block sees the whole
+    ``units`` (ids) and their sub-units when given. Without ``units`` the block sees the whole
     organisation: tasks, services and commands work for the organisation, never
     inside the limit of whoever happened to trigger them."""
     token = activate(organisation, units)
@@ -95,7 +108,7 @@ def tenant(
 def activate(organisation: Organisation | None, units: Iterable[int] | None = None) -> Any:
     """Set the tenant (and its unit scope) without a ``with`` block; returns a token
     for :func:`deactivate`."""
-    return _current.set(organisation), _units.set(_unit_ids(units))
+    return _current.set(organisation), _units.set(_unit_ids(organisation, units))
 
 
 def deactivate(token: Any) -> None:

@@ -15,7 +15,7 @@ from klantpeil.dashboards.filters import own_channels, page_filters
 from klantpeil.dashboards.segment_charts import segment_chart
 from klantpeil.metrics import stats
 from klantpeil.metrics.segments import KPI_QUESTIONS, SegmentComparison
-from klantpeil.organisations.models import Unit
+from klantpeil.organisations.selectors import unit_tree
 
 DIMENSION_LABELS = {
     "unit": gettext_lazy("Unit (team)"),
@@ -101,7 +101,7 @@ def segments_page(request: HttpRequest, org: str) -> HttpResponse:
         "with_channel": True,
         "with_unit": True,
         "channel_choices": own_channels(),
-        "unit_choices": Unit.objects.order_by("name"),
+        "unit_choices": unit_tree().nodes(),
         "dimension": dimension,
         "kpi": kpi,
         "dimensions": list(DIMENSION_LABELS.items()),

@@ -43,7 +43,7 @@ from klantpeil.instruments.models import Driver
 from klantpeil.metrics.disclosure import MIN_GROUP
 from klantpeil.metrics.reachability import KPI_BASE
 from klantpeil.metrics.stats import MIN_N
-from klantpeil.organisations.models import Unit
+from klantpeil.organisations.selectors import unit_tree
 
 
 @login_required
@@ -104,7 +104,7 @@ def _filter_context(
         "with_channel": channel,
         "with_unit": unit,
         "channel_choices": own_channels() if channel else (),
-        "unit_choices": Unit.objects.order_by("name") if unit else (),
+        "unit_choices": unit_tree().nodes() if unit else (),
     }
 
 

@@ -14,7 +14,6 @@ from klantpeil.collection.selectors import (
     filtered_measurements,
 )
 from klantpeil.core.tenancy import require_organisation
-from klantpeil.metrics.business_hours import Calendar
 from klantpeil.metrics.reachability import (
     CALL_FIELDS,
     CALL_TEXT,
@@ -27,6 +26,7 @@ from klantpeil.metrics.reachability import (
     reachability_kpis,
 )
 from klantpeil.metrics.stats import Estimate
+from klantpeil.organisations.selectors import channel_calendar
 
 PHONE_PROTOCOL = "mystery-phone"
 
@@ -65,8 +65,10 @@ EMAIL_NORM_HOURS = 16  # two working days of eight office hours (the government 
 
 
 def email_kpis_of(measurements: QuerySet) -> dict[str, Estimate]:
-    """The mystery e-mail KPIs of these measurements, in business hours: Dutch office
-    hours and public holidays, Europe/Amsterdam, clock changes included."""
+    """The mystery e-mail KPIs of these measurements, in business hours: the e-mail
+    channel's opening hours (office hours when none are entered), the Dutch public
+    holidays and the organisation's closing days, Europe/Amsterdam, clock changes
+    included (organisations.selectors.channel_calendar)."""
     fields = {f.name for f in dataclasses.fields(MysteryEmail)}
     emails: dict[int, dict] = defaultdict(dict)
     for measurement_id, key, number, moment in Answer.objects.filter(
@@ -80,4 +82,5 @@ def email_kpis_of(measurements: QuerySet) -> dict[str, Estimate]:
             emails[measurement_id][key] = number
     sent = [MysteryEmail(**values) for values in emails.values() if values.get("sent_at")]
     years = {e.sent_at.year for e in sent} | {e.answered_at.year for e in sent if e.answered_at}
-    return email_kpis(sent, Calendar.dutch(years or {date.today().year}), EMAIL_NORM_HOURS)
+    calendar = channel_calendar("email", years or {date.today().year})
+    return email_kpis(sent, calendar, EMAIL_NORM_HOURS)

@@ -61,12 +61,26 @@ class ChannelKind(models.TextChoices):
 
 
 class Unit(TenantModel):
-    """A department or location of an organisation."""
+    """A department, team or location of an organisation, in a tree of any depth
+    (Publiekszaken › Burgerzaken › Balie Centrum).
+
+    Measurements point at the unit's id, so renaming or moving a unit keeps its
+    history; a unit's figures include its sub-units
+    (:func:`klantpeil.organisations.selectors.descendant_ids`). The tree is kept
+    acyclic and within one organisation by :mod:`klantpeil.organisations.units`."""
 
     unit_scope = "pk"
 
     code = models.SlugField(max_length=60)
     name = models.CharField(max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,  # a unit with sub-units is moved or emptied first
+        related_name="children",
+        verbose_name=_("part of"),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -98,6 +112,68 @@ class Channel(TenantModel):
 
     def __str__(self) -> str:
         return self.name or self.get_kind_display()
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class OpeningHours(TenantModel):
+    """One opening interval of one channel on one weekday; a day may have several
+    (a counter open 9–12 and 13–17). A channel without any row keeps the standard
+    office hours (metrics.business_hours.OFFICE_HOURS), so figures of organisations
+    that never entered hours do not change. Intervals never overlap (checked by
+    :mod:`klantpeil.organisations.hours`)."""
+
+    unit_scope = WHOLE_ORGANISATION
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["channel__kind", "weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")), name="opening_hours_closes_after"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__gte=0, weekday__lte=6), name="opening_hours_weekday"
+            ),
+        ]
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class ClosingDay(TenantModel):
+    """A day the whole organisation is closed besides the Dutch public holidays (a
+    bridge day, a staff day): every channel's business hours skip it."""
+
+    unit_scope = WHOLE_ORGANISATION
+
+    day = models.DateField()
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "day"], name="closing_day_per_org")
+        ]
+        verbose_name = _("closing day")
+        verbose_name_plural = _("closing days")
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.name}"
 
 
 class ChannelVolume(TenantModel):

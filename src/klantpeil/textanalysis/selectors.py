@@ -18,7 +18,9 @@ from klantpeil.collection.selectors import (
     individual_measurements,
 )
 from klantpeil.instruments import answers
+from klantpeil.metrics.business_hours import Calendar
 from klantpeil.organisations.models import ChannelKind
+from klantpeil.organisations.selectors import channel_calendar
 from klantpeil.textanalysis import social
 from klantpeil.textanalysis.models import CommentAnnotation, SocialPost
 
@@ -169,8 +171,16 @@ def _as_posts(queryset: QuerySet[SocialPost]) -> list[social.Post]:
     ]
 
 
+def _calendar(posts: list[social.Post]) -> Calendar:
+    """The social channel's business hours for these posts' years (and the next, for
+    an answer after New Year): its opening hours, public holidays, closing days."""
+    years = {p.posted_at.year for p in posts} or {timezone.localdate().year}
+    return channel_calendar("social", range(min(years), max(years) + 2))
+
+
 def social_figures(since: date | None, until: date | None) -> social.SocialFigures:
-    return social.social_figures(_as_posts(_posts(since, until)))
+    posts = _as_posts(_posts(since, until))
+    return social.social_figures(posts, _calendar(posts))
 
 
 def social_months(since: date, until: date) -> list[tuple[date, social.SocialFigures]]:
@@ -186,7 +196,10 @@ def social_months(since: date, until: date) -> list[tuple[date, social.SocialFig
         month = start_month.get(p.id if p.parent_id is None else p.parent_id)
         if month is not None:
             by_month[month].append(p)
-    return [(month, social.social_figures(group)) for month, group in sorted(by_month.items())]
+    calendar = _calendar(posts)
+    return [
+        (month, social.social_figures(group, calendar)) for month, group in sorted(by_month.items())
+    ]
 
 
 def recent_threads(since: date | None, until: date | None, limit: int = 20) -> list[SocialPost]:

@@ -23,7 +23,8 @@ from klantpeil.dashboards.charts import month_status
 from klantpeil.dashboards.figures import month_notes
 from klantpeil.dashboards.filters import PageFilters, own_channels, page_filters
 from klantpeil.dataio.views import UPLOAD_HINT
-from klantpeil.organisations.models import ChannelKind, Unit
+from klantpeil.organisations.models import ChannelKind
+from klantpeil.organisations.selectors import unit_tree
 from klantpeil.textanalysis import charts, selectors, services
 from klantpeil.textanalysis.highlight import segments
 from klantpeil.textanalysis.models import COMMENT_DRIVERS, Sentiment
@@ -153,7 +154,7 @@ def comments_page(request: HttpRequest, org: str) -> HttpResponse:
             "trend": trend,
             "trend_spec": spec if trend else None,
             "channels": own_channels(),
-            "units": Unit.objects.order_by("name"),
+            "units": unit_tree().nodes(),
             "sentiments": Sentiment.choices,
             "drivers": COMMENT_DRIVERS,
             "driver_labels": dict(COMMENT_DRIVERS),

@@ -25,6 +25,10 @@ urlpatterns = [
     path("<slug:org>/export/", dataio.export_view, name="export"),
     path("<slug:org>/tokens/", dataio.tokens_view, name="tokens"),
     path("<slug:org>/volumes/", organisations.volumes_view, name="volumes"),
+    path("<slug:org>/units/", organisations.units_view, name="units"),
+    path("<slug:org>/units/<slug:code>/", organisations.unit_view, name="unit"),
+    path("<slug:org>/hours/", organisations.hours_view, name="hours"),
+    path("<slug:org>/hours/<slug:kind>/", organisations.channel_hours_view, name="channel-hours"),
     path("<slug:org>/tokens/<int:token_id>/revoke/", dataio.revoke_token_view, name="revoke-token"),
     path("<slug:org>/", include(("klantpeil.textanalysis.urls", "textanalysis"), namespace="text")),
     path(

@@ -552,6 +552,31 @@ def _reset_sequences() -> None:
             cursor.execute(sql)
 
 
+# One demo organisation shows a unit tree: Publiekszaken › Burgerzaken › Balie Centrum.
+# The extra units get no measurements of their own (the measured units and the random
+# draws stay as they were), so Publiekszaken's figures are Burgerzaken's.
+UNIT_TREES = {
+    "gemeente-wadderveen": (
+        ("publiekszaken", "Publiekszaken", None),
+        ("burgerzaken", None, "publiekszaken"),
+        ("balie-centrum", "Balie Centrum", "burgerzaken"),
+    )
+}
+
+
+def _unit_tree(org: Organisation, units: list[Unit], tree: tuple) -> None:
+    by_code = {u.code: u for u in units}
+    for code, name, parent in tree:
+        unit = by_code.get(code)
+        if unit is None:
+            unit = by_code[code] = Unit.unscoped_all_tenants.create(
+                organisation=org, code=code, name=name, parent=by_code.get(parent)
+            )
+        elif parent:
+            unit.parent = by_code[parent]
+            unit.save(update_fields=["parent"])
+
+
 def _structure(spec: SectorSpec, sector: Sector, rng: np.random.Generator) -> list[dict]:
     built = []
     for name in spec.organisations:
@@ -564,6 +589,8 @@ def _structure(spec: SectorSpec, sector: Sector, rng: np.random.Generator) -> li
             kind: Channel.unscoped_all_tenants.create(organisation=org, kind=kind)
             for kind in spec.channel_grades
         }
+        if org.slug in UNIT_TREES:
+            _unit_tree(org, units, UNIT_TREES[org.slug])
         built.append({"org": org, "units": units, "channels": channels})
     return built
 
@@ -595,9 +622,8 @@ def generate(
     organisations = 0
     with transaction.atomic():
         for spec in SECTORS:
-            sector, _ = Sector.objects.get_or_create(
-                key=spec.key, defaults={"name_nl": spec.name_nl, "name_en": spec.name_en}
-            )
+            # The shipped taxonomy (organisations/sectors.py, loaded by migrate).
+            sector = Sector.objects.get(key=spec.key)
             for built in _structure(spec, sector, rng):
                 org, units, channels = built["org"], built["units"], built["channels"]
                 quality = float(rng.normal(0, 0.5))

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from klantpeil.accounts.models import Membership, User
 from klantpeil.collection.models import Answer, Correction, Measurement
-from klantpeil.organisations.models import Channel, Organisation, Sector, Unit
+from klantpeil.organisations.models import Channel, Organisation, Unit
 from klantpeil.textanalysis.models import CommentAnnotation, SocialPost
 
 
@@ -24,4 +24,3 @@ def wipe_demo() -> None:
     Channel.unscoped_all_tenants.all().delete()
     Unit.unscoped_all_tenants.all().delete()
     Organisation.objects.all().delete()
-    Sector.objects.all().delete()

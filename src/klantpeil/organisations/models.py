@@ -77,7 +77,9 @@ class Unit(TenantModel):
         "self",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,  # a unit with sub-units is moved or emptied first
+        # A unit with sub-units is not deleted on its own (move them first); deleting
+        # the whole organisation, or all its units, still goes through.
+        on_delete=models.RESTRICT,
         related_name="children",
         verbose_name=_("part of"),
     )

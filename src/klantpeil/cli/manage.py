@@ -303,8 +303,16 @@ def add_commands(add: Add, data: argparse.ArgumentParser) -> None:
     add(
         "migrate", cmd_migrate, "create or upgrade the database tables and standard content", [data]
     )
-    p = add("orgs", cmd_orgs, "list organisations with their slugs and sectors", [data])
+    p = add(
+        "orgs",
+        cmd_orgs,
+        "list organisations with their slugs and sectors; 'orgs create' adds one",
+        [data],
+    )
     p.add_argument("--format", choices=["table", "json"], default="table")
+    from klantpeil.cli.clients import add_orgs_create
+
+    add_orgs_create(p, data)
     p = add(
         "createuser",
         cmd_createuser,

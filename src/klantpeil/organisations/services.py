@@ -295,7 +295,7 @@ def import_units(rows: list[UnitRow]) -> UnitImport:
     existing = {u.code: u for u in Unit.objects.all()}
     by_id = {u.pk: u for u in existing.values()}
     first_row: dict[str, int] = {}
-    good: list[UnitRow] = []
+    cleaned: list[tuple[UnitRow, bool]] = []
     for r in rows:
         code, name, parent = r.code.strip(), r.name.strip(), r.parent.strip()
         row_ok = True
@@ -315,13 +315,13 @@ def import_units(rows: list[UnitRow]) -> UnitImport:
             row_ok = False
         elif code:
             first_row[code] = r.row
-        if row_ok:
-            good.append(UnitRow(r.row, code, name, parent))
+        cleaned.append((UnitRow(r.row, code, name, parent), row_ok))
     known = set(existing) | set(first_row)
     parents: dict[str, str | None] = {
         u.code: by_id[u.parent_id].code if u.parent_id in by_id else None for u in existing.values()
     }
-    for r in good:
+    good: list[UnitRow] = []
+    for r, row_ok in cleaned:
         if r.parent and r.parent not in known:
             problems.append(
                 UnitProblem(
@@ -331,8 +331,9 @@ def import_units(rows: list[UnitRow]) -> UnitImport:
                     r.row,
                 )
             )
-        else:
+        elif row_ok:
             parents[r.code] = r.parent or None
+            good.append(r)
     for r in good:
         loop = _cycle(r.code, parents)
         if loop:
@@ -497,3 +498,82 @@ def add_closing_day(*, day: date, name: str) -> ClosingDay:
 def remove_closing_day(*, pk: int) -> bool:
     """Open again on a closing day; False when the organisation has no such day."""
     return ClosingDay.objects.filter(pk=pk).delete()[0] > 0
+
+
+# --- a new client organisation ---------------------------------------------------------
+
+LANGUAGE_CODES = ("nl", "en")
+
+
+class OrganisationError(ValueError):
+    """An organisation that cannot be created: ``problems`` as (field, message)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(m for _f, m in problems))
+        self.problems = problems
+
+
+@transaction.atomic
+def create_organisation(
+    *, slug: str, name: str, sector: str, languages: list[str] | None = None
+) -> Organisation:
+    """A new client organisation in a shipped sector (by key). Every problem at once
+    in :class:`OrganisationError`, naming its field (slug, name, sector, languages)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_slug
+
+    from klantpeil.organisations.models import Sector
+
+    slug, name = slug.strip(), name.strip()
+    problems: list[tuple[str, str]] = []
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        problems.append(
+            (
+                "slug",
+                _("“%(slug)s” may hold only letters, digits, hyphens and underscores.")
+                % {"slug": slug},
+            )
+        )
+    else:
+        if len(slug) > Organisation._meta.get_field("slug").max_length:
+            problems.append(("slug", _("A slug has at most 50 characters.")))
+        elif Organisation.objects.filter(slug=slug).exists():
+            problems.append(("slug", _("The slug “%(slug)s” is already taken.") % {"slug": slug}))
+    if not name:
+        problems.append(("name", _("An organisation needs a name.")))
+    elif len(name) > 200:
+        problems.append(("name", _("A name has at most 200 characters.")))
+    sector_row = Sector.objects.filter(key=sector).first()
+    if sector_row is None:
+        keys = ", ".join(Sector.objects.values_list("key", flat=True))
+        problems.append(
+            (
+                "sector",
+                _("No sector “%(key)s”; choose one of %(keys)s.") % {"key": sector, "keys": keys},
+            )
+        )
+    unknown = [code for code in languages or [] if code not in LANGUAGE_CODES]
+    if unknown:
+        problems.append(
+            (
+                "languages",
+                _("Unknown language %(codes)s; choose from %(known)s.")
+                % {"codes": ", ".join(unknown), "known": ", ".join(LANGUAGE_CODES)},
+            )
+        )
+    if problems:
+        raise OrganisationError(problems)
+    fields = {"slug": slug, "name": name, "sector": sector_row}
+    # The organisation's own settings (languages, default language) are issue 22's
+    # settings pages; store the languages where the model already has them.
+    if languages and "languages" in {f.name for f in Organisation._meta.get_fields()}:
+        fields["languages"] = list(dict.fromkeys(languages))
+    try:
+        with transaction.atomic():
+            return Organisation.objects.create(**fields)
+    except IntegrityError:  # created meanwhile by someone else
+        raise OrganisationError(
+            [("slug", _("The slug “%(slug)s” is already taken.") % {"slug": slug})]
+        ) from None

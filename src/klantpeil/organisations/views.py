@@ -28,6 +28,7 @@ from klantpeil.organisations.services import (
     VolumeEntry,
     VolumeError,
     add_closing_day,
+    check_intervals,
     remove_closing_day,
     save_unit,
     set_channel_volumes,
@@ -152,11 +153,13 @@ class UnitForm(forms.Form):
         ),
     )
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
-    parent = forms.ChoiceField(label=gettext_lazy("Part of"), required=False)
+    # A code, offered as a choice; checked by the service (which names a cycle), not
+    # by the form, so a stale page gets the same clear message as the command line.
+    parent = forms.CharField(label=gettext_lazy("Part of"), required=False, widget=forms.Select)
 
     def __init__(self, *args, parents: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].choices = [("", _("(top level)")), *parents]
+        self.fields["parent"].widget.choices = [("", _("(top level)")), *parents]
 
 
 def _parent_choices(tree, unit: Unit | None) -> list[tuple[str, str]]:
@@ -333,6 +336,8 @@ def channel_hours_view(request: HttpRequest, org: str, kind: str) -> HttpRespons
                 errors[name] = problem
             intervals += parsed
             owner += [name] * len(parsed)
+        for p in check_intervals(intervals):  # every problem at once, parsed or not
+            errors.setdefault(owner[p.index], p.message)
         if not errors and not intervals:
             errors["day-0"] = _(
                 "Give at least one opening interval, or choose the standard office hours."

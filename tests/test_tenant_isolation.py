@@ -18,7 +18,7 @@ from klantpeil.core.tenancy import tenant
 from klantpeil.fieldwork.models import Assignment, Scenario, Study, Target
 from klantpeil.instruments.models import Instrument
 from klantpeil.instruments.services import publish_version
-from klantpeil.organisations.models import Channel
+from klantpeil.organisations.models import Channel, Unit
 from klantpeil.reports.models import ReportRun
 
 # Route families that are not the tenant's: the operator's back office (staff
@@ -105,6 +105,11 @@ def _sample_objects(org, shopper) -> dict:
         report = ReportRun.objects.create(
             period="2026-Q2", format="xlsx", language="nl", status="done", content=b"PK"
         )
+        # A unit code and a channel kind only this organisation has: the other's must 404.
+        unit = Unit.objects.create(code=f"unit-{org.slug}", name=f"Unit {org.slug}")
+        used = set(Channel.unscoped_all_tenants.values_list("kind", flat=True))
+        kind = next(k for k in ("chat", "letter", "web", "messaging", "social") if k not in used)
+        Channel.objects.create(kind=kind)
     token = issue_api_token(organisation=org, name="walk").token
     return {
         "org": org.slug,
@@ -114,6 +119,8 @@ def _sample_objects(org, shopper) -> dict:
         "study": study.pk,
         "assignment": assignment.pk,
         "report": report.pk,
+        "code": unit.code,
+        "kind": kind,
     }
 
 

@@ -137,9 +137,26 @@ def subtree_ids(organisation_id: int, roots: Iterable[int]) -> frozenset[int]:
 # --- business hours ------------------------------------------------------------------
 
 
-def channel_hours(kind: str) -> dict[int, tuple[tuple[time, time], ...]] | None:
-    """The weekly opening hours the organisation entered for its channel ``kind``
-    ({weekday: ((opens, closes), …)}), or None when it entered none."""
+Week = dict[int, tuple[tuple[time, time], ...]]  # {weekday: ((opens, closes), …)}
+
+
+def all_channel_hours() -> dict[str, Week]:
+    """The weekly opening hours entered per channel kind, in one query; a channel
+    without entered hours is absent (it keeps the standard office hours)."""
+    hours: dict[str, dict[int, list[tuple[time, time]]]] = {}
+    for kind, weekday, opens, closes in OpeningHours.objects.values_list(
+        "channel__kind", "weekday", "opens", "closes"
+    ):
+        hours.setdefault(kind, {}).setdefault(weekday, []).append((opens, closes))
+    return {
+        kind: {day: tuple(sorted(intervals)) for day, intervals in week.items()}
+        for kind, week in hours.items()
+    }
+
+
+def channel_hours(kind: str) -> Week | None:
+    """The weekly opening hours the organisation entered for its channel ``kind``, or
+    None when it entered none."""
     hours: dict[int, list[tuple[time, time]]] = {}
     for weekday, opens, closes in OpeningHours.objects.filter(channel__kind=kind).values_list(
         "weekday", "opens", "closes"

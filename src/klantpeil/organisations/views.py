@@ -20,7 +20,12 @@ from klantpeil.metrics.business_hours import OFFICE_HOURS
 from klantpeil.metrics.holidays import dutch_holidays
 from klantpeil.metrics.periods import months_between
 from klantpeil.organisations.models import Channel, ChannelKind, ClosingDay, Unit, Weekday
-from klantpeil.organisations.selectors import channel_hours, channel_volumes, unit_tree
+from klantpeil.organisations.selectors import (
+    all_channel_hours,
+    channel_hours,
+    channel_volumes,
+    unit_tree,
+)
 from klantpeil.organisations.services import (
     HoursError,
     Interval,
@@ -278,8 +283,9 @@ def hours_view(request: HttpRequest, org: str) -> HttpResponse:
             messages.success(request, _("Closing day added."))
             return redirect("app:hours", org=org)
     channels = []
+    entered = all_channel_hours()
     for channel in Channel.objects.all():
-        own = channel_hours(channel.kind)
+        own = entered.get(channel.kind)
         days = own or OFFICE_HOURS
         channels.append(
             {

@@ -41,7 +41,7 @@ from klantpeil.collection.models import OpenLink
 from klantpeil.core.tenancy import tenant
 from klantpeil.instruments.selectors import latest_version
 from klantpeil.organisations.models import Channel, Organisation, Sector
-sector = Sector.objects.create(key="municipalities", name_nl="Gemeenten", name_en="Municipalities")
+sector = Sector.objects.get(key="municipalities")  # shipped: migrate loads the sectors
 org = Organisation.objects.create(slug="proxyorg", name="Proxy Org", sector=sector)
 Channel.unscoped_all_tenants.create(organisation=org, kind="counter")
 add_member(email="{REAL_USER}", organisation=org, role="analyst", password="{PASSWORD}")

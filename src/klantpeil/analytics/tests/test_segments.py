@@ -32,6 +32,17 @@ def _raw(filters: MeasurementFilter, dimension: str, kpi: str) -> dict[str, tupl
         MeasurementFilter(**{**filters.__dict__, "instrument": "customer-survey"})
     )
     sums: dict[str, list] = defaultdict(lambda: [0, 0.0, 0.0, [0] * 11])
+    # A unit's segment: its top-level unit, or the unit right below the filter's (the
+    # filter's own unit for its own answers), walked up parent by parent here.
+    parents = dict(Unit.objects.values_list("code", "parent__code"))
+
+    def segment(code: str | None) -> str:
+        if not code:
+            return ""
+        while parents.get(code) and parents[code] != filters.unit and code != filters.unit:
+            code = parents[code]
+        return code
+
     answers = Answer.objects.filter(
         measurement__in=measurements, question__key=KPI_QUESTIONS[kpi], number__isnull=False
     ).values_list(
@@ -43,7 +54,7 @@ def _raw(filters: MeasurementFilter, dimension: str, kpi: str) -> dict[str, tupl
     for code, kind, moment, number in answers:
         local = timezone.localtime(moment)
         key = {
-            "unit": code or "",
+            "unit": segment(code),
             "channel": kind or "",
             "month": f"{local.year}-{local.month:02d}",
             "quarter": f"{local.year}-Q{(local.month - 1) // 3 + 1}",

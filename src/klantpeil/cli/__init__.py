@@ -8,6 +8,7 @@ per-user data folder). Django is set up only after the options are read, so
 - :mod:`klantpeil.cli.serve`: demo, serve, worker
 - :mod:`klantpeil.cli.manage`: rollups, backup, restore, migrate, orgs, createuser, token, manage
 - :mod:`klantpeil.cli.dataio`: import, export, report
+- :mod:`klantpeil.cli.users`: users invite
 - :mod:`klantpeil.cli.analysis`: analyse (on plain files, no database)
 - :mod:`klantpeil.privacy.cli`: privacy
 """
@@ -18,7 +19,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from klantpeil.cli import analysis, dataio, manage, serve
+from klantpeil.cli import analysis, dataio, manage, serve, users
 from klantpeil.cli.common import data_options, server_options, setup
 
 
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_commands(add, data, server)
     manage.add_commands(add, data)
     dataio.add_commands(add, data)
+    users.add_commands(add, data)
     analysis.add_parser(sub)
     from klantpeil.privacy.cli import add_parser as add_privacy
 

@@ -2,12 +2,14 @@ from django.urls import include, path
 
 from klantpeil.dashboards import segments, views
 from klantpeil.dataio import views as dataio
+from klantpeil.organisations import settings_views
 from klantpeil.organisations import views as organisations
 
 app_name = "app"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("organisations/new/", settings_views.organisation_new, name="organisation-new"),
     path("<slug:org>/", views.overview, name="overview"),
     path("<slug:org>/drivers/", views.drivers, name="drivers"),
     path("<slug:org>/reachability/", views.reachability_page, name="reachability"),
@@ -25,6 +27,7 @@ urlpatterns = [
     path("<slug:org>/export/", dataio.export_view, name="export"),
     path("<slug:org>/tokens/", dataio.tokens_view, name="tokens"),
     path("<slug:org>/volumes/", organisations.volumes_view, name="volumes"),
+    path("<slug:org>/", include("klantpeil.organisations.setup_urls")),
     path("<slug:org>/tokens/<int:token_id>/revoke/", dataio.revoke_token_view, name="revoke-token"),
     path("<slug:org>/", include(("klantpeil.textanalysis.urls", "textanalysis"), namespace="text")),
     path(

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from klantpeil.accounts.models import ApiToken, Invitation, Membership, Role, User
 from klantpeil.accounts.roles import ROLE_NAMES
+from klantpeil.core.tenancy import tenant
 from klantpeil.organisations.models import Organisation, Unit
 from klantpeil.privacy import audit
 
@@ -184,7 +185,7 @@ def invite(
         raise TeamError({"units": _("Operators run the whole service; they have no units.")})
     units = _unit_ids(organisation, unit_codes)
     secret = secrets.token_urlsafe(32)
-    with transaction.atomic():
+    with tenant(organisation), transaction.atomic():
         invitation = Invitation.unscoped_all_tenants.create(
             organisation=organisation,
             email=email,
@@ -196,7 +197,10 @@ def invite(
             sent_at=timezone.now(),
             send_count=1,
         )
-        invitation.units.set(units.values())
+        links = Invitation.units.through
+        links.objects.bulk_create(
+            [links(invitation_id=invitation.pk, unit_id=u) for u in units.values()]
+        )
         audit.record(
             organisation=organisation,
             actor=inviter,

@@ -200,8 +200,10 @@ def member_view(request: HttpRequest, org: str, member_id: int) -> HttpResponse:
                 messages.success(request, _("Saved."))
                 return redirect("app:team", org=org)
         except TeamError as exc:
-            _apply(form, exc)
-            problem = "; ".join(exc.errors.values())
+            if form.is_bound:
+                _apply(form, exc)
+            else:
+                problem = "; ".join(exc.errors.values())
     return render(
         request,
         "accounts/member.html",
@@ -274,7 +276,8 @@ def _sign_in(request: HttpRequest, user: Any) -> None:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     from allauth.account.internal.flows.login import record_authentication
 
-    record_authentication(request, user, method="password", email=user.email)
+    # They typed the password just now: that counts as a fresh authentication.
+    record_authentication(request, user, method="password", email=user.email, reauthenticated=True)
 
 
 def accept_view(request: HttpRequest, token: str) -> HttpResponse:

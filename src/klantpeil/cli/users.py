@@ -86,9 +86,7 @@ def add_commands(add: Add, data: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_users_invite)
     p.add_argument("email", metavar="EMAIL")
     p.add_argument("--org", metavar="SLUG", required=True, help="the organisation's slug")
-    p.add_argument(
-        "--role", required=True, choices=[r for r in ROLE_NAMES if r != "operator"]
-    )
+    p.add_argument("--role", required=True, choices=[r for r in ROLE_NAMES if r != "operator"])
     p.add_argument("--unit", metavar="CODE", help="limit the member to this unit (its code)")
     p.add_argument(
         "--language",

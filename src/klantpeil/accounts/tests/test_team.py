@@ -4,10 +4,10 @@ members, and the rules on roles and the last manager."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
-import contextlib
 from datetime import timedelta
 
 import pytest
@@ -43,7 +43,7 @@ def _invite_page(client, **data):
 def test_an_invitation_is_mailed_in_dutch_and_accepted_with_a_password_and_totp(
     team, smtp_inbox, client
 ):
-    org, manager, _ = team
+    _org, _manager, _ = team
     response = _invite_page(client, email="New.Colleague@Alpha.example", role="manager")
     assert response.status_code == 302
     [(recipients, message)] = smtp_inbox.messages
@@ -137,7 +137,7 @@ def test_a_mail_server_that_is_down_leaves_no_invitation(team, client, settings)
 
 
 def test_resend_makes_a_new_link_and_revoke_ends_it(team, smtp_inbox, client):
-    org, manager, _ = team
+    _org, manager, _ = team
     _invite_page(client, email="x@alpha.example")
     first = smtp_inbox.link()
     invitation = Invitation.unscoped_all_tenants.get()

@@ -79,11 +79,8 @@ class SentInvitation:
 
 def _unit_ids(organisation: Organisation, unit_codes: Sequence[str]) -> dict[str, int]:
     codes = sorted({c.strip() for c in unit_codes if c and c.strip()})
-    known = dict(
-        Unit.unscoped_all_tenants.filter(organisation=organisation, code__in=codes).values_list(
-            "code", "pk"
-        )
-    )
+    with tenant(organisation):
+        known = dict(Unit.objects.filter(code__in=codes).values_list("code", "pk"))
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise TeamError(
@@ -175,7 +172,7 @@ def invite(
     if "email" not in errors:
         if Membership.objects.filter(organisation=organisation, user__email=email).exists():
             errors["email"] = _("%(email)s is already a member.") % {"email": email}
-        elif pending_invitations(organisation).filter(email=email).exists():
+        elif _pending_in(organisation).filter(email=email).exists():
             errors["email"] = _("%(email)s has already been invited; resend that invitation.") % {
                 "email": email
             }
@@ -186,7 +183,7 @@ def invite(
     units = _unit_ids(organisation, unit_codes)
     secret = secrets.token_urlsafe(32)
     with tenant(organisation), transaction.atomic():
-        invitation = Invitation.unscoped_all_tenants.create(
+        invitation = Invitation(
             organisation=organisation,
             email=email,
             role=role,
@@ -197,6 +194,7 @@ def invite(
             sent_at=timezone.now(),
             send_count=1,
         )
+        invitation.save()
         links = Invitation.units.through
         links.objects.bulk_create(
             [links(invitation_id=invitation.pk, unit_id=u) for u in units.values()]
@@ -214,9 +212,14 @@ def invite(
     return SentInvitation(invitation, secret, link)
 
 
-def pending_invitations(organisation: Organisation):
-    return Invitation.unscoped_all_tenants.filter(
-        organisation=organisation,
+def _pending_in(organisation: Organisation):
+    with tenant(organisation):
+        return pending_invitations().filter(organisation=organisation)
+
+
+def pending_invitations():
+    """The current organisation's invitations that can still be used."""
+    return Invitation.objects.filter(
         accepted_at__isnull=True,
         revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
@@ -225,11 +228,10 @@ def pending_invitations(organisation: Organisation):
 
 def _unit_codes_of(invitation: Invitation) -> list[str]:
     links = Invitation.units.through.objects.filter(invitation_id=invitation.pk)
-    return sorted(
-        Unit.unscoped_all_tenants.filter(pk__in=links.values("unit_id")).values_list(
-            "code", flat=True
+    with tenant(invitation.organisation):
+        return sorted(
+            Unit.objects.filter(pk__in=links.values("unit_id")).values_list("code", flat=True)
         )
-    )
 
 
 def _check_open(invitation: Invitation, actor_role: str) -> None:
@@ -308,11 +310,10 @@ def accept(*, secret: str, password: str | None, user: User | None = None) -> Me
     Single use even under concurrent requests: the row is locked and re-checked."""
     with transaction.atomic():
         found = invitation_for_secret(secret)
-        invitation = (
-            Invitation.unscoped_all_tenants.select_for_update().filter(pk=found.pk).first()
-            if found
-            else None
-        )
+        invitation = None
+        if found:
+            with tenant(found.organisation):
+                invitation = Invitation.objects.select_for_update().filter(pk=found.pk).first()
         problem = invitation_problem(invitation)
         if problem:
             raise TeamError({"invitation": problem})
@@ -367,7 +368,8 @@ def accept(*, secret: str, password: str | None, user: User | None = None) -> Me
 
 def _member_snapshot(membership: Membership) -> dict[str, Any]:
     scope = membership.unit_scope() or ()
-    codes = sorted(Unit.unscoped_all_tenants.filter(pk__in=scope).values_list("code", flat=True))
+    with tenant(membership.organisation):
+        codes = sorted(Unit.objects.filter(pk__in=scope).values_list("code", flat=True))
     return {"email": membership.user.email, "role": membership.role, "units": codes}
 
 
@@ -478,10 +480,9 @@ def remove_member(*, membership: Membership, actor: User | None, actor_role: str
         _check_last(membership, None)
         before = _member_snapshot(membership)
         user, organisation = membership.user, membership.organisation
-        tokens = ApiToken.unscoped_all_tenants.filter(
-            organisation=organisation, created_by=user, revoked_at__isnull=True
-        )
-        revoked = tokens.update(revoked_at=timezone.now())
+        with tenant(organisation):
+            tokens = ApiToken.objects.filter(created_by=user, revoked_at__isnull=True)
+            revoked = tokens.update(revoked_at=timezone.now())
         membership.delete()
         sessions = end_sessions(user)
         audit.record(

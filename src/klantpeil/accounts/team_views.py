@@ -133,7 +133,7 @@ def team_view(request: HttpRequest, org: str) -> HttpResponse:
         }
         for m in members
     ]
-    invitations = list(pending_invitations(organisation).select_related("invited_by"))
+    invitations = list(pending_invitations().select_related("invited_by"))
     return render(
         request,
         "accounts/team.html",

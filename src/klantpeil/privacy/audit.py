@@ -43,7 +43,7 @@ def record(
         object_type = object_type or obj._meta.model_name
         object_id = object_id or obj.pk
         object_label = object_label or str(obj)
-    return ChangeRecord.unscoped_all_tenants.create(
+    entry = ChangeRecord(
         organisation=organisation,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=str(getattr(actor, "email", "") or ""),
@@ -54,6 +54,8 @@ def record(
         before=_json(before),
         after=_json(after),
     )
+    entry.save()
+    return entry
 
 
 def changes() -> QuerySet[ChangeRecord]:

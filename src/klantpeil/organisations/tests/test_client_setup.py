@@ -295,3 +295,28 @@ def test_the_change_log_is_for_the_organisations_managers(manager, make_member, 
 def test_the_settings_page_links_the_volumes_page(manager, client):
     page = client.get("/app/alpha/settings/").content.decode()
     assert 'href="/app/alpha/volumes/"' in page
+
+
+def test_the_operator_allows_creating_organisations_from_the_command_line(make_org, monkeypatch):
+    import contextlib
+
+    from klantpeil.accounts.models import User
+    from klantpeil.cli import main
+
+    make_org("alpha")
+    monkeypatch.setenv("KLANTPEIL_PASSWORD", "a-long-password-for-tests-2026")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(
+            ["createuser", "c@bureau.example", "--org", "alpha", "--role", "analyst",
+             "--can-create-organisations"]
+        )  # fmt: skip
+    assert code == 0
+    assert out.getvalue() == (
+        "c@bureau.example is analyst in Alpha. They may create organisations.\n"
+    )
+    assert User.objects.get(email="c@bureau.example").can_create_organisations
+    with contextlib.redirect_stdout(io.StringIO()):
+        main(["createuser", "c@bureau.example", "--org", "alpha", "--role", "analyst",
+              "--no-can-create-organisations"])  # fmt: skip
+    assert not User.objects.get(email="c@bureau.example").can_create_organisations

@@ -167,7 +167,7 @@ def _world(factor: int) -> dict:
                 invited_by=analyst,
                 expires_at=timezone.now() + timedelta(days=7),
             ).save()
-        for i in range(factor):  # and the change log its entries
+        for _ in range(factor):  # and the change log its entries
             audit.record(organisation=org, actor=analyst, action="settings.norms", obj=org)
     return {
         "org": org,

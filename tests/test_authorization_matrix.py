@@ -70,6 +70,16 @@ PAGE_POLICY: dict[str, frozenset[str]] = {
     "app:reports:reports": READ_DATA,
     "app:reports:report": READ_DATA,
     "app:reports:download": READ_DATA,
+    # An organisation's own set-up (issue 22): whole-organisation members who manage data.
+    "app:settings": MANAGE_DATA,
+    "app:settings-norms": MANAGE_DATA,
+    "app:settings-privacy": MANAGE_DATA,
+    "app:settings-branding": MANAGE_DATA,
+    "app:settings-language": MANAGE_DATA,
+    "app:settings-changes": MANAGE_DATA,
+    "app:team": MANAGE_DATA,
+    "app:team-member": MANAGE_DATA,
+    "app:team-invitation": MANAGE_DATA,
     "app:text:comments": READ_DATA,
     "app:text:social": READ_DATA,
     # Shoppers' screens: any member may open their own day; an assignment is its
@@ -80,7 +90,9 @@ PAGE_POLICY: dict[str, frozenset[str]] = {
     "app:fieldwork:assignment-callback": frozenset({"shopper"}),
 }
 # Pages without an organisation in the URL.
-OPEN_PAGES = {"healthz": "everyone", "app:home": "members"}
+# "creators": members the operator allowed to create organisations (here the operator,
+# a superuser); every other member gets 403 (issue 22).
+OPEN_PAGES = {"healthz": "everyone", "app:home": "members", "app:organisation-new": "creators"}
 ALLOWED = (200, 302, 400)  # 400: found, but an empty POST is not a valid action on it
 DENIED = (403, 404)
 
@@ -205,7 +217,10 @@ def test_every_page_for_every_role_against_own_and_foreign_objects(world):
             )
             if "org" not in params:
                 response = client.get(reverse(name), **headers)
-                if OPEN_PAGES[name] == "everyone" or role in world["users"]:
+                if OPEN_PAGES[name] == "creators" and role in world["users"]:
+                    expected = ALLOWED if role == "operator" else DENIED
+                    assert response.status_code in expected, (route, role, response.status_code)
+                elif OPEN_PAGES[name] == "everyone" or role in world["users"]:
                     assert response.status_code in ALLOWED, (route, role)
                 else:
                     assert response.status_code == 302, (route, role)

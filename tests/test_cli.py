@@ -14,6 +14,7 @@ COMMANDS = [
     "migrate",
     "orgs",
     "createuser",
+    "users",
     "token",
     "import",
     "export",

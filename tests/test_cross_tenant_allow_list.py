@@ -35,6 +35,8 @@ ALLOWED: dict[str, str] = {
     "core/backup.py": "backup: the summary counts every organisation's measurements",
     "accounts/services.py": "API authentication: a token's secret names its organisation, "
     "which is not known before the token is found; issuing and revoking by id",
+    "accounts/team.py": "team invitations: the link's secret names its organisation, "
+    "looked up by its hash before any tenant is known (invitation_for_secret only)",
     "collection/views.py": "respondent links: an invitation or open link token names its "
     "organisation (the token is the capability)",
     "instruments/services.py": "standard content: syncs the shipped standard instruments, "

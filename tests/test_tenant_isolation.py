@@ -7,11 +7,14 @@ not know fails the test until a sample is added below.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import secrets
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from klantpeil.accounts.models import Invitation, Membership
 from klantpeil.accounts.services import issue_api_token
 from klantpeil.collection.services import record_measurement
 from klantpeil.core.tenancy import tenant
@@ -28,7 +31,8 @@ FOREIGN_NAMESPACES = {"admin", "api-v1"}
 FOREIGN_PREFIXES = ("accounts/", "i18n/", "admin/", "api/")
 # Respondent pages are reached by an unguessable secret, not by a member: the
 # secret itself names the organisation (tested in collection/tests).
-CAPABILITY_ROUTES = {"respond", "respond-done", "respond-open"}
+# The logo's address is its SHA-256 (public on the respondent form and in e-mails).
+CAPABILITY_ROUTES = {"respond", "respond-done", "respond-open", "brand-logo"}
 
 
 def _routes(resolvers=None, prefix="", namespace=None, outer=()):
@@ -111,6 +115,13 @@ def _sample_objects(org, shopper) -> dict:
         kind = next(k for k in ("chat", "letter", "web", "messaging", "social") if k not in used)
         Channel.objects.create(kind=kind)
     token = issue_api_token(organisation=org, name="walk").token
+    invitation = Invitation.unscoped_all_tenants.create(
+        organisation=org,
+        email=f"invited@{org.slug}.example",
+        role="viewer",
+        token_hash=secrets.token_hex(32),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
     return {
         "org": org.slug,
         "pk": measurement.pk,
@@ -121,6 +132,8 @@ def _sample_objects(org, shopper) -> dict:
         "report": report.pk,
         "code": unit.code,
         "kind": kind,
+        "member_id": Membership.objects.get(user=shopper, organisation=org).pk,
+        "invitation_id": invitation.pk,
     }
 
 

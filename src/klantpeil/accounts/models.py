@@ -33,6 +33,14 @@ class User(AbstractUser):
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
 
+    can_create_organisations = models.BooleanField(
+        _("may create organisations"),
+        default=False,
+        help_text=_("Set by the operator: this user may set up new client organisations."),
+    )
+    # Set when an invitation is accepted: the app sends them to set up an authenticator first.
+    two_factor_required = models.BooleanField(default=False)
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
@@ -154,3 +162,40 @@ class ApiToken(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Invitation(TenantModel):
+    """An e-mailed, single-use, expiring link to join one organisation with a role.
+
+    Only a SHA-256 hash of the link's secret is stored: the secret is in the e-mail only.
+    """
+
+    unit_scope = WHOLE_ORGANISATION  # team pages are for whole-organisation members only
+
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    units = models.ManyToManyField(
+        "organisations.Unit", blank=True, related_name="+", verbose_name=_("limited to units")
+    )
+    language = models.CharField(max_length=5, default="nl")
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_count = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation to the team")
+        verbose_name_plural = _("invitations to the team")
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.role})"

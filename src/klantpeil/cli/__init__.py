@@ -9,6 +9,7 @@ per-user data folder). Django is set up only after the options are read, so
 - :mod:`klantpeil.cli.manage`: rollups, backup, restore, migrate, orgs, createuser, token, manage
 - :mod:`klantpeil.cli.clients`: orgs create, units import (onboarding client organisations)
 - :mod:`klantpeil.cli.dataio`: import, export, report
+- :mod:`klantpeil.cli.users`: users invite
 - :mod:`klantpeil.cli.analysis`: analyse (on plain files, no database)
 - :mod:`klantpeil.privacy.cli`: privacy
 """
@@ -19,7 +20,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from klantpeil.cli import analysis, clients, dataio, manage, serve
+from klantpeil.cli import analysis, clients, dataio, manage, serve, users
 from klantpeil.cli.common import data_options, server_options, setup
 
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     manage.add_commands(add, data)
     clients.add_commands(add, data)
     dataio.add_commands(add, data)
+    users.add_commands(add, data)
     analysis.add_parser(sub)
     from klantpeil.privacy.cli import add_parser as add_privacy
 

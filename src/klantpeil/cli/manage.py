@@ -150,6 +150,9 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.can_create_organisations is not None:
+        user.can_create_organisations = args.can_create_organisations
+        user.save(update_fields=["can_create_organisations"])
     where = f"in {organisation.name}" if organisation else "(back office)"
     scope = membership.unit_scope() if membership is not None else None
     limited = ""
@@ -162,7 +165,8 @@ def cmd_createuser(args: argparse.Namespace) -> int:
                 Unit.objects.filter(pk__in=scope).order_by("code").values_list("code", flat=True)
             )
         limited = f", limited to the units {', '.join(codes)}"
-    print(f"{user.email} is {args.role} {where}{limited}.")
+    creates = " They may create organisations." if user.can_create_organisations else ""
+    print(f"{user.email} is {args.role} {where}{limited}.{creates}")
     return 0
 
 
@@ -329,6 +333,13 @@ def add_commands(add: Add, data: argparse.ArgumentParser) -> None:
         help="limit the member to these units (their codes, comma-separated); "
         "'' for the whole organisation again; left out: as it was (a new member: "
         "the whole organisation)",
+    )
+    p.add_argument(
+        "--can-create-organisations",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="whether the user may set up new client organisations in the app "
+        "(left out: as it was; a new user: no)",
     )
     p = add(
         "token",

@@ -2,14 +2,19 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from klantpeil.accounts import team_views
 from klantpeil.api.api import api
 from klantpeil.collection import views as collection_views
 from klantpeil.core import views as core_views
+from klantpeil.organisations import settings_views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/app/", permanent=False)),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # An invitation to a team, and the authenticator set-up that follows it (issue 22).
+    path("accounts/invitation/<str:token>/", team_views.accept_view, name="team-accept"),
+    path("accounts/welcome/two-factor/", team_views.two_factor_view, name="team-two-factor"),
     path("accounts/", include("allauth.urls")),
     # The rollup models moved from the analytics app to rollups (same tables): old
     # back-office bookmarks still lead to them.
@@ -24,6 +29,7 @@ urlpatterns = [
     path("s/<str:token>", collection_views.respond, name="respond"),
     path("s/<str:token>/done", collection_views.thanks, name="respond-done"),
     path("o/<slug:slug>", collection_views.respond_open, name="respond-open"),
+    path("brand/<str:digest>", settings_views.brand_logo, name="brand-logo"),
 ]
 
 admin.site.site_header = "Klantpeil"

@@ -134,4 +134,13 @@ class OperatorTwoFactorMiddleware:
             and not has_totp(request.user)
         ):
             return redirect("mfa_activate_totp")
+        # A member who joined through an invitation sets up an authenticator before
+        # anything else (issue 22); the flag is cleared once they have.
+        if (
+            request.path.startswith(self.GUARDED)
+            and request.user.is_authenticated
+            and getattr(request.user, "two_factor_required", False)
+            and not has_totp(request.user)
+        ):
+            return redirect("team-two-factor")
         return self.get_response(request)

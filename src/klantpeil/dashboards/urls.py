@@ -2,12 +2,14 @@ from django.urls import include, path
 
 from klantpeil.dashboards import segments, views
 from klantpeil.dataio import views as dataio
+from klantpeil.organisations import settings_views
 from klantpeil.organisations import views as organisations
 
 app_name = "app"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("organisations/new/", settings_views.organisation_new, name="organisation-new"),
     path("<slug:org>/", views.overview, name="overview"),
     path("<slug:org>/drivers/", views.drivers, name="drivers"),
     path("<slug:org>/reachability/", views.reachability_page, name="reachability"),
@@ -29,6 +31,7 @@ urlpatterns = [
     path("<slug:org>/units/<slug:code>/", organisations.unit_view, name="unit"),
     path("<slug:org>/hours/", organisations.hours_view, name="hours"),
     path("<slug:org>/hours/<slug:kind>/", organisations.channel_hours_view, name="channel-hours"),
+    path("<slug:org>/", include("klantpeil.organisations.setup_urls")),
     path("<slug:org>/tokens/<int:token_id>/revoke/", dataio.revoke_token_view, name="revoke-token"),
     path("<slug:org>/", include(("klantpeil.textanalysis.urls", "textanalysis"), namespace="text")),
     path(

@@ -28,7 +28,7 @@ from klantpeil.analytics.selectors import (
 from klantpeil.analytics.weighted import EXPLANATION, weighted_overview
 from klantpeil.collection import selectors as measurements
 from klantpeil.collection.selectors import MeasurementFilter
-from klantpeil.dashboards import figures, selectors
+from klantpeil.dashboards import figures, first_steps, selectors
 from klantpeil.dashboards.drilldown import (
     described,
     drilldown_narrowing,
@@ -129,6 +129,10 @@ def _improve_first(filters: MeasurementFilter):
 
 
 def overview(request: HttpRequest, org: str) -> HttpResponse:
+    if not first_steps.has_measurements():  # a new organisation: what to do next (issue 22)
+        return render(
+            request, "dashboards/first_steps.html", {"steps": first_steps.first_steps(request)}
+        )
     context = _filter_context(request, channel=True, unit=True)
     filters: PageFilters = context["filters"]
     if filters.error:

@@ -64,6 +64,13 @@ def reachability(filters: MeasurementFilter) -> tuple[dict[str, Estimate], Norms
 EMAIL_NORM_HOURS = 16  # two working days of eight office hours (the government e-mail code)
 
 
+def email_norm_hours() -> float:
+    """The organisation's e-mail norm (settings: "answered within N working days") in
+    office hours; two working days when it set none."""
+    days = (require_organisation().norms or {}).get("email_working_days")
+    return float(days) * 8 if days else EMAIL_NORM_HOURS
+
+
 def email_kpis_of(measurements: QuerySet) -> dict[str, Estimate]:
     """The mystery e-mail KPIs of these measurements, in business hours: the e-mail
     channel's opening hours (office hours when none are entered), the Dutch public
@@ -83,4 +90,4 @@ def email_kpis_of(measurements: QuerySet) -> dict[str, Estimate]:
     sent = [MysteryEmail(**values) for values in emails.values() if values.get("sent_at")]
     years = {e.sent_at.year for e in sent} | {e.answered_at.year for e in sent if e.answered_at}
     calendar = channel_calendar("email", years or {date.today().year})
-    return email_kpis(sent, calendar, EMAIL_NORM_HOURS)
+    return email_kpis(sent, calendar, email_norm_hours())

@@ -24,6 +24,10 @@ class Sector(models.Model):
         return self.name_en
 
 
+def default_languages() -> list[str]:
+    return ["nl", "en"]
+
+
 class Organisation(models.Model):
     """The tenant: everything measured belongs to exactly one organisation."""
 
@@ -39,6 +43,18 @@ class Organisation(models.Model):
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # --- set by the organisation itself (organisations/settings_views.py, issue 22) ---
+    languages = models.JSONField(
+        default=default_languages, blank=True, help_text=_("Languages its respondents use.")
+    )
+    default_language = models.CharField(max_length=5, default="nl")
+    anonymity_minimum = models.PositiveSmallIntegerField(
+        default=5, help_text=_("The smallest group shown; never below the product's floor of 5.")
+    )
+    accent_colour = models.CharField(max_length=7, blank=True)
+    # The logo's SHA-256: its address (/brand/<digest>); the bytes are in OrganisationLogo,
+    # so loading an organisation (every request) never loads its logo.
+    logo_digest = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["name"]
@@ -208,3 +224,22 @@ class ChannelVolume(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.month:%Y-%m}: {self.contacts}"
+
+
+class OrganisationLogo(models.Model):
+    """The organisation's logo (PNG or JPEG, at most 512 KB), shown on the respondent
+    form, in e-mails and in reports. Served by its digest: unguessable without the logo."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="logo")
+    content = models.BinaryField()
+    content_type = models.CharField(max_length=20)  # image/png or image/jpeg
+    digest = models.CharField(max_length=64, db_index=True)  # two may share one logo
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("logo")
+        verbose_name_plural = _("logos")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} logo"

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from klantpeil.core.tenancy import HIDDEN_FROM_UNITS, TenantModel
+
 
 class AuditAction(models.TextChoices):
     VIEW = "view", _("Viewed")
@@ -79,3 +81,38 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation}: {self.contact_days} days"
+
+
+class ChangeRecord(TenantModel):
+    """One change an organisation's members made to its set-up (settings, team): who,
+    when, which object, and the object before and after, as JSON. Unlike
+    :class:`AuditEvent` (the operator's log of every request), the organisation's
+    managers read these in the app. Written only through ``privacy.audit.record``."""
+
+    # About the organisation's set-up, read by whole-organisation managers only; a member
+    # limited to units sees none (entries may name other units).
+    unit_scope = HIDDEN_FROM_UNITS
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=254, blank=True)  # kept when the user goes
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=60, blank=True)
+    object_label = models.CharField(max_length=254, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("change")
+        verbose_name_plural = _("change log")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_label}"

@@ -335,8 +335,19 @@ def _number(text: str) -> float:
     return float(text.strip().replace(",", "."))
 
 
+# Formats datetime.fromisoformat reads exactly, thirty times faster than strptime (the
+# date of every row of a 100,000-row export is parsed).
+ISO_FORMATS = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"}
+_ISO_LENGTHS = {"%Y-%m-%d %H:%M:%S": 19, "%Y-%m-%d %H:%M": 16, "%Y-%m-%d": 10}
+
+
 def _moment(raw: Any, text: str, date_format: str, zone: Any) -> datetime:
     if date_format and isinstance(raw, str | None):
+        if date_format in ISO_FORMATS and len(text) == _ISO_LENGTHS.get(date_format, 19):
+            try:
+                return parse_moment(datetime.fromisoformat(text), zone)
+            except ValueError:
+                pass  # strptime below says what is wrong
         try:
             moment = datetime.strptime(text, date_format)
         except ValueError:
@@ -614,7 +625,7 @@ def _record_batch(
 ) -> int:
     """Store the batch and link each new measurement to it (inside the import's transaction)."""
     from klantpeil.core.tenancy import require_organisation
-    from klantpeil.dataio.models import ImportBatch, ImportedMeasurement
+    from klantpeil.dataio.models import ImportBatch
 
     organisation = require_organisation()
     moments = [item["occurred_at"] for item in items]
@@ -635,20 +646,30 @@ def _record_batch(
         first_occurred_at=min(moments) if moments else None,
         last_occurred_at=max(moments) if moments else None,
     )
-    ImportedMeasurement.objects.bulk_create(
-        [
-            ImportedMeasurement(
-                organisation=organisation,
-                measurement_id=r.id,
-                batch=batch,
-                converted=bool(conversions),
-            )
-            for r in results
-            if r.created
-        ],
-        batch_size=5_000,
+    _insert_links(
+        [(organisation.pk, r.id, batch.pk, bool(conversions)) for r in results if r.created]
     )
     return batch.pk
+
+
+def _insert_links(rows: list[tuple[int, int, int, bool]]) -> None:
+    """(organisation, measurement, batch, converted) rows, without a model instance each:
+    at 100,000 rows the instances cost more than the database (as for answers)."""
+    from django.db import connection
+
+    from klantpeil.dataio.models import ImportedMeasurement
+
+    table = ImportedMeasurement._meta.db_table
+    columns = "organisation_id, measurement_id, batch_id, converted"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)"
+        for start in range(0, len(rows), 10_000):
+            cursor.executemany(sql, rows[start : start + 10_000])
 
 
 class _DryRun(Exception):

@@ -29,6 +29,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext_lazy
 
 from klantpeil.dataio.reading import Table, cell_text, name_columns
 
@@ -45,7 +48,7 @@ class Known:
 @dataclass(frozen=True)
 class Format:
     key: str
-    label: str
+    label: Any  # lazily translated text
     header_rows: int
     known: Known
 
@@ -79,7 +82,7 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format(
             "qualtrics",
-            "Qualtrics CSV/XLSX (three header rows)",
+            gettext_lazy("Qualtrics CSV/XLSX (three header rows)"),
             3,
             Known(
                 targets={
@@ -93,7 +96,7 @@ FORMATS: dict[str, Format] = {
         ),
         Format(
             "qualtrics-legacy",
-            "Qualtrics legacy export (V1…Vn, two header rows)",
+            gettext_lazy("Qualtrics legacy export (V1…Vn, two header rows)"),
             2,
             Known(
                 targets={"EndDate": "occurred_at", "ResponseID": "external_id"},
@@ -103,7 +106,7 @@ FORMATS: dict[str, Format] = {
         ),
         Format(
             "limesurvey",
-            "LimeSurvey response export (CSV)",
+            gettext_lazy("LimeSurvey response export (CSV)"),
             1,
             Known(
                 targets={
@@ -137,7 +140,7 @@ FORMATS: dict[str, Format] = {
         ),
         Format(
             "surveymonkey",
-            "SurveyMonkey CSV (two header rows)",
+            gettext_lazy("SurveyMonkey CSV (two header rows)"),
             2,
             Known(
                 targets={"Respondent ID": "external_id", "End Date": "occurred_at"},
@@ -157,7 +160,7 @@ FORMATS: dict[str, Format] = {
         ),
         Format(
             "formbricks",
-            "Formbricks CSV",
+            gettext_lazy("Formbricks CSV"),
             1,
             Known(
                 targets={"Response ID": "external_id", "Timestamp": "occurred_at"},
@@ -184,7 +187,7 @@ FORMATS: dict[str, Format] = {
                 dates={"Timestamp": "%Y-%m-%d %H:%M:%S"},
             ),
         ),
-        Format("generic", "generic CSV/XLSX (one header row)", 1, Known()),
+        Format("generic", gettext_lazy("generic CSV/XLSX (one header row)"), 1, Known()),
     )
 }
 

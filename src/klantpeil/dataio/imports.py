@@ -124,6 +124,7 @@ class ImportReport:
     problems: list[ImportProblem] = field(default_factory=list)
     warnings: list[ImportProblem] = field(default_factory=list)
     batch_id: int | None = None
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
@@ -380,7 +381,7 @@ def import_measurements(
     Warnings (placeholder dates, a 1–5 column taken as 1–10, rows imported before)
     do not stop the import unless ``strict``; rows imported before are skipped.
     """
-    report = ImportReport(name)
+    report = ImportReport(name, dry_run=dry_run)
     try:
         source = normalise(read_raw_table(data, name, limits))
     except FileProblem as exc:
@@ -388,7 +389,7 @@ def import_measurements(
         report.problems.append(ImportProblem(exc.row, exc.column, "", reason))
         return report
     table = source.table
-    report.format, report.format_label = source.format.key, source.format.label
+    report.format, report.format_label = source.format.key, str(source.format.label)
     report.rows = len(table.rows)
     try:
         version = latest_version(key=instrument)
@@ -403,7 +404,7 @@ def import_measurements(
                 "",
                 source.format.key,
                 _("the mapping was made for %(expected)s files, this file is %(found)s")
-                % {"expected": mapping.format, "found": source.format.label},
+                % {"expected": mapping.format, "found": str(source.format.label)},
             )
         )
     questions = {q.key: q for q in version.questions.all()}
@@ -577,7 +578,8 @@ def import_measurements(
                 ImportProblem(rows[problem.index], column, value, problem.reason)
             )
         return report
-    report.created = sum(1 for r in results if r.created)
+    # A dry run's measurements were rolled back: nothing was created.
+    report.created = 0 if dry_run else sum(1 for r in results if r.created)
     return report
 
 

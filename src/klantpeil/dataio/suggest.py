@@ -260,7 +260,7 @@ def suggest_mapping(source: SourceTable, instrument: str, questions: list[Questi
                 notes[column] += f"; observed {low:g}–{high:g}, so {guess} (check it)"
     return {
         "format": fmt.key,
-        "format_label": fmt.label,
+        "format_label": str(fmt.label),
         "instrument": instrument,
         "columns": columns,
         "drop": drop,

@@ -360,3 +360,68 @@ def test_cli_suggests_then_dry_runs_then_imports(org, tmp_path, capsys):
     assert main(["import", *common]) == 0
     assert "imported 3 measurements" in capsys.readouterr().out
     assert Measurement.objects.count() == 3
+
+
+def _post(client, name: str, **fields):
+    upload = io.BytesIO((FILES / name).read_bytes())
+    upload.name = name
+    return client.post("/app/alpha/import/", {"file": upload, **fields}, HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_the_import_page_suggests_checks_and_imports(make_org, make_member, client):
+    org = make_org("alpha")
+    client.force_login(make_member("m@alpha.example", org, "manager"))
+    page = _post(client, "qualtrics.csv", instrument=HISTORY, action="suggest")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "qualtrics.csv: detected Qualtrics CSV/XLSX (three header rows)" in text
+    draft = json.loads(page.context["form"].initial["mapping_text"])
+    assert draft["scales"] == {"Q1": "linear-1-5-to-1-10"}
+    dry = _post(
+        client, "qualtrics.csv", instrument=HISTORY, mapping_text=json.dumps(draft), dry_run="on"
+    )
+    text = dry.content.decode()
+    assert dry.status_code == 200 and "5 rows would be imported" in text
+    assert "converted from scale 1–5 to 1–10 (linear-1-5-to-1-10)" in text
+    assert Measurement.unscoped_all_tenants.count() == 0
+    done = _post(client, "qualtrics.csv", instrument=HISTORY, mapping_text=json.dumps(draft))
+    assert "5 measurements imported" in done.content.decode()
+    again = _post(client, "qualtrics.csv", instrument=HISTORY, mapping_text=json.dumps(draft))
+    assert "5 row(s) were imported before" in again.content.decode()
+    nl = client.post(
+        "/app/alpha/import/",
+        {"file": io.BytesIO(b"x"), "instrument": HISTORY, "mapping_text": "{"},
+        HTTP_ACCEPT_LANGUAGE="nl",
+    )
+    assert nl.status_code == 200 and "geen geldige JSON" in nl.content.decode()
+
+
+def test_the_overview_says_when_its_figures_hold_converted_answers(make_org, make_member, client):
+    org = make_org("alpha")
+    client.force_login(make_member("m@alpha.example", org, "manager"))
+    page = client.get("/app/alpha/?period=2026-09", HTTP_ACCEPT_LANGUAGE="en")
+    assert 'id="converted-note"' not in page.content.decode()
+    # The office file's grades, as if given on 1–5 (all are ≤ 5 after this), converted.
+    text = (FILES / "good_semicolon_cp1252.csv").read_bytes().decode("cp1252")
+    lines = text.splitlines()
+    header = lines[0].split(";")
+    grade = header.index("Cijfer")
+    rows = [line.split(";") for line in lines[1:]]
+    for row in rows:
+        row[grade] = str(1 + int(row[grade]) % 5)
+    data = "\n".join([lines[0], *(";".join(r) for r in rows)]).encode("cp1252")
+    mapping = json.loads((FILES / "mapping.json").read_text(encoding="utf-8"))
+    mapping["scales"] = {"Cijfer": "linear-1-5-to-1-10"}
+    with tenant(org):
+        report = import_measurements(
+            data=data,
+            name="office.csv",
+            instrument="customer-survey",
+            mapping=Mapping.from_json(json.dumps(mapping)),
+        )
+        assert report.ok, [p.describe("office.csv") for p in report.problems]
+    page = client.get("/app/alpha/?period=2026-09", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="converted-note"' in page
+    assert "converted from another scale: 1–5 → 1–10 (linear-1-5-to-1-10)" in page
+    other = client.get("/app/alpha/?period=2026-06", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="converted-note"' not in other

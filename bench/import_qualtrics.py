@@ -76,6 +76,8 @@ class Progress:
         self.label, self.total, self.done, self.shown = label, total, 0, 0
 
     def __call__(self, n: int) -> None:
+        if not n:  # the validator reports its remainder, 0 when whole
+            return
         self.done += n
         if self.done - self.shown >= 10_000 or self.done >= self.total:
             self.shown = self.done

@@ -425,3 +425,40 @@ def test_the_overview_says_when_its_figures_hold_converted_answers(make_org, mak
     assert "converted from another scale: 1–5 → 1–10 (linear-1-5-to-1-10)" in page
     other = client.get("/app/alpha/?period=2026-06", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="converted-note"' not in other
+
+
+def test_detection_from_the_header_alone():
+    from klantpeil.dataio.formats import detect
+
+    assert detect(
+        ["ResponseId", "Q1"], [['{"ImportId":"_recordId"}', '{"ImportId":"QID1"}']]
+    ).key == (
+        "qualtrics"  # the question-text row deleted by hand: still Qualtrics
+    )
+    assert detect(["id", "submitdate", "lastpage", "G01Q01"], [["1", "", "1", "A1"]]).key == (
+        "limesurvey"
+    )
+    assert detect(["Datum", "Cijfer"], [["01-01-2025", "8"]]).key == "generic"
+    text = (FILES / "qualtrics.csv").read_text(encoding="utf-8").splitlines()
+    edited = "\n".join([text[0], *text[2:]]).encode()  # without the question texts
+    source = normalise(read_raw_table(edited, "edited.csv"))
+    assert (source.format.key, len(source.table.rows), source.table.first_row_number) == (
+        "qualtrics",
+        5,
+        3,
+    )
+
+
+def test_an_incomplete_limesurvey_response_is_named_by_row(org):
+    draft = _suggest("limesurvey_codes.csv")
+    draft["values"]["kanaal"] = {"AO01": "phone", "AO02": "email", "AO03": "counter"}
+    data = (
+        (FILES / "limesurvey_codes.csv")
+        .read_bytes()
+        .replace(b'"3","2024-11-06 11:30:45"', b'"3",""')
+    )
+    report = _import("limesurvey_codes.csv", draft, data)
+    assert [(p.row, p.column, p.reason) for p in report.problems] == [
+        (4, "submitdate", "needs a date and time with time zone")
+    ]
+    assert Measurement.objects.count() == 0

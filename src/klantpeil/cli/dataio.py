@@ -13,6 +13,59 @@ from klantpeil.cli.common import (
 )
 
 
+def _suggest(args: argparse.Namespace, path: Path) -> int:
+    import json
+
+    from klantpeil.dataio.formats import normalise
+    from klantpeil.dataio.limits import LOCAL_FILE_LIMITS
+    from klantpeil.dataio.reading import FileProblem, read_raw_table
+    from klantpeil.dataio.suggest import (
+        questions_from_definition,
+        questions_from_version,
+        suggest_mapping,
+    )
+    from klantpeil.instruments.services import standard_definitions
+
+    instrument = args.instrument or "customer-survey-history"
+    try:
+        source = normalise(read_raw_table(path.read_bytes(), path.name, LOCAL_FILE_LIMITS))
+    except FileProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.org:  # the organisation's own instrument of that key wins
+        from klantpeil.core.tenancy import tenant
+        from klantpeil.instruments.models import Instrument
+        from klantpeil.instruments.selectors import latest_version
+
+        with tenant(organisation_or_exit(args.org)):
+            try:
+                questions = questions_from_version(latest_version(key=instrument))
+            except Instrument.DoesNotExist:
+                print(f"error: unknown instrument {instrument!r}", file=sys.stderr)
+                return 2
+    else:
+        definition = next((d for d in standard_definitions() if d["key"] == instrument), None)
+        if definition is None:
+            print(
+                f"error: {instrument!r} is no standard instrument; give --org for your own",
+                file=sys.stderr,
+            )
+            return 2
+        questions = questions_from_definition(definition)
+    draft = suggest_mapping(source, instrument, questions)
+    print(f"{path.name}: detected {source.format.label}", file=sys.stderr)
+    print(json.dumps(draft, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _print_plan(report, name: str) -> None:
+    print(f"{name}: detected {report.format_label}")
+    if report.plan:
+        width = max(len(p.column) for p in report.plan)
+        for plan in report.plan:
+            print(f"  {plan.column:<{width}}  {plan.describe()}")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     setup(args)
     from tqdm import tqdm
@@ -22,11 +75,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     from klantpeil.dataio.limits import LOCAL_FILE_LIMITS
     from klantpeil.dataio.reading import FileProblem
 
-    organisation = organisation_or_exit(args.org)
-    path = Path(args.file)
+    path = Path(args.suggest_mapping or args.file or "")
+    if not (args.suggest_mapping or args.file):
+        print("error: give a FILE to import or --suggest-mapping FILE", file=sys.stderr)
+        return 2
     if not path.is_file():
         print(f"error: {path}: no such file", file=sys.stderr)
         return 2
+    if args.suggest_mapping:
+        return _suggest(args, path)
+    if not args.org or not args.instrument:
+        print("error: an import needs --org and --instrument", file=sys.stderr)
+        return 2
+    organisation = organisation_or_exit(args.org)
     mapping = None
     if args.mapping:
         try:
@@ -48,7 +109,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             progress=bar.update,
             dry_run=args.dry_run,
             limits=LOCAL_FILE_LIMITS,  # the operator's own file: no upload size or row limit
+            strict=args.strict,
         )
+    if args.dry_run or not report.ok:
+        _print_plan(report, path.name)
+    for warning in report.warnings:
+        print("  warning: " + warning.describe(path.name), file=sys.stderr)
     if not report.ok:
         print(
             f"{path.name}: {len(report.problems)} problem(s); nothing was imported.",
@@ -58,7 +124,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             print("  " + problem.describe(path.name), file=sys.stderr)
         return 1
     verb = "would import" if args.dry_run else "imported"
-    print(f"{path.name}: {verb} {report.rows:,} measurements into {organisation.name}.")
+    count = report.rows - report.skipped
+    skipped = f" ({report.skipped:,} imported before, skipped)" if report.skipped else ""
+    print(f"{path.name}: {verb} {count:,} measurements into {organisation.name}{skipped}.")
     return 0
 
 
@@ -141,16 +209,29 @@ def add_commands(add: Add, data: argparse.ArgumentParser) -> None:
         "is checked first and one bad row means nothing is written",
         [data],
     )
-    p.add_argument("file")
-    p.add_argument("--org", metavar="SLUG", required=True)
-    p.add_argument("--instrument", metavar="KEY", required=True, help="e.g. customer-survey")
+    p.add_argument("file", nargs="?")
+    p.add_argument("--org", metavar="SLUG", help="required for an import")
+    p.add_argument(
+        "--instrument",
+        metavar="KEY",
+        help="e.g. customer-survey, or customer-survey-history (every question optional)",
+    )
     p.add_argument(
         "--mapping",
         metavar="FILE",
-        help='JSON: {"columns": {"Cijfer": '
-        '"overall_grade"}, "values": {"channel": {"Tel": "phone"}}}',
+        help='JSON: {"columns": {"Cijfer": "overall_grade"}, "drop": ["IPAddress"], '
+        '"scales": {"Q1": "linear-1-5-to-1-10"}, "values": {"channel": {"Tel": "phone"}}, '
+        '"dates": {"Datum": "%%d-%%m-%%Y"}}',
+    )
+    p.add_argument(
+        "--suggest-mapping",
+        metavar="FILE",
+        help="print a draft mapping for FILE as JSON (the tool it came from is detected)",
     )
     p.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    p.add_argument(
+        "--strict", action="store_true", help="refuse the file on warnings too (e.g. 1980-01-01)"
+    )
     p = add("export", cmd_export, "export measurements of one instrument as CSV or XLSX", [data])
     p.add_argument("--org", metavar="SLUG", required=True)
     p.add_argument("--instrument", metavar="KEY", default="customer-survey")

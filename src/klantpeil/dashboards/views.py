@@ -38,6 +38,7 @@ from klantpeil.dashboards.drilldown import (
 from klantpeil.dashboards.figures import disclosure_context
 from klantpeil.dashboards.filters import PageFilters, own_channels, page_filters
 from klantpeil.dataio.exports import write_csv
+from klantpeil.dataio.selectors import conversions_in
 from klantpeil.fieldwork.reachability_selectors import PHONE_PROTOCOL, reachability
 from klantpeil.instruments.models import Driver
 from klantpeil.metrics.disclosure import MIN_GROUP
@@ -146,11 +147,18 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
     trend = monthly_grades(since=first, until=last, channel=current.channel, unit=current.unit)
     comparison = filters.comparison
     kpis = channel_kpis(current)
+    # Imported answers converted from another scale (1–5 → 1–10 …) in the figures' days.
+    converted = conversions_in(
+        MeasurementFilter(
+            since=first, until=last, channel=current.channel, unit=current.unit, instrument=SURVEY
+        )
+    )
     return render(
         request,
         "dashboards/overview.html",
         {
             **context,
+            "converted": converted,
             "changes": channel_changes(comparison.current, comparison.previous),
             "previous": filters.compared_with,
             "trend": trend,

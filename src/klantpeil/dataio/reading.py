@@ -303,19 +303,30 @@ def _read_xlsx(data: bytes, name: str, limits: Limits) -> Table:
     return Table(name, header, rows[1:])
 
 
+def read_raw_table(data: bytes, name: str, limits: Limits = UPLOAD_LIMITS) -> Table:
+    """The file's first table as written: row 1 as the header, unnamed and repeated
+    header cells kept (other tools' exports spread their header over several rows,
+    see :mod:`klantpeil.dataio.formats`, which calls :func:`name_columns` after)."""
+    check_size(len(data), name, limits)
+    suffix = Path(name).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(data, name, limits)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _read_csv(data, name, limits)
+    raise FileProblem(_("%(name)s: use a .csv or .xlsx file") % {"name": name})
+
+
 def read_table(data: bytes, name: str, limits: Limits = UPLOAD_LIMITS) -> Table:
     """Read a CSV or XLSX file's first table; the name decides which (and is used in messages).
 
     Held to ``limits`` while it is read (``FileProblem`` names the row and column).
     """
-    check_size(len(data), name, limits)
-    suffix = Path(name).suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        table = _read_xlsx(data, name, limits)
-    elif suffix in (".csv", ".txt", ".tsv"):
-        table = _read_csv(data, name, limits)
-    else:
-        raise FileProblem(_("%(name)s: use a .csv or .xlsx file") % {"name": name})
+    return name_columns(read_raw_table(data, name, limits))
+
+
+def name_columns(table: Table) -> Table:
+    """Give unnamed columns a name and refuse a header that repeats one."""
+    name = table.name
     # R and some exports leave the row-name column unnamed; give it a name to refer to.
     table.columns = [c or f"column {i}" for i, c in enumerate(table.columns, start=1)]
     duplicates = {c for c in table.columns if table.columns.count(c) > 1}

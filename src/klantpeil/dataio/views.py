@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -47,7 +49,21 @@ class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV or XLSX file"), help_text=UPLOAD_HINT)
     instrument = forms.ChoiceField(label=gettext_lazy("Instrument"), initial="customer-survey")
     mapping = forms.FileField(label=gettext_lazy("Column mapping (JSON, optional)"), required=False)
+    mapping_text = forms.CharField(
+        label=gettext_lazy("Column mapping as text (JSON, optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        help_text=gettext_lazy(
+            "“Suggest a mapping” fills this in from your file; check it, then choose the file "
+            "again and check it with this mapping."
+        ),
+        max_length=UPLOAD_LIMITS.max_mapping_chars,
+    )
     dry_run = forms.BooleanField(label=gettext_lazy("Only check, import nothing"), required=False)
+    strict = forms.BooleanField(
+        label=gettext_lazy("Refuse the file on warnings too (placeholder dates, a 1–5 scale …)"),
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -115,18 +131,62 @@ def import_view(request: HttpRequest, org: str) -> HttpResponse:
                     },
                 )
             else:
-                report = import_measurements(
-                    data=upload.read(),
-                    name=upload.name,
-                    instrument=form.cleaned_data["instrument"],
-                    mapping=mapping,
-                    dry_run=form.cleaned_data["dry_run"],
-                )
+                if mapping is None and form.cleaned_data["mapping_text"].strip():
+                    try:
+                        mapping = Mapping.from_json(
+                            form.cleaned_data["mapping_text"], _("the mapping")
+                        )
+                    except FileProblem as exc:
+                        form.add_error("mapping_text", str(exc))
+                if request.POST.get("action") == "suggest" and not form.errors:
+                    return _suggested(request, form, upload)
+                if not form.errors:
+                    report = import_measurements(
+                        data=upload.read(),
+                        name=upload.name,
+                        instrument=form.cleaned_data["instrument"],
+                        mapping=mapping,
+                        dry_run=form.cleaned_data["dry_run"],
+                        strict=form.cleaned_data["strict"],
+                    )
     return render(
         request,
         "dataio/import.html",
         {"form": form, "report": report},
         status=422 if report and not report.ok else 200,
+    )
+
+
+def _suggested(request: HttpRequest, form: ImportForm, upload: Any) -> HttpResponse:
+    """The import page again with a draft mapping for the uploaded file in the text field,
+    set to a dry run: the next step checks the file with it."""
+    import json
+
+    from klantpeil.dataio.formats import normalise
+    from klantpeil.dataio.reading import read_raw_table
+    from klantpeil.dataio.suggest import questions_from_version, suggest_mapping
+    from klantpeil.instruments.selectors import latest_version
+
+    instrument = form.cleaned_data["instrument"]
+    try:
+        source = normalise(read_raw_table(upload.read(), upload.name))
+    except FileProblem as exc:
+        form.add_error("file", str(exc))
+        return render(request, "dataio/import.html", {"form": form}, status=422)
+    draft = suggest_mapping(
+        source, instrument, questions_from_version(latest_version(key=instrument))
+    )
+    fresh = ImportForm(
+        initial={
+            "instrument": instrument,
+            "mapping_text": json.dumps(draft, ensure_ascii=False, indent=2),
+            "dry_run": True,
+        }
+    )
+    return render(
+        request,
+        "dataio/import.html",
+        {"form": fresh, "suggested": source.format.label, "suggested_file": upload.name},
     )
 
 

@@ -115,15 +115,20 @@ def test_each_failure_class_names_row_column_value_and_reason_and_writes_nothing
     assert Measurement.objects.count() == 0
 
 
-def test_a_file_repeating_stored_ids_is_refused(org):
+def test_a_file_repeating_stored_ids_is_skipped_with_a_warning(org):
     assert _import("good_semicolon_cp1252.csv").ok
     again = _import("good_comma_utf8_bom.csv")
-    assert [(p.row, p.column, p.reason) for p in again.problems] == [
-        (2, "Id", "is already stored"),
-        (3, "Id", "is already stored"),
-        (4, "Id", "is already stored"),
+    assert again.ok and (again.created, again.skipped) == (0, 3)
+    assert [(w.column, w.reason) for w in again.warnings] == [
+        (
+            "Id",
+            "3 row(s) were imported before (their response id is stored) and are "
+            "skipped: rows 2, 3, 4",
+        ),
     ]
     assert Measurement.objects.count() == 3
+    strict = _import("good_comma_utf8_bom.csv", strict=True)
+    assert [p.reason[:25] for p in strict.problems] == ["(strict) 3 row(s) were im"]
 
 
 def test_a_dry_run_checks_everything_and_writes_nothing(org):

@@ -109,6 +109,7 @@ def test_the_standard_instruments_ship():
     keys = {_load(path)["key"] for path in FILES}
     assert keys == {
         "customer-survey",
+        "customer-survey-history",
         "complaint-survey",
         "mystery-phone",
         "mystery-email",

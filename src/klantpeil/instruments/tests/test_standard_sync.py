@@ -32,6 +32,7 @@ def test_migrate_loads_every_standard_instrument():
     )
     assert keys == {
         "customer-survey",
+        "customer-survey-history",
         "complaint-survey",
         "mystery-phone",
         "mystery-email",

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/app/", permanent=False)),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before allauth's: the e-mail-first step and the signature-checking OIDC callback.
+    path("accounts/", include("klantpeil.accounts.sso.login_urls")),
     path("accounts/", include("allauth.urls")),
     # The rollup models moved from the analytics app to rollups (same tables): old
     # back-office bookmarks still lead to them.
@@ -20,6 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("app/", include("klantpeil.dashboards.urls")),
     path("app/<slug:org>/privacy/", include("klantpeil.privacy.urls")),
+    path("app/<slug:org>/settings/sign-in/", include("klantpeil.accounts.sso.urls")),
     path("api/v1/", api.urls),
     path("s/<str:token>", collection_views.respond, name="respond"),
     path("s/<str:token>/done", collection_views.thanks, name="respond-done"),

@@ -116,6 +116,7 @@ def sign_in_through_provider(
     """A real browser's requests, done by hand: Klantpeil's e-mail-first step, the
     provider's login form, and every redirect between the two servers."""
     session = requests.Session()
+    session.headers["Accept-Language"] = "en"  # the tests read Klantpeil's English
     login = session.get(f"{base}/accounts/login/", timeout=10)
     assert login.status_code == 200
     csrf = session.cookies.get("csrftoken")

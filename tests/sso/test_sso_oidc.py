@@ -6,6 +6,7 @@ database and a fresh RS256 key; every request goes over real HTTP through both."
 from __future__ import annotations
 
 import pytest
+import requests
 from allauth.socialaccount.models import SocialAccount
 
 from klantpeil.accounts.models import Membership, User
@@ -70,8 +71,10 @@ def world(live_server, make_org, make_member, oidc_provider):
 
 
 def _signed_in_as(session, base) -> str | None:
+    """The app's home page if the session is signed in (else it ends elsewhere:
+    the login page, or the two-factor step of a login under way)."""
     page = session.get(f"{base}/app/", timeout=10)
-    if "/accounts/login/" in page.url:
+    if page.status_code != 200 or not page.url.startswith(f"{base}/app/"):
         return None
     return page.text
 
@@ -167,3 +170,59 @@ def test_a_bad_id_token_signs_nobody_in(world, mode):
     assert _signed_in_as(session, base) is None
     assert not User.objects.filter(email="anna@gemeente-a.nl").exists()
     assert not SocialAccount.objects.exists()
+
+
+def test_two_factor_is_left_to_the_provider_but_kept_for_passwords(world, make_member):
+    """An existing member of alpha with an authenticator app: the SSO sign-in links
+    their account and asks no code; their password sign-in still asks for it."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    base = world["base"]
+    anna = make_member("anna@gemeente-a.nl", world["alpha"], "analyst")
+    TOTP.activate(anna, generate_totp_secret())
+
+    session, response = sign_in_through_provider(base, "anna@gemeente-a.nl", "anna")
+    assert "/2fa/" not in response.url
+    assert _signed_in_as(session, base) is not None
+    assert SocialAccount.objects.get().user == anna
+    # Linked, not duplicated, and the role she had is kept.
+    assert list(Membership.objects.filter(user=anna).values_list("role", flat=True)) == ["analyst"]
+
+    password = requests.Session()
+    password.headers["Accept-Language"] = "en"
+    password.get(f"{base}/accounts/login/", timeout=10)
+    response = password.post(
+        f"{base}/accounts/login/",
+        data={
+            "login": "anna@gemeente-a.nl",
+            "password": "pw-for-tests-only",
+            "csrfmiddlewaretoken": password.cookies.get("csrftoken"),
+        },
+        timeout=10,
+    )
+    assert response.url == f"{base}/accounts/2fa/authenticate/"
+    assert _signed_in_as(password, base) is None
+
+
+def test_an_account_that_reaches_another_organisation_is_not_taken_over(world, make_member):
+    """anna@gemeente-a.nl already exists as a member of beta: alpha's provider (whose
+    manager claimed the domain) must not sign into that account."""
+    base = world["base"]
+    anna = make_member("anna@gemeente-a.nl", world["beta"], "manager")
+    session, response = sign_in_through_provider(base, "anna@gemeente-a.nl", "anna")
+    assert response.status_code == 403
+    assert "already exists outside this organisation" in response.text
+    assert _signed_in_as(session, base) is None
+    assert not SocialAccount.objects.exists()
+    assert list(
+        Membership.objects.filter(user=anna).values_list("organisation__slug", flat=True)
+    ) == ["insurer-b"]
+
+
+def test_a_disabled_provider_sends_people_to_the_password_form(world):
+    from klantpeil.accounts.sso.models import OrganisationIdentityProvider
+
+    OrganisationIdentityProvider.unscoped_all_tenants.update(enabled=False)
+    session, response = sign_in_through_provider(world["base"], "anna@gemeente-a.nl", "anna")
+    assert 'id="sso-not-found"' in response.text
+    assert not User.objects.filter(email="anna@gemeente-a.nl").exists()

@@ -223,6 +223,6 @@ def test_a_disabled_provider_sends_people_to_the_password_form(world):
     from klantpeil.accounts.sso.models import OrganisationIdentityProvider
 
     OrganisationIdentityProvider.unscoped_all_tenants.update(enabled=False)
-    session, response = sign_in_through_provider(world["base"], "anna@gemeente-a.nl", "anna")
+    _, response = sign_in_through_provider(world["base"], "anna@gemeente-a.nl", "anna")
     assert 'id="sso-not-found"' in response.text
     assert not User.objects.filter(email="anna@gemeente-a.nl").exists()

@@ -43,7 +43,7 @@ def test_a_manager_configures_sign_in_and_the_secret_is_never_shown_back(
     client.force_login(make_member("m@alpha.nl", alpha, "manager"))
     page = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
-    assert "http://testserver/accounts/oidc/kp-org-%d/login/callback/" % alpha.pk in page.text
+    assert f"http://testserver/accounts/oidc/kp-org-{alpha.pk}/login/callback/" in page.text
 
     response = _post(client)
     assert response.status_code == 302

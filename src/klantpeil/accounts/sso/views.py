@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from allauth.account.forms import LoginForm
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.internal import jwtkit
@@ -23,6 +25,8 @@ from klantpeil.accounts.sso.adapter import social_app
 from klantpeil.accounts.sso.forms import IdentityProviderForm
 from klantpeil.accounts.sso.models import OrganisationIdentityProvider, Protocol
 from klantpeil.accounts.sso.services import configure_identity_provider
+
+logger = logging.getLogger("klantpeil.sso")
 
 
 @role_required(MANAGE_DATA)
@@ -127,6 +131,7 @@ def start(request: HttpRequest) -> HttpResponse:
     except ImmediateHttpResponse as exc:
         return exc.response
     except Exception:  # the provider is down or its discovery document is broken
+        logger.exception("Single sign-on: could not start the sign-in at %s", provider.allauth_id)
         return render(
             request,
             "sso/refused.html",

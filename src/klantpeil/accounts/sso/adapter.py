@@ -32,7 +32,7 @@ from klantpeil.accounts.sso.models import OrganisationIdentityProvider, Protocol
 
 logger = logging.getLogger("klantpeil.sso")
 
-ALLAUTH_PROVIDER = {Protocol.OIDC: "openid_connect", Protocol.SAML: "saml"}
+CLAIMS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
 
 
 def social_app(provider: OrganisationIdentityProvider) -> SocialApp:
@@ -60,11 +60,13 @@ def social_app(provider: OrganisationIdentityProvider) -> SocialApp:
         name=provider.display_name,
         settings={
             "idp": idp,
+            # Entra ID / ADFS claim names first, then the standard OIDs; without a
+            # subject-id attribute the NameID is the uid.
             "attribute_mapping": {
-                "uid": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
-                "email": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
-                "first_name": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
-                "last_name": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+                "uid": ["urn:oasis:names:tc:SAML:attribute:subject-id"],
+                "email": [f"{CLAIMS}emailaddress", "urn:oid:0.9.2342.19200300.100.1.3", "email"],
+                "first_name": [f"{CLAIMS}givenname", "urn:oid:2.5.4.42"],
+                "last_name": [f"{CLAIMS}surname", "urn:oid:2.5.4.4"],
             },
             # Only signed assertions sign anyone in.
             "advanced": {"want_assertion_signed": True, "strict": True},

@@ -110,6 +110,15 @@ def form_fields(html: str, form_id: str | None = None) -> dict[str, str]:
     return {name: htmllib.unescape(value) for name, value in found}
 
 
+def continue_url(html: str) -> str:
+    """Where Klantpeil's "taking you to your provider" page goes on to (its meta
+    refresh and its link agree)."""
+    refresh = re.search(r'http-equiv="refresh" content="0;url=([^"]+)"', html).group(1)
+    link = re.search(r'id="sso-continue" href="([^"]+)"', html).group(1)
+    assert refresh == link
+    return htmllib.unescape(link)
+
+
 def sign_in_through_provider(
     base: str, email: str, username: str
 ) -> tuple[requests.Session, requests.Response]:
@@ -126,8 +135,9 @@ def sign_in_through_provider(
         headers={"Referer": f"{base}/accounts/login/"},
         timeout=20,
     )
-    if not response.url.startswith("http://127.0.0.1"):
+    if 'id="sso-continue"' not in response.text:
         return session, response  # Klantpeil answered itself (no provider for the domain)
+    response = session.get(continue_url(response.text), timeout=20)
     assert "/login/" in response.url, response.url
     fields = {
         "csrfmiddlewaretoken": session.cookies.get("op_csrftoken"),

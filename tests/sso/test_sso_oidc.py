@@ -229,3 +229,44 @@ def test_a_disabled_provider_sends_people_to_the_password_form(world):
     _, response = sign_in_through_provider(world["base"], "anna@gemeente-a.nl", "anna")
     assert 'id="sso-not-found"' in response.text
     assert not User.objects.filter(email="anna@gemeente-a.nl").exists()
+
+
+def test_a_signed_in_user_cannot_attach_the_provider_to_their_account(world):
+    """Accounts are linked only at a first sign-in, by the verified address: bob (a
+    password user of beta) cannot attach anna's identity at alpha's provider to his."""
+    from tests.sso.conftest import PASSWORD, form_fields
+
+    base = world["base"]
+    session = requests.Session()
+    session.headers["Accept-Language"] = "en"
+    session.get(f"{base}/accounts/login/", timeout=10)
+    session.post(
+        f"{base}/accounts/login/",
+        data={
+            "login": "manager@insurer-b.nl",
+            "password": "pw-for-tests-only",
+            "csrfmiddlewaretoken": session.cookies.get("csrftoken"),
+        },
+        timeout=10,
+    )
+    assert _signed_in_as(session, base) is not None
+    # allauth's own start of a "connect" (a form on its page; requests ignores CSP).
+    response = session.post(
+        f"{base}/accounts/oidc/kp-org-{world['alpha'].pk}/login/",
+        data={"process": "connect", "csrfmiddlewaretoken": session.cookies.get("csrftoken")},
+        timeout=20,
+    )
+    assert response.url.startswith("http://127.0.0.1"), response.url
+    response = session.post(
+        response.url,
+        data={
+            "csrfmiddlewaretoken": session.cookies.get("op_csrftoken"),
+            "next": form_fields(response.text)["next"],
+            "username": "anna",
+            "password": PASSWORD,
+        },
+        timeout=30,
+    )
+    assert response.status_code == 403
+    assert "cannot be attached to an account by hand" in response.text
+    assert not SocialAccount.objects.exists()

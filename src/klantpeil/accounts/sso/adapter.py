@@ -21,6 +21,7 @@ import logging
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
+from allauth.socialaccount.providers.base.constants import AuthProcess
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import render
@@ -105,6 +106,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 request,
                 _("Single sign-on is not (or no longer) set up for this organisation."),
                 log=f"provider {sociallogin.account.provider} unknown or disabled",
+            )
+        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+            # Linking happens at first sign-in by e-mail address (below), never by a
+            # signed-in user attaching some provider account to theirs.
+            raise _refuse(
+                request,
+                _("An organisation's sign-in cannot be attached to an account by hand."),
+                log=f"{row.allauth_id}: connect refused",
             )
         email = self._verified_email(sociallogin, row)
         if email is None:

@@ -127,7 +127,7 @@ def start(request: HttpRequest) -> HttpResponse:
     if provider.protocol == Protocol.OIDC:
         kwargs["auth_params"] = allauth_provider.get_auth_params() | {"login_hint": email}
     try:
-        return allauth_provider.redirect(request, "login", next_url=next_url, **kwargs)
+        response = allauth_provider.redirect(request, "login", next_url=next_url, **kwargs)
     except ImmediateHttpResponse as exc:
         return exc.response
     except Exception:  # the provider is down or its discovery document is broken
@@ -138,6 +138,16 @@ def start(request: HttpRequest) -> HttpResponse:
             {"reason": _("Your organisation's sign-in service cannot be reached right now.")},
             status=502,
         )
+    if not response.has_header("Location"):
+        return response
+    # Not a redirect: the browser would refuse it, because the Content-Security-Policy's
+    # form-action 'self' also covers where a submitted form is redirected. A page that
+    # goes on by itself (meta refresh, a new navigation; no script) with a link as well.
+    return render(
+        request,
+        "sso/redirect.html",
+        {"url": response["Location"], "name": provider.display_name},
+    )
 
 
 class SignatureCheckingAdapter(OpenIDConnectOAuth2Adapter):

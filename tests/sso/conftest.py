@@ -19,8 +19,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = Path(__file__).resolve().parents[2]
-# This suite's own loopback port (override when it is taken).
-PORT = int(os.environ.get("KLANTPEIL_TEST_OIDC_PORT", "8617"))
+
+
+def provider_port(variable: str) -> int:
+    """A free loopback port, or the one pinned in ``variable``: the SQLite and the
+    PostgreSQL runs of the suite go side by side, so a fixed default would collide."""
+    from tests.conftest import free_port
+
+    return int(os.environ.get(variable) or free_port())
+
+
 CLIENT_ID = "klantpeil-test-client"
 CLIENT_SECRET = "s3cret-for-the-test-provider-only-0123456789"
 PASSWORD = "op-password-1"
@@ -56,12 +64,13 @@ def oidc_provider(tmp_path: Path) -> Iterator[Callable[..., Provider]]:
     processes: list[subprocess.Popen] = []
 
     def start(*, redirect_uris: list[str], users: list[dict]) -> Provider:
-        issuer = f"http://127.0.0.1:{PORT}/o"
+        port = provider_port("KLANTPEIL_TEST_OIDC_PORT")
+        issuer = f"http://127.0.0.1:{port}/o"
         mode_file = tmp_path / "mode"
         mode_file.write_text("")
         env = os.environ | {
             "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}",
-            "OP_PORT": str(PORT),
+            "OP_PORT": str(port),
             "OP_DB": str(tmp_path / "op.sqlite3"),
             "OP_KEY": str(_pem(tmp_path, "op.pem")),
             "OP_OTHER_KEY": str(_pem(tmp_path, "other.pem")),

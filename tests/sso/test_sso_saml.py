@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html as htmllib
-import os
 import re
 import zlib
 from urllib.parse import parse_qs, urlsplit
@@ -22,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from klantpeil.accounts.models import Membership, User
 from klantpeil.accounts.sso.services import configure_identity_provider
-from tests.sso.conftest import continue_url
+from tests.sso.conftest import continue_url, provider_port
 from tests.sso.saml_idp import MiniSamlIdp
 
 # python3-saml refuses single-label host names such as the test client's "testserver".
@@ -100,7 +99,6 @@ def test_the_e_mail_step_sends_the_browser_to_the_idp_with_an_authn_request(saml
     assert f'AssertionConsumerServiceURL="http://localhost/accounts/saml/{pid}/acs/"' in request
 
 
-IDP_PORT = int(os.environ.get("KLANTPEIL_TEST_SAML_IDP_PORT", "8618"))
 IDP_ENTITY = "https://idp.gemeente-a.nl/saml"
 
 
@@ -108,7 +106,7 @@ IDP_ENTITY = "https://idp.gemeente-a.nl/saml"
 def saml_world(live_server, make_org, make_member):
     org = make_org("gemeente-a")
     manager = make_member("m@gemeente-a.nl", org, "manager")
-    with MiniSamlIdp(IDP_PORT, IDP_ENTITY) as idp:
+    with MiniSamlIdp(provider_port("KLANTPEIL_TEST_SAML_IDP_PORT"), IDP_ENTITY) as idp:
         idp.user = {"email": "anna@gemeente-a.nl", "given": "Anna", "family": "de Vries"}
         configure_identity_provider(
             organisation=org,

@@ -67,6 +67,7 @@ PAGE_POLICY: dict[str, frozenset[str]] = {
     "app:fieldwork:study-new": MANAGE_DATA,
     "app:fieldwork:calibration": MANAGE_DATA,
     "privacy:forget": MANAGE_DATA,
+    "sso:sign-in": MANAGE_DATA,
     "app:reports:reports": READ_DATA,
     "app:reports:report": READ_DATA,
     "app:reports:download": READ_DATA,

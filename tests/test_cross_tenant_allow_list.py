@@ -56,6 +56,8 @@ ALLOWED: dict[str, str] = {
     "every organisation in one batch (task fan-out)",
     "textanalysis/tasks.py": "text-analysis task fan-out: whether any organisation has "
     "comments left to annotate",
+    "accounts/sso/selectors.py": "sign-in: an e-mail domain or allauth's provider id names "
+    "the organisation whose identity provider signs the person in, before any is known",
     "demo/generate.py": "demo generator: creates several organisations' units, channels "
     "and measurements",
     "organisations/selectors.py": "unit scope: core/tenancy.py widens a member's units "

@@ -22,6 +22,16 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
+    def get_login_stages(self) -> list[str]:
+        """allauth's, with its two-factor step skipped for sign-ins through an
+        organisation's identity provider (accounts/sso/stages.py)."""
+        return [
+            "klantpeil.accounts.sso.stages.PasswordOnlyAuthenticateStage"
+            if stage == "allauth.mfa.stages.AuthenticateStage"
+            else stage
+            for stage in super().get_login_stages()
+        ]
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """allauth's own, except that a failure to send (mail server down, refused,
         wrong password, time-out) answers a page that says so (503) instead of a 500."""

@@ -30,10 +30,15 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Single sign-on with each organisation's own identity provider (accounts/sso).
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "django_tasks",
     "django_tasks_db",
     "klantpeil.core",
     "klantpeil.accounts",
+    "klantpeil.accounts.sso",
     "klantpeil.organisations",
     "klantpeil.instruments",
     "klantpeil.collection",
@@ -160,6 +165,20 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Klantpeil"
 KLANTPEIL_OPERATOR_MFA_REQUIRED = ENV.production
+# Single sign-on: one allauth app per organisation, built from its identity-provider
+# settings (accounts/sso/adapter.py); nobody signs up on their own, a first sign-in
+# through the organisation's provider makes the member (at the provider's default role).
+SOCIALACCOUNT_ADAPTER = "klantpeil.accounts.sso.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # linking an existing account: the adapter decides
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
+# An identity provider is reached over https; plain http only on this machine while
+# developing or testing (the tests start a real provider on loopback).
+KLANTPEIL_SSO_ALLOW_LOOPBACK_HTTP = ENV.debug or ENV.name == "test"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/app/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"

@@ -15,6 +15,8 @@ urlpatterns = [
     # An invitation to a team, and the authenticator set-up that follows it (issue 22).
     path("accounts/invitation/<str:token>/", team_views.accept_view, name="team-accept"),
     path("accounts/welcome/two-factor/", team_views.two_factor_view, name="team-two-factor"),
+    # Before allauth's: the e-mail-first step and the signature-checking OIDC callback.
+    path("accounts/", include("klantpeil.accounts.sso.login_urls")),
     path("accounts/", include("allauth.urls")),
     # The rollup models moved from the analytics app to rollups (same tables): old
     # back-office bookmarks still lead to them.
@@ -25,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("app/", include("klantpeil.dashboards.urls")),
     path("app/<slug:org>/privacy/", include("klantpeil.privacy.urls")),
+    path("app/<slug:org>/settings/sign-in/", include("klantpeil.accounts.sso.urls")),
     path("api/v1/", api.urls),
     path("s/<str:token>", collection_views.respond, name="respond"),
     path("s/<str:token>/done", collection_views.thanks, name="respond-done"),

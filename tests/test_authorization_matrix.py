@@ -474,6 +474,9 @@ def unit_world(world, make_member):
     own_measurement = _unit_measurement(alpha, "front", "front-unit-external-id", 8)
     other_measurement = _unit_measurement(alpha, "back", OTHER_UNIT_SECRET, 3)
     with tenant(alpha):
+        front = [Unit.objects.get(code="front").pk]
+        # As reports.services.make stores them: the limited members' files were made
+        # within their unit, the analyst's for the whole organisation.
         reports = {
             who: ReportRun.objects.create(
                 period="2026-Q2",
@@ -482,6 +485,7 @@ def unit_world(world, make_member):
                 status="done",
                 content=b"PK",
                 requested_by=user,
+                units=None if who == "analyst" else front,
             ).pk
             for who, user in [*users.items(), ("analyst", world["users"]["analyst"])]
         }

@@ -135,7 +135,8 @@ def service_overview() -> dict[str, int]:
 
     return {
         "organisations": Organisation.objects.count(),
-        "sectors": Sector.objects.count(),
+        # Sectors with organisations: the taxonomy ships with more than are served.
+        "sectors": Sector.objects.filter(organisations__isnull=False).distinct().count(),
         "users": User.objects.filter(is_active=True).count(),
         "members": Membership.objects.values("user").distinct().count(),
     }

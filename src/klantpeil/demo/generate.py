@@ -38,6 +38,7 @@ from klantpeil.demo.universe import SECTORS, SectorSpec
 from klantpeil.demo.volumes import channel_volumes as demo_volumes
 from klantpeil.instruments.models import Instrument, InstrumentVersion
 from klantpeil.organisations.models import Channel, ChannelVolume, Organisation, Sector, Unit
+from klantpeil.organisations.sectors import load_sectors
 from klantpeil.textanalysis.drivers import DRIVERS
 from klantpeil.textanalysis.services import annotate_comments_of_all_organisations
 
@@ -621,8 +622,10 @@ def generate(
     totals = [0, 0]
     organisations = 0
     with transaction.atomic():
+        # The shipped taxonomy (organisations/sectors.py): migrate loads it; loading it
+        # again is idempotent and restores it where a test flushed the tables.
+        load_sectors(Sector)
         for spec in SECTORS:
-            # The shipped taxonomy (organisations/sectors.py, loaded by migrate).
             sector = Sector.objects.get(key=spec.key)
             for built in _structure(spec, sector, rng):
                 org, units, channels = built["org"], built["units"], built["channels"]

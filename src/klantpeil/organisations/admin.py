@@ -19,7 +19,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Unit)
 class UnitAdmin(AllTenantsAdmin):
-    list_display = ("name", "code", "organisation")
+    list_display = ("name", "code", "parent", "organisation")
     list_filter = ("organisation",)
     search_fields = ("name", "code")
 

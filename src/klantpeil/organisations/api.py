@@ -5,8 +5,8 @@ from ninja import Field, Router, Schema
 
 from klantpeil.api.errors import ApiError, Error
 from klantpeil.collection.ingest import BatchError, Problem
-from klantpeil.organisations.models import Channel, Unit
-from klantpeil.organisations.selectors import channel_volumes
+from klantpeil.organisations.models import Channel
+from klantpeil.organisations.selectors import channel_volumes, unit_tree
 from klantpeil.organisations.services import VolumeEntry, VolumeError, set_channel_volumes
 
 router = Router(tags=["organisation"])
@@ -15,6 +15,9 @@ router = Router(tags=["organisation"])
 class UnitOut(Schema):
     code: str
     name: str
+    parent: str | None = Field(
+        None, description="the code of the unit it is part of; null for a top-level unit"
+    )
 
 
 class ChannelOut(Schema):
@@ -22,9 +25,24 @@ class ChannelOut(Schema):
     name: str
 
 
-@router.get("/units", response={200: list[UnitOut], 401: Error}, summary="The organisation's units")
-def list_units(request: HttpRequest) -> list[Unit]:
-    return list(Unit.objects.all())
+@router.get(
+    "/units",
+    response={200: list[UnitOut], 401: Error},
+    summary="The organisation's units",
+    description="Every unit with its stable code and the code of the unit it is part of, "
+    "top-level units first and each unit before its sub-units. A filter on a unit "
+    "(unit=CODE) counts the unit and all its sub-units.",
+)
+def list_units(request: HttpRequest) -> list[dict]:
+    tree = unit_tree()
+    return [
+        {
+            "code": node.code,
+            "name": node.name,
+            "parent": tree.rows[node.parent_id][1] if node.parent_id in tree.rows else None,
+        }
+        for node in tree.nodes()
+    ]
 
 
 @router.get(

@@ -111,6 +111,22 @@ class Unit(TenantModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """The back office's check (the app's pages and imports go through
+        organisations.services, which checks the same): the parent is a unit of the
+        same organisation and the unit is not among its own ancestors."""
+        from django.core.exceptions import ValidationError
+
+        parent, steps = self.parent, 0
+        if parent is not None and parent.organisation_id != self.organisation_id:
+            raise ValidationError({"parent": _("Choose a unit of the same organisation.")})
+        while parent is not None and steps < 10_000:
+            if self.pk is not None and parent.pk == self.pk:
+                raise ValidationError(
+                    {"parent": _("A unit cannot be part of itself or of its own sub-unit.")}
+                )
+            parent, steps = parent.parent, steps + 1
+
 
 class Channel(TenantModel):
     """A contact channel as one organisation runs it (its own phone line, inbox, counter)."""

@@ -88,7 +88,9 @@ def test_instruments_units_and_channels(api):
     detail = api("get", "/instruments/customer-survey").json()
     assert detail["questions"][0]["key"] == "overall_grade"
     assert detail["questions"][0]["label"]["en"]
-    assert api("get", "/units").json() == [{"code": "front", "name": "Front office"}]
+    assert api("get", "/units").json() == [
+        {"code": "front", "name": "Front office", "parent": None}
+    ]
     assert {c["kind"] for c in api("get", "/channels").json()} == {"phone", "email", "counter"}
     missing = api("get", "/instruments/nope")
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"

@@ -241,3 +241,21 @@ def test_a_bad_import_names_row_and_column_and_writes_nothing(org):
         ]
         assert caught.value.problems[3].message == "The code “b” is already on row 2."
         assert list(Unit.objects.values_list("code", "parent")) == [("a", None), ("front", None)]
+
+
+def test_the_back_office_check_refuses_a_cycle_and_another_organisations_parent(
+    org, graded, make_org
+):
+    from django.core.exceptions import ValidationError
+
+    other = make_org("elders")
+    foreign = Unit.unscoped_all_tenants.get(organisation=other, code="front")
+    top = Unit.unscoped_all_tenants.get(pk=graded["pz"].pk)
+    top.parent = Unit.unscoped_all_tenants.get(pk=graded["bc"].pk)
+    with tenant(org), pytest.raises(ValidationError) as caught:
+        top.full_clean()
+    assert list(caught.value.message_dict) == ["parent"]
+    top.parent = foreign
+    with tenant(org), pytest.raises(ValidationError) as caught:
+        top.full_clean()
+    assert caught.value.message_dict == {"parent": ["Choose a unit of the same organisation."]}

@@ -329,6 +329,39 @@ def test_a_token_reads_its_makers_units(world, lead_token, client):
     assert page["count"] == 8
 
 
+def test_a_limited_writer_writes_within_their_units(world, client):
+    secret = issue_api_token(
+        organisation=world["alpha"], name="lead-w", created_by=world["users"]["lead"]
+    ).secret
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    item = {
+        "instrument": "customer-survey",
+        "occurred_at": "2026-03-02T10:00:00+01:00",
+        "channel": "email",
+        "answers": dict(CUSTOMER_SURVEY_ANSWERS),
+    }
+    before = Measurement.unscoped_all_tenants.count()
+
+    def post(path, body):
+        return client.post(path, body, content_type="application/json", **bearer)
+
+    for unit in (None, "north"):  # no unit would be the whole organisation's; north not theirs
+        body = {"measurements": [{**item, **({"unit": unit} if unit else {})}]}
+        refused = post("/api/v1/measurements", body)
+        assert refused.status_code == 422, unit
+        [error] = refused.json()["errors"]
+        assert (error["index"], error["field"]) == (0, "unit")
+    invitation = {"channel": "email", "occurred_at": item["occurred_at"]}
+    refused = post("/api/v1/invitations", {"invitations": [invitation]})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "unit"
+    assert "back, front" in refused.json()["errors"][0]["message"]
+    assert Measurement.unscoped_all_tenants.count() == before
+    assert (
+        post("/api/v1/measurements", {"measurements": [{**item, "unit": "front"}]}).status_code
+        == 201
+    )
+
+
 # --- exports and reports -------------------------------------------------------------
 
 
@@ -469,3 +502,21 @@ def test_the_back_office_sets_the_units(world, admin_client):
     refused = admin_client.post(url, {**data, "limited_units": [beta_unit.pk]}, **EN)
     assert refused.status_code == 200
     assert "belong to another organisation" in refused.content.decode()
+
+
+def test_a_report_made_within_wider_units_is_withdrawn_when_the_limit_narrows(world):
+    # The lead asked for a report while limited to front and back, then was limited to
+    # front only: the stored file holds back's figures, so it is no longer theirs to read.
+    run = _report(world, "lead", "xlsx")
+    assert sorted(run.units) == sorted([world["units"]["front"], world["units"]["back"]])
+    client = _as(world, "lead")
+    assert client.get(_page("app:reports:download", pk=run.pk)).status_code == 200
+    lead = Membership.objects.get(user=world["users"]["lead"])
+    set_member_units(membership=lead, unit_codes=["front"])
+    assert client.get(_page("app:reports:download", pk=run.pk)).status_code == 404
+    listing = client.get(_page("app:reports:reports")).content.decode()
+    assert _page("app:reports:report", pk=run.pk) not in listing
+    # Widened again, it is theirs again; a member of the whole organisation always sees it.
+    set_member_units(membership=lead, unit_codes=["front", "back", "north"])
+    assert client.get(_page("app:reports:download", pk=run.pk)).status_code == 200
+    assert _report(world, "analyst", "xlsx").units is None

@@ -22,7 +22,7 @@ from klantpeil.collection.models import Invitation, Measurement
 from klantpeil.collection.rows import insert_answer_rows
 from klantpeil.collection.services import MeasurementError, build_answers
 from klantpeil.core.events import ContactDetailsStored, MeasurementsRecorded, publish
-from klantpeil.core.tenancy import require_organisation
+from klantpeil.core.tenancy import current_units, require_organisation
 from klantpeil.instruments.answers import has_comment
 from klantpeil.instruments.models import Instrument, InstrumentVersion
 from klantpeil.instruments.selectors import latest_version
@@ -119,6 +119,18 @@ def _resolve(item: dict[str, Any], index: int, lookups: _Lookups, problems: list
         unit = lookups.units.get(item["unit"])
         if unit is None:
             problems.append(Problem(index, "unit", _("unknown unit code"), item["unit"]))
+    elif current_units() is not None:
+        # A writer limited to units writes within them: a unit-less row would belong to
+        # the whole organisation, which they cannot read back.
+        problems.append(
+            Problem(
+                index,
+                "unit",
+                _("required for a writer limited to units; theirs: %(known)s")
+                % {"known": ", ".join(sorted(lookups.units))},
+                None,
+            )
+        )
     language = item.get("language") or "nl"
     if language not in LANGUAGES:
         problems.append(Problem(index, "language", _("must be nl or en"), language))

@@ -54,6 +54,11 @@ def _choice(request: HttpRequest, name: str, allowed, default: str) -> tuple[str
     return value, "" if value in allowed else value
 
 
+def _choices(labels: dict) -> str:
+    """The choices as a reader says them, each with the value a link or script types."""
+    return "; ".join(f"{label} ({key})" for key, label in labels.items())
+
+
 def chart_points(comparison: SegmentComparison, factor: float) -> list[dict]:
     """The segments the table shows a figure for (not below the minimum group and, for a
     mean or NPS, not with an interval too wide to read), in the chart's units."""
@@ -82,11 +87,14 @@ def segments_page(request: HttpRequest, org: str) -> HttpResponse:
     kpi, bad_kpi = _choice(request, "kpi", KPI_QUESTIONS, "grade")
     errors = {}
     if bad_dimension:
-        problem = _("Compare by: %(value)s is not one of unit, channel, month or quarter.")
-        errors["dimension"] = problem % {"value": bad_dimension}
+        errors["dimension"] = _("Compare by: %(value)s is not one of %(choices)s.") % {
+            "value": bad_dimension,
+            "choices": _choices(DIMENSION_LABELS),
+        }
     if bad_kpi:
-        errors["kpi"] = _("Figure: %(value)s is not one of grade, nps, ces or fcr.") % {
-            "value": bad_kpi
+        errors["kpi"] = _("Figure: %(value)s is not one of %(choices)s.") % {
+            "value": bad_kpi,
+            "choices": _choices(KPI_LABELS),
         }
     context = {
         "filters": filters,

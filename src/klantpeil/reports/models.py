@@ -11,7 +11,7 @@ class ReportRun(TenantModel):
     """One report asked for in the app, made by the background worker; the file is kept
     in the database so any web process can hand it out."""
 
-    unit_scope = WHOLE_ORGANISATION  # a limited member sees only their own runs (reports.views)
+    unit_scope = WHOLE_ORGANISATION  # a limited member sees only their own runs (reports.selectors)
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("waiting")
@@ -40,6 +40,9 @@ class ReportRun(TenantModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The unit ids the file was made within (None: the whole organisation), stored with
+    # the file: a member whose limit narrows later must not keep reading a wider report.
+    units = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -59,8 +59,9 @@ def make(*, run_id: int) -> str:
     def step(name: str) -> None:
         rows.update(step=name, progress=round(100 * STEPS.index(name) / len(STEPS)))
 
+    units = _requester_units(run)
     try:
-        with tenant(run.organisation, _requester_units(run)):
+        with tenant(run.organisation, units):
             body = build(parse_period(run.period), fmt=run.format, lang=run.language, progress=step)
     except Exception as exc:  # the worker goes on with the next task
         # The operator's log and the stored run hold why; the user sees a plain message.
@@ -81,6 +82,7 @@ def make(*, run_id: int) -> str:
     rows.filter(status=ReportRun.Status.RUNNING).update(
         status=ReportRun.Status.DONE,
         content=body,
+        units=None if units is None else sorted(units),
         step="",
         progress=100,
         finished_at=timezone.now(),

@@ -171,10 +171,16 @@ def test_choices_that_do_not_exist_are_errors_beside_their_field(manager_on_demo
         f"/app/{org.slug}/segments/?dimension=team&kpi=csat&period=2026-13",
         HTTP_ACCEPT_LANGUAGE="en",
     ).content.decode()
-    assert 'id="segment-dimension-error"' in html and "team is not one of unit" in html
-    assert 'id="segment-kpi-error"' in html and "csat is not one of grade" in html
+    assert 'id="segment-dimension-error"' in html
+    assert "team is not one of Unit (team) (unit); Channel (channel); Month (month)" in html
+    assert 'id="segment-kpi-error"' in html and "csat is not one of Overall grade" in html
     assert 'id="filter-period-error"' in html
     assert "segments-table" not in html and "segments-spec" not in html
+    # In Dutch the choices are named in Dutch, with the value a link types beside them.
+    dutch = client.get(
+        f"/app/{org.slug}/segments/?dimension=team", HTTP_ACCEPT_LANGUAGE="nl"
+    ).content.decode()
+    assert "team is geen van Afdeling (team) (unit); Kanaal (channel); Maand (month)" in dutch
     secret = issue_api_token(organisation=org, name="bi").secret
     response = Client().get(
         "/api/v1/segments?dimension=team", HTTP_AUTHORIZATION=f"Bearer {secret}"

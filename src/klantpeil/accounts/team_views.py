@@ -290,10 +290,13 @@ def accept_view(request: HttpRequest, token: str) -> HttpResponse:
     from klantpeil.accounts.models import User
 
     existing = User.objects.filter(email=invitation.email).exists()
-    form = AcceptForm(request.POST or None)
+    # Someone with an account only confirms: an empty form, whose errors are the page's.
+    data = request.POST if request.method == "POST" else None
+    form = forms.Form(data) if existing else AcceptForm(data)
     if request.method == "POST":
         try:
             if existing:
+                form.is_valid()
                 if not request.user.is_authenticated or request.user.email != invitation.email:
                     raise TeamError(
                         {

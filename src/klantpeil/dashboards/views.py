@@ -130,10 +130,8 @@ def _improve_first(filters: MeasurementFilter):
 
 
 def overview(request: HttpRequest, org: str) -> HttpResponse:
-    if not first_steps.has_measurements():  # a new organisation: what to do next (issue 22)
-        return render(
-            request, "dashboards/first_steps.html", {"steps": first_steps.first_steps(request)}
-        )
+    # A new organisation: what to do next above the (empty) page (issue 22).
+    steps = None if first_steps.has_measurements() else first_steps.first_steps(request)
     context = _filter_context(request, channel=True, unit=True)
     filters: PageFilters = context["filters"]
     if filters.error:
@@ -159,6 +157,7 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
         {
             **context,
             "converted": converted,
+            "steps": steps,
             "changes": channel_changes(comparison.current, comparison.previous),
             "previous": filters.compared_with,
             "trend": trend,

@@ -315,3 +315,25 @@ def test_the_command_line_invites_with_json_output(make_org, smtp_inbox):
     assert code == 2 and "error: units: No unit “nope”" in err
     assert Invitation.unscoped_all_tenants.count() == 1
     assert ApiToken.unscoped_all_tenants.count() == 0
+
+
+def test_someone_with_an_account_accepts_after_signing_in(team, make_org, make_member, smtp_inbox):
+    from django.test import Client
+
+    other = make_member("known@beta.example", make_org("beta"), "analyst")
+    _org, _manager, client = team
+    _invite_page(client, email="known@beta.example")
+    link = smtp_inbox.link()
+    theirs = Client()
+    page = theirs.get(link, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200 and page.context["existing"] is True
+    refused = theirs.post(link, {}, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400
+    assert refused.context["form"].non_field_errors() == ["Sign in as known@beta.example first."]
+    assert not Membership.objects.filter(user=other, organisation__slug="alpha").exists()
+    theirs.force_login(other)
+    joined = theirs.post(link, {})
+    assert joined.status_code == 302
+    assert Membership.objects.get(user=other, organisation__slug="alpha").role == "viewer"
+    other.refresh_from_db()
+    assert other.check_password("pw-for-tests-only")  # their password is left alone

@@ -31,23 +31,30 @@ def _fail(args: argparse.Namespace, problems: list[dict]) -> int:
 
 def cmd_orgs_create(args: argparse.Namespace) -> int:
     setup(args)
-    from klantpeil.organisations.services import OrganisationError, create_organisation
+    from klantpeil.organisations.setup_services import SetupError, create_organisation
 
     languages = [code.strip() for code in (args.languages or "").split(",") if code.strip()]
+    languages = list(dict.fromkeys(languages)) or ["nl", "en"]
     try:
+        # The operator's command line: nobody becomes a member (creator None).
         organisation = create_organisation(
-            slug=args.slug, name=args.name, sector=args.sector, languages=languages or None
+            creator=None,
+            slug=args.slug,
+            name=args.name,
+            sector_key=args.sector,
+            languages=languages,
+            default_language=languages[0],
         )
-    except OrganisationError as exc:
+    except SetupError as exc:
         return _fail(
             args,
-            [{"field": f, "message": f"--{f}: {m}"} for f, m in exc.problems],
+            [{"field": f, "message": f"--{f}: {m}"} for f, m in exc.errors.items()],
         )
     row = {
         "slug": organisation.slug,
         "name": organisation.name,
         "sector": organisation.sector.key,
-        "languages": languages or ["nl", "en"],
+        "languages": organisation.languages,
     }
     if args.format == "json":
         print(json.dumps({"ok": True, "organisation": row}, ensure_ascii=False))

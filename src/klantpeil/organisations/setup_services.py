@@ -88,7 +88,10 @@ def create_organisation(
         errors["slug"] = _("The slug “%(slug)s” is already taken.") % {"slug": slug}
     sector = Sector.objects.filter(key=sector_key).first()
     if sector is None:
-        errors["sector"] = _("Choose a sector from the list.")
+        errors["sector"] = _("No sector “%(key)s”; choose one of %(keys)s.") % {
+            "key": sector_key,
+            "keys": ", ".join(Sector.objects.values_list("key", flat=True)),
+        }
     errors |= check_languages(languages, default_language)
     if errors:
         raise SetupError(errors)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "klantpeil.reports",
     "klantpeil.privacy",
     "klantpeil.textanalysis",
+    "klantpeil.distribution",
 ]
 
 MIDDLEWARE = [

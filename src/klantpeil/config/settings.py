@@ -225,6 +225,12 @@ if ENV.email.file_path:
 KLANTPEIL_EMAIL_URL = ENV.email.url  # without its password: for the operator's log
 DEFAULT_FROM_EMAIL = SERVER_EMAIL = ENV.email_from
 
+# Survey distribution: SMS provider, public address for links, contact-hash key.
+KLANTPEIL_SMS_URL = ENV.sms_url
+KLANTPEIL_SMS_KEY = ENV.sms_key
+KLANTPEIL_PUBLIC_URL = ENV.public_url
+KLANTPEIL_CONTACT_HASH_KEY = ENV.contact_hash_key
+
 # `klantpeil demo` (or KLANTPEIL_DEMO=1): every page says it is a demo.
 KLANTPEIL_DEMO = ENV.demo
 

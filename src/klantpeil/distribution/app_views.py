@@ -14,6 +14,7 @@ import re
 from datetime import datetime, timedelta
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,9 +23,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from klantpeil.accounts.permissions import MANAGE_DATA, READ_DATA, role_required
+from klantpeil.collection.ingest import BatchError, create_invitations
 from klantpeil.core.numbers import percent
 from klantpeil.dashboards.filters import period_problem, read_period
-from klantpeil.distribution import app_services
+from klantpeil.distribution import app_services, rendering
 from klantpeil.distribution.app_forms import SettingsForm, reminder_rows
 from klantpeil.distribution.charts import funnel_chart
 from klantpeil.distribution.funnel import STEP_LABELS, invitation_funnel, recent_invitations
@@ -35,6 +37,7 @@ from klantpeil.distribution.models import (
     MessageTemplate,
     TemplateLanguage,
 )
+from klantpeil.distribution.services import attach_deliveries, plan_deliveries
 from klantpeil.instruments.models import Instrument, Method
 from klantpeil.metrics.sms import sms_size
 from klantpeil.organisations.models import Channel
@@ -139,8 +142,12 @@ def _sample_context(request: HttpRequest, language: str) -> dict[str, str]:
         expires = formats.date_format(timezone.localdate() + timedelta(days=14), "j F Y")
     return {
         "organisation": request.organisation.name,
-        "link": f"{base}/s/voorbeeld-Xb3kQ9pLm2" if language == "nl" else f"{base}/s/example-Xb3kQ9pLm2",
-        "opt_out_link": f"{base}/s/opt-out/voorbeeld" if language == "nl" else f"{base}/s/opt-out/example",
+        "link": f"{base}/s/voorbeeld-Xb3kQ9pLm2"
+        if language == "nl"
+        else f"{base}/s/example-Xb3kQ9pLm2",
+        "opt_out_link": f"{base}/s/opt-out/voorbeeld"
+        if language == "nl"
+        else f"{base}/s/opt-out/example",
         "expires_at": expires,
     }
 
@@ -150,8 +157,6 @@ BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)
 
 def _preview(request: HttpRequest, channel: str, language: str, posted: dict) -> dict:
     """The message as the customer gets it, and the back end's verdict on each field."""
-    from klantpeil.distribution import rendering
-
     wording = rendering.Wording(posted["subject"], posted["text_body"], posted["html_body"])
     errors: dict[str, str] = {}
     try:
@@ -209,8 +214,6 @@ def templates_page(request: HttpRequest, org: str) -> HttpResponse:
 def template_page(
     request: HttpRequest, org: str, channel: str, kind: str, language: str
 ) -> HttpResponse:
-    from klantpeil.distribution import rendering
-
     _message(channel, kind, language)
     own = MessageTemplate.objects.filter(channel=channel, kind=kind, language=language).first()
     default = rendering.default_wording(channel, kind, language)
@@ -343,10 +346,6 @@ def _uploaded_lines(upload) -> tuple[list[str], str | None]:
 
 def _make(request: HttpRequest, post) -> tuple[list[dict], list[str], dict]:
     """Make the invitations of the form, or say what is wrong (nothing is made then)."""
-    from klantpeil.collection.ingest import BatchError, create_invitations
-    from klantpeil.distribution.services import attach_deliveries, plan_deliveries
-    from django.db import transaction
-
     problems: list[str] = []
     deliver = post.get("deliver", "email")
     if deliver not in ("email", "sms", "none"):
@@ -392,7 +391,7 @@ def _make(request: HttpRequest, post) -> tuple[list[dict], list[str], dict]:
                 if 0 <= p.index < len(events)
                 else _("Form")
             )
-            problems.append(f"{where}: {p.field}: {p.message}")
+            problems.append(f"{where}: {p.field}: {p.reason}")
         return [], problems, {}
     links = [
         {

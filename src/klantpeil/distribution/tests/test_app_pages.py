@@ -41,7 +41,9 @@ def manager(make_org, make_member, client):
 
 def _cells(page: str, step: str) -> list[str]:
     row = re.search(rf'<tr data-step="{step}"[^>]*>(.*?)</tr>', page, re.DOTALL).group(1)
-    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+    return [
+        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)
+    ]
 
 
 def test_the_funnel_page_shows_the_counts_and_conversions(hand_built, make_member, client):  # noqa: F811
@@ -123,3 +125,94 @@ def test_viewers_and_unit_members_may_not_edit(make_org, make_member, client):
     for name in ("settings", "templates", "invitations"):
         assert client.get(_url(org, name)).status_code == 403
     assert client.get(_url(org, "funnel")).status_code == 200
+
+
+def test_template_preview_and_errors_beside_the_field(manager):
+    client, org = manager
+    url = _url(org, "template", channel="email", kind="invitation", language="nl")
+    page = client.get(url).content.decode()
+    assert "Hoe was uw contact met Alpha?" in page  # the default, rendered with the org's name
+    preview = client.post(
+        _url(org, "template-preview", channel="email", kind="invitation", language="nl"),
+        {
+            "subject": "Uw mening over {{ organisation }}",
+            "text_body": "Beste {{ naam }}, {{ link }} {{ organisation }} {{ opt_out_link }}",
+            "html_body": "",
+        },
+    ).content.decode()
+    assert 'id="preview-subject">Uw mening over Alpha<' in preview
+    assert re.search(
+        r'id="err-text_body" hx-swap-oob="true"[^>]*>Plain text: unknown variable \{\{ naam \}\}',
+        preview,
+    )
+    assert re.search(r'id="err-subject" hx-swap-oob="true"[^>]*></p>', preview)
+    with tenant(org):
+        assert not MessageTemplate.objects.exists()
+
+
+def test_sms_preview_counts_characters_and_parts(manager):
+    client, org = manager
+    text = "{{ organisation }}: " + "x" * 120 + " {{ link }} {{ opt_out_link }}"
+    preview = client.post(
+        _url(org, "template-preview", channel="sms", kind="reminder", language="en"),
+        {"text_body": text},
+    ).content.decode()
+    rendered = re.search(r'id="preview-text">(.*?)</p>', preview, re.DOTALL).group(1)
+    chars = len(rendered)
+    assert chars > 160
+    assert f"{chars} characters (GSM-7): {-(-chars // 153)} SMS parts" in preview
+
+
+def test_a_template_is_saved_only_when_valid_and_can_be_reset(manager):
+    client, org = manager
+    url = _url(org, "template", channel="sms", kind="invitation", language="en")
+    bad = client.post(url, {"action": "save", "text_body": "Hi {{ link }}"})
+    assert bad.status_code == 422
+    assert "Plain text: must contain {{ organisation }}" in bad.content.decode()
+    good_text = "{{ organisation }} asks: {{ link }} Stop: {{ opt_out_link }}"
+    assert client.post(url, {"action": "save", "text_body": good_text}).status_code == 302
+    with tenant(org):
+        saved = MessageTemplate.objects.get()
+        assert (saved.channel, saved.kind, saved.language, saved.text_body) == (
+            "sms",
+            "invitation",
+            "en",
+            good_text,
+        )
+    assert "Alpha asks:" in client.get(url).content.decode()
+    assert client.post(url, {"action": "reset"}).status_code == 302
+    with tenant(org):
+        assert not MessageTemplate.objects.exists()
+    assert client.get(_url(org, "template", channel="fax", kind="x", language="nl")).status_code == 404
+
+
+def test_invitations_from_the_app_are_checked_line_by_line_and_made_whole(manager):
+    client, org = manager
+    form = {
+        "instrument": "customer-survey",
+        "channel": "email",
+        "language": "nl",
+        "deliver": "email",
+        "contacts": "jan@example.nl, case-1\nnot-an-address@\n",
+    }
+    bad = client.post(_url(org, "invitations"), form)
+    assert bad.status_code == 422
+    assert "Line 2: email:" in bad.content.decode()
+    with tenant(org):
+        assert not Invitation.objects.exists() and not Delivery.objects.exists()
+    form["contacts"] = "jan@example.nl, case-1\npiet@example.nl; case-2\n"
+    assert client.post(_url(org, "invitations"), form).status_code == 302
+    with tenant(org):
+        assert Invitation.objects.count() == 2
+        assert sorted(Delivery.objects.values_list("channel", "status")) == [
+            ("email", "scheduled"),
+            ("email", "scheduled"),
+        ]
+    page = client.get(_url(org, "invitations")).content.decode()
+    assert page.count("<strong>Scheduled</strong>") == 2 and "case-2" in page
+    handed_out = client.post(
+        _url(org, "invitations"), {**form, "deliver": "none", "contacts": "case-3"}
+    )
+    links = handed_out.content.decode()
+    assert handed_out.status_code == 200 and re.search(r"case-3: <code>http://testserver/s/", links)
+    assert "Not sent by Klantpeil" in links

@@ -54,7 +54,7 @@ def hand_built(make_org):
     now = timezone.now()
     with tenant(org):
         inv = _invitations(10, when=OCTOBER)
-        first = _send(inv[0], "sent")
+        _send(inv[0], "sent")
         _send(inv[0], "sent", kind="reminder", ordinal=1)  # a reminder is no second "sent"
         _send(inv[1], "delivered", channel="sms")
         _send(inv[2], "sent")

@@ -183,7 +183,8 @@ def test_a_template_is_saved_only_when_valid_and_can_be_reset(manager):
     assert client.post(url, {"action": "reset"}).status_code == 302
     with tenant(org):
         assert not MessageTemplate.objects.exists()
-    assert client.get(_url(org, "template", channel="fax", kind="x", language="nl")).status_code == 404
+    unknown = _url(org, "template", channel="fax", kind="x", language="nl")
+    assert client.get(unknown).status_code == 404
 
 
 def test_invitations_from_the_app_are_checked_line_by_line_and_made_whole(manager):

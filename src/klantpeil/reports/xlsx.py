@@ -219,7 +219,7 @@ def render(data: ReportData) -> bytes:
                 book,
                 _("Invitations"),
                 [_("Step"), _("Invitations"), _("Share of made"), _("Of the step before")],
-                ([label, n, of_made, of_previous] for label, n, of_made, of_previous, _main in data.invitations),
+                ([label, n, share, before] for label, n, share, before, _main in data.invitations),
                 {2: COUNT, 3: SHARE, 4: SHARE},
             )
     buffer = io.BytesIO()

@@ -68,6 +68,14 @@ PAGE_POLICY: dict[str, frozenset[str]] = {
     "app:reports:download": READ_DATA,
     "app:text:comments": READ_DATA,
     "app:text:social": READ_DATA,
+    # Everyone who reads results reads the invitation funnel; wording, sending rules and
+    # making invitations are for those who manage the organisation's data.
+    "app:distribution:funnel": READ_DATA,
+    "app:distribution:templates": MANAGE_DATA,
+    "app:distribution:template": MANAGE_DATA,
+    "app:distribution:template-preview": MANAGE_DATA,
+    "app:distribution:settings": MANAGE_DATA,
+    "app:distribution:invitations": MANAGE_DATA,
     # Shoppers' screens: any member may open their own day; an assignment is its
     # shopper's alone (another member gets 404, see below).
     "app:fieldwork:shopper-today": EVERYONE,

@@ -28,7 +28,7 @@ FOREIGN_NAMESPACES = {"admin", "api-v1"}
 FOREIGN_PREFIXES = ("accounts/", "i18n/", "admin/", "api/")
 # Respondent pages are reached by an unguessable secret, not by a member: the
 # secret itself names the organisation (tested in collection/tests).
-CAPABILITY_ROUTES = {"respond", "respond-done", "respond-open"}
+CAPABILITY_ROUTES = {"respond", "respond-done", "respond-open", "opt-out"}
 
 
 def _routes(resolvers=None, prefix="", namespace=None, outer=()):
@@ -48,7 +48,7 @@ def _routes(resolvers=None, prefix="", namespace=None, outer=()):
 
 
 # URL parameters that name no object of an organisation (a file format).
-NOT_OBJECTS = {"org", "fmt"}
+NOT_OBJECTS = {"org", "fmt", "channel", "kind", "language"}
 # Which kind of object a route's ``pk`` names, by route name prefix (default: a measurement).
 PK_KINDS = {
     "app:fieldwork:study": "study",
@@ -114,6 +114,10 @@ def _sample_objects(org, shopper) -> dict:
         "study": study.pk,
         "assignment": assignment.pk,
         "report": report.pk,
+        # A message template is named by what it is, not by an object id.
+        "channel": "email",
+        "kind": "invitation",
+        "language": "nl",
     }
 
 

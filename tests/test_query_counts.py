@@ -66,6 +66,7 @@ NOT_PAGES = {
     "app:revoke-token": "POST only: revokes a token",
     "app:fieldwork:assignment-tap": "POST only: records a tap of the shopper",
     "app:fieldwork:assignment-callback": "POST only: records a callback",
+    "app:distribution:template-preview": "POST only (htmx): previews the wording being typed",
 }
 # Variants worth their own baseline: the drill-downs the dashboards link to.
 VARIANTS = {
@@ -165,6 +166,9 @@ def _world(factor: int) -> dict:
             "report": report.pk,
             "token_id": token.token.pk,
             "unit": unit.code,
+            "channel": "email",
+            "kind": "invitation",
+            "language": "nl",
         },
         "secret": token.secret,
         "users": {

@@ -97,3 +97,32 @@ def test_contact_hashes_are_keyed_per_organisation_and_links_sealed():
     token = contacts.opt_out_token(42)
     assert contacts.delivery_from_token(token) == 42
     assert contacts.delivery_from_token(token[:-2] + "xx") is None
+
+
+@pytest.mark.django_db
+def test_settings_and_templates_are_refused_naming_the_field(make_org):
+    from django.core.exceptions import ValidationError
+
+    from klantpeil.core.tenancy import tenant
+    from klantpeil.distribution.models import DistributionSettings, MessageTemplate
+
+    org = make_org("alpha")
+    with tenant(org):
+        config = DistributionSettings(organisation=org, window_weekdays="")
+        with pytest.raises(ValidationError) as caught:
+            config.full_clean()
+        assert caught.value.message_dict == {
+            "window_weekdays": ["Choose days as digits 0 (Monday) to 6 (Sunday)."]
+        }
+        config.window_weekdays, config.window_start = "01234", config.window_end
+        with pytest.raises(ValidationError) as caught:
+            config.full_clean()
+        assert caught.value.message_dict == {"window_end": ["The window must end after it starts."]}
+        template = MessageTemplate(
+            organisation=org, channel="sms", kind="invitation", language="nl",
+            text_body="{{ link }} {{ organisation }} {{ naam }}",
+        )  # fmt: skip
+        with pytest.raises(ValidationError) as caught:
+            template.full_clean()
+        assert list(caught.value.message_dict) == ["text_body"]
+        assert caught.value.message_dict["text_body"][0].startswith("unknown variable {{ naam }}")

@@ -57,6 +57,9 @@ ALLOWED: dict[str, str] = {
     "demo/generate.py": "demo generator: creates several organisations' units, channels "
     "and measurements",
     "demo/reset.py": "demo generator: wipes every organisation's demo rows before a rebuild",
+    "distribution/services.py": "delivery dispatcher: claims every organisation's due "
+    "deliveries in one queue, then sends each inside its organisation; an opt-out link's "
+    "signed token names its delivery (the token is the capability)",
 }
 
 

@@ -27,7 +27,8 @@ from klantpeil.reports.models import ReportRun
 FOREIGN_NAMESPACES = {"admin", "api-v1"}
 FOREIGN_PREFIXES = ("accounts/", "i18n/", "admin/", "api/")
 # Respondent pages are reached by an unguessable secret, not by a member: the
-# secret itself names the organisation (tested in collection/tests).
+# secret itself names the organisation (tested in collection/tests; the opt-out link's
+# signed token in distribution/tests).
 CAPABILITY_ROUTES = {"respond", "respond-done", "respond-open", "opt-out"}
 
 

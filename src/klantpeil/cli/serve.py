@@ -187,7 +187,7 @@ def add_commands(add: Add, data: argparse.ArgumentParser, server: argparse.Argum
     p = add(
         "worker",
         cmd_worker,
-        "run the background worker that keeps the dashboards' rollups current",
+        "run the background worker: rollups, survey invitations and reminders, reports",
         [data],
     )
     p.add_argument("--once", action="store_true", help="run what is queued, then exit")

@@ -206,6 +206,7 @@ class Environment:
     sms_key: str = field(default="", repr=False)
     public_url: str = ""
     contact_hash_key: str = field(default="", repr=False)
+    smtp_connections: int = 4
 
     @property
     def production(self) -> bool:
@@ -274,6 +275,7 @@ def read_environment() -> Environment:
         sms_key=os.environ.get("KLANTPEIL_SMS_KEY", "").strip(),
         public_url=_http_url("KLANTPEIL_PUBLIC_URL").rstrip("/"),
         contact_hash_key=os.environ.get("KLANTPEIL_CONTACT_HASH_KEY", "").strip(),
+        smtp_connections=_positive_int("KLANTPEIL_SMTP_CONNECTIONS") or 4,
     )
 
 

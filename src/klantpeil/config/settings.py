@@ -230,6 +230,8 @@ KLANTPEIL_SMS_URL = ENV.sms_url
 KLANTPEIL_SMS_KEY = ENV.sms_key
 KLANTPEIL_PUBLIC_URL = ENV.public_url
 KLANTPEIL_CONTACT_HASH_KEY = ENV.contact_hash_key
+# Connections one dispatcher opens at once to the mail server / SMS provider.
+KLANTPEIL_SMTP_CONNECTIONS = ENV.smtp_connections
 
 # `klantpeil demo` (or KLANTPEIL_DEMO=1): every page says it is a demo.
 KLANTPEIL_DEMO = ENV.demo

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -71,6 +72,11 @@ def contact_hash(organisation_id: int, channel: str, normalised: str) -> str:
 
 
 def _fernet() -> Fernet:
+    return _fernet_for(settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet_for(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(_key("link-seal")))
 
 

@@ -78,6 +78,18 @@ class MessageTemplate(TenantModel):
     def __str__(self) -> str:
         return f"{self.channel} {self.kind} {self.language}"
 
+    def clean(self) -> None:
+        """Known variables only; link, organisation and opt-out link present (each
+        problem under its field: subject, text_body, html_body)."""
+        from django.core.exceptions import ValidationError
+
+        from klantpeil.distribution.rendering import TemplateError, Wording, validate_template
+
+        try:
+            validate_template(self.channel, Wording(self.subject, self.text_body, self.html_body))
+        except TemplateError as exc:
+            raise ValidationError(exc.errors) from None
+
 
 class DistributionSettings(TenantModel):
     """Sender, fatigue rules and sending window of one organisation."""
@@ -125,7 +137,24 @@ class DistributionSettings(TenantModel):
 
     @property
     def weekdays(self) -> frozenset[int]:
-        return frozenset(int(d) for d in self.window_weekdays)
+        return frozenset(int(d) for d in self.window_weekdays if d.isdigit())
+
+    def clean(self) -> None:
+        """A window that cannot work is refused naming its field (start before end, at
+        least one day, days 0–6)."""
+        from django.core.exceptions import ValidationError
+
+        from klantpeil.metrics.sending import parse_weekdays
+
+        errors: dict[str, str] = {}
+        try:
+            parse_weekdays(self.window_weekdays)
+        except ValueError:
+            errors["window_weekdays"] = _("Choose days as digits 0 (Monday) to 6 (Sunday).")
+        if self.window_start and self.window_end and self.window_start >= self.window_end:
+            errors["window_end"] = _("The window must end after it starts.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class ReminderRule(TenantModel):

@@ -26,7 +26,13 @@ def distribution_settings() -> DistributionSettings:
 
 
 def sending_window(config: DistributionSettings) -> SendingWindow:
-    return SendingWindow(config.window_start, config.window_end, config.weekdays)
+    """The organisation's window; the default one if the stored one cannot work (the
+    form and the database refuse that, so only a hand-edited row gets here)."""
+    window = SendingWindow(config.window_start, config.window_end, config.weekdays)
+    if window.problems():
+        default = DistributionSettings()
+        return SendingWindow(default.window_start, default.window_end, default.weekdays)
+    return window
 
 
 def wording(channel: str, kind: str, language: str) -> Wording:

@@ -22,8 +22,10 @@ The dispatcher's promise: **a send is recorded once and never lost**.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,9 +59,11 @@ from klantpeil.distribution.transports import (
     ACCEPTED,
     BOUNCED,
     PERMANENT,
+    TEMPORARY,
     Email,
     EmailTransport,
     Outcome,
+    Sms,
     SmsTransport,
 )
 from klantpeil.metrics.sending import fatigue_verdict, reminder_moments, retry_delay
@@ -74,6 +78,10 @@ LEASE = timedelta(minutes=15)
 MAX_ATTEMPTS = 6
 RETRY_BASE = timedelta(minutes=2)
 RETRY_CAP = timedelta(hours=6)
+# Connections to the mail server (or SMS provider) used at once by one dispatcher; a
+# lane gets at least this many messages, so a small batch uses one connection.
+SMTP_CONNECTIONS = 4
+MESSAGES_PER_LANE = 25
 WINDOW_WAIT = "waiting for the sending window"
 INTERRUPTED = "interrupted: the worker stopped while sending; sent again with the same Message-ID"
 REASONS = {
@@ -193,7 +201,12 @@ class DispatchReport:
     def skip(self, status: str, n: int = 1) -> None:
         self.skipped[status] = self.skipped.get(status, 0) + n
 
+    def count(self, name: str) -> None:
+        with _counting:
+            setattr(self, name, getattr(self, name) + 1)
 
+
+_counting = threading.Lock()
 _worker: tuple[int, str] | None = None
 
 
@@ -236,6 +249,10 @@ def reclaim_interrupted(now: datetime | None = None) -> int:
     if reclaimed:
         log.warning("%d deliveries were left sending by %s; sent again", reclaimed, gone)
     return reclaimed
+
+
+def smtp_connections() -> int:
+    return int(getattr(settings, "KLANTPEIL_SMTP_CONNECTIONS", SMTP_CONNECTIONS))
 
 
 def claim(batch_size: int, worker: str, now: datetime) -> list[int]:
@@ -432,58 +449,89 @@ class _Batch:
         key = (d.channel, d.kind, language)
         return self.wordings.get(key) or default_wording(*key)
 
+    def _prepare(self, d: Delivery, sender: str, name: str, domain: str) -> Email | Sms | None:
+        """The message for one delivery, or None (its failure already recorded)."""
+        link = contacts.unseal(d.sealed_token)
+        if link is None:
+            self._record(d, Outcome(PERMANENT, error="the link cannot be restored"))
+            return None
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(link))
+        token = contacts.opt_out_token(d.pk)
+        opt_out_link = origin + reverse("opt-out", kwargs={"token": token})
+        invitation = d.invitation
+        raw = (
+            invitation.respondent_email
+            if d.channel == DeliveryChannel.EMAIL
+            else invitation.respondent_phone
+        )
+        try:
+            to = normalised(d.channel, raw)
+        except contacts.ContactError as exc:
+            self._record(d, Outcome(PERMANENT, error=f"the address {exc}"))
+            return None
+        context = {
+            "link": link,
+            "organisation": self.organisation.name,
+            "opt_out_link": opt_out_link,
+            "expires_at": self._expires(invitation),
+        }
+        message = render(self._wording(d), context, language=invitation.language)
+        if d.channel == DeliveryChannel.EMAIL:
+            key = d.idempotency_key.replace(":", ".")
+            return Email(
+                sender=sender,
+                to=to,
+                subject=message.subject,
+                text=message.text,
+                html=message.html,
+                message_id=f"<kp.{self.organisation.pk}.{key}@{domain}>",
+                unsubscribe_url=opt_out_link,
+            )
+        return Sms(to=to, text=message.text, reference=d.idempotency_key, sender=name)
+
     def _send(self, rows: list[Delivery]) -> None:
+        """Send over up to ``smtp_connections()`` connections at once, one thread each;
+        every thread records each answer itself, one short commit right after the
+        server's reply, so the window for a repeat stays as small as with one thread."""
         name, address = self._sender()
         sender = formataddr((name, address))
         domain = address.rpartition("@")[2] or "klantpeil.invalid"
-        with EmailTransport() as mail, SmsTransport() as sms:
-            for d in rows:
-                link = contacts.unseal(d.sealed_token)
-                if link is None:
-                    self._record(d, Outcome(PERMANENT, error="the link cannot be restored"))
-                    continue
-                origin = "{0.scheme}://{0.netloc}".format(urlsplit(link))
-                token = contacts.opt_out_token(d.pk)
-                opt_out_link = origin + reverse("opt-out", kwargs={"token": token})
-                invitation = d.invitation
-                raw = (
-                    invitation.respondent_email
-                    if d.channel == DeliveryChannel.EMAIL
-                    else invitation.respondent_phone
-                )
-                try:
-                    to = normalised(d.channel, raw)
-                except contacts.ContactError as exc:
-                    self._record(d, Outcome(PERMANENT, error=f"the address {exc}"))
-                    continue
-                context = {
-                    "link": link,
-                    "organisation": self.organisation.name,
-                    "opt_out_link": opt_out_link,
-                    "expires_at": self._expires(invitation),
-                }
-                message = render(self._wording(d), context, language=invitation.language)
-                if d.channel == DeliveryChannel.EMAIL:
-                    key = d.idempotency_key.replace(":", ".")
-                    outcome = mail.send(
-                        Email(
-                            sender=sender,
-                            to=to,
-                            subject=message.subject,
-                            text=message.text,
-                            html=message.html,
-                            message_id=f"<kp.{self.organisation.pk}.{key}@{domain}>",
-                            unsubscribe_url=opt_out_link,
+        prepared = [(d, m) for d in rows if (m := self._prepare(d, sender, name, domain))]
+        lanes = max(1, min(smtp_connections(), len(prepared) // MESSAGES_PER_LANE))
+
+        def lane(items: list[tuple[Delivery, Email | Sms]]) -> None:
+            with EmailTransport() as mail, SmsTransport() as sms:
+                for d, message in items:
+                    try:
+                        outcome = (
+                            mail.send(message) if isinstance(message, Email) else sms.send(message)
                         )
-                    )
-                else:
-                    outcome = sms.send(
-                        to=to,
-                        text=message.text,
-                        reference=d.idempotency_key,
-                        sender=name,
-                    )
-                self._record(d, outcome)
+                    except Exception as exc:
+                        # Anything unforeseen is a temporary failure: recorded, tried again.
+                        outcome = Outcome(TEMPORARY, error=f"{type(exc).__name__}: {exc}")
+                    self._record(d, outcome)
+
+        if lanes == 1:
+            lane(prepared)
+            return
+
+        def in_thread(items: list[tuple[Delivery, Email | Sms]]) -> None:
+            try:
+                lane(items)
+            finally:
+                connection.close()  # this thread's own database connection
+
+        # Each thread runs in a copy of this context: the current organisation goes along.
+        threads = [
+            threading.Thread(
+                target=contextvars.copy_context().run, args=(in_thread, prepared[i::lanes])
+            )
+            for i in range(lanes)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     def _record(self, d: Delivery, outcome: Outcome) -> None:
         """One short commit per message, right after the server answered."""
@@ -501,7 +549,7 @@ class _Batch:
                 )
                 if changed and d.kind == MessageKind.INVITATION:
                     self._plan_reminders(d, now)
-            self.report.sent += 1
+            self.report.count("sent")
         elif outcome.result == BOUNCED:
             self._mine([d.pk]).update(
                 status=DeliveryStatus.BOUNCED,
@@ -509,7 +557,7 @@ class _Batch:
                 last_error=outcome.error[:500],
                 **done,
             )
-            self.report.bounced += 1
+            self.report.count("bounced")
         elif outcome.result == PERMANENT or d.attempts >= MAX_ATTEMPTS:
             reason = (
                 "refused by the server"
@@ -519,7 +567,7 @@ class _Batch:
             self._mine([d.pk]).update(
                 status=DeliveryStatus.FAILED, reason=reason, last_error=outcome.error[:500], **done
             )
-            self.report.failed += 1
+            self.report.count("failed")
         else:
             retry_at = self.window.opens(
                 now + retry_delay(d.attempts, base=RETRY_BASE, cap=RETRY_CAP)
@@ -531,7 +579,7 @@ class _Batch:
                 last_error=outcome.error[:500],
                 **done,
             )
-            self.report.retrying += 1
+            self.report.count("retrying")
 
     def _plan_reminders(self, d: Delivery, sent_at: datetime) -> None:
         invitation = d.invitation

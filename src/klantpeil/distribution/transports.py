@@ -24,12 +24,16 @@ deduplicates on it never delivers a resent message twice.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
+import secrets
 import smtplib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from email.header import Header
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -46,6 +50,14 @@ class Outcome:
     result: str  # ACCEPTED, BOUNCED, PERMANENT or TEMPORARY
     provider_id: str = ""
     error: str = ""
+
+
+@dataclass(frozen=True)
+class Sms:
+    to: str
+    text: str
+    reference: str
+    sender: str
 
 
 @dataclass(frozen=True)
@@ -90,26 +102,18 @@ class EmailTransport:
             self._open = False
 
     def send(self, email: Email) -> Outcome:
-        message = EmailMultiAlternatives(
-            subject=email.subject,
-            body=email.text,
-            from_email=email.sender,
-            to=[email.to],
-            headers={
-                "Message-ID": email.message_id,
-                # RFC 2369 and RFC 8058: the mail program offers "unsubscribe", one click.
-                "List-Unsubscribe": f"<{email.unsubscribe_url}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                "Auto-Submitted": "auto-generated",
-            },
-            connection=self.connection,
-        )
-        message.attach_alternative(email.html, "text/html")
         try:
             if not self._open:
                 self.connection.open()
                 self._open = True
-            sent = self.connection.send_messages([message])
+            smtp = getattr(self.connection, "connection", None)
+            if isinstance(smtp, smtplib.SMTP):
+                # The SMTP backend: hand its open connection the message as bytes (built
+                # here, several times faster than the general e-mail classes).
+                smtp.sendmail(parseaddr(email.sender)[1], [email.to], mime_bytes(email))
+                sent = 1
+            else:  # console, file or memory backend (development, demos)
+                sent = self.connection.send_messages([django_message(email, self.connection)])
         except smtplib.SMTPRecipientsRefused as exc:
             code, detail = next(iter(exc.recipients.values()))
             outcome = _smtp_code_outcome(code, _text(detail))
@@ -131,6 +135,77 @@ class EmailTransport:
         return Outcome(ACCEPTED, provider_id=email.message_id)
 
 
+def _headers(email: Email) -> list[tuple[str, str]]:
+    return [
+        ("Message-ID", email.message_id),
+        # RFC 2369 and RFC 8058: the mail program offers "unsubscribe", one click.
+        ("List-Unsubscribe", f"<{email.unsubscribe_url}>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("Auto-Submitted", "auto-generated"),
+    ]
+
+
+def _header_text(value: str) -> str:
+    """ASCII as it is; anything else as an RFC 2047 encoded word (folded)."""
+    if value.isascii() and len(value) < 900:
+        return value
+    return Header(value, "utf-8").encode()
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8")
+
+
+def _part(content_type: str, text: str) -> bytes:
+    body = base64.encodebytes(text.encode()).replace(b"\n", b"\r\n")
+    return (
+        f"Content-Type: {content_type}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    ).encode() + body
+
+
+def mime_bytes(email: Email) -> bytes:
+    """A multipart/alternative message (plain text and HTML, UTF-8, base64) as the SMTP
+    server receives it, with CRLF line ends."""
+    boundary = f"=_kp_{secrets.token_hex(12)}"
+    headers = [
+        ("From", _address(email.sender)),
+        ("To", email.to),
+        ("Subject", _header_text(email.subject)),
+        ("Date", formatdate(localtime=False)),
+        *_headers(email),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+    ]
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode()
+    marker = f"--{boundary}\r\n".encode()
+    return b"".join(
+        [
+            head,
+            b"\r\n",
+            marker,
+            _part("text/plain", email.text),
+            marker,
+            _part("text/html", email.html),
+            f"--{boundary}--\r\n".encode(),
+        ]
+    )
+
+
+def django_message(email: Email, connection: Any) -> EmailMultiAlternatives:
+    """The same message through Django's classes, for the non-SMTP backends."""
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.text,
+        from_email=email.sender,
+        to=[email.to],
+        headers=dict(_headers(email)),
+        connection=connection,
+    )
+    message.attach_alternative(email.html, "text/html")
+    return message
+
+
 class SmsTransport:
     """The one HTTP SMS adapter (contract in the module's docstring)."""
 
@@ -145,7 +220,8 @@ class SmsTransport:
     def __exit__(self, *exc: object) -> None:
         pass
 
-    def send(self, *, to: str, text: str, reference: str, sender: str) -> Outcome:
+    def send(self, sms: Sms) -> Outcome:
+        to, text, reference, sender = sms.to, sms.text, sms.reference, sms.sender
         if not self.url:
             return Outcome(PERMANENT, error="no SMS provider configured (KLANTPEIL_SMS_URL)")
         body = json.dumps(

@@ -113,7 +113,7 @@ def _finish_with_a_new_worker(env: dict) -> dict:
 
 
 def test_a_worker_killed_while_the_server_takes_a_message_loses_and_repeats_nothing(database):
-    env = database
+    env = {**database, "KLANTPEIL_SMTP_CONNECTIONS": "1"}  # one connection: exact counts
     _run(env, "setup", str(COUNT))
     inbox = KillingInbox(kill_at=40)
     controller = _smtp(inbox, env)
@@ -131,9 +131,10 @@ def test_a_worker_killed_while_the_server_takes_a_message_loses_and_repeats_noth
     assert len(received) == COUNT and set(received.values()) == {1}
 
 
-def test_a_worker_killed_at_a_random_moment_loses_nothing_and_repeats_at_most_one(database):
+def test_a_worker_killed_at_a_random_moment_loses_nothing_and_repeats_at_most_one_each(database):
     """From outside, at any moment: the one documented window (after the server's 250,
-    before the one-row commit) can repeat a single message; nothing is ever lost."""
+    before the one-row commit) can repeat one message per connection (four here);
+    nothing is ever lost."""
     env = database
     _run(env, "setup", str(COUNT))
     inbox = KillingInbox(kill_at=None)
@@ -152,4 +153,4 @@ def test_a_worker_killed_at_a_random_moment_loses_nothing_and_repeats_at_most_on
     received = _received(inbox)
     assert after == {"sent": COUNT}
     assert len(received) == COUNT
-    assert sum(n - 1 for n in received.values()) <= 1
+    assert sum(n - 1 for n in received.values()) <= 4

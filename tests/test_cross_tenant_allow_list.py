@@ -57,6 +57,8 @@ ALLOWED: dict[str, str] = {
     "demo/generate.py": "demo generator: creates several organisations' units, channels "
     "and measurements",
     "demo/reset.py": "demo generator: wipes every organisation's demo rows before a rebuild",
+    "demo/distribution.py": "demo generator: writes each organisation's invitations, sends "
+    "and opt-outs (the funnel), naming the organisation on every row",
     "distribution/services.py": "delivery dispatcher: claims every organisation's due "
     "deliveries in one queue, then sends each inside its organisation; an opt-out link's "
     "signed token names its delivery (the token is the capability)",

@@ -22,12 +22,13 @@ The dispatcher's promise: **a send is recorded once and never lost**.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
@@ -249,6 +250,28 @@ def reclaim_interrupted(now: datetime | None = None) -> int:
     if reclaimed:
         log.warning("%d deliveries were left sending by %s; sent again", reclaimed, gone)
     return reclaimed
+
+
+@contextlib.contextmanager
+def asynchronous_commits() -> Iterator[None]:
+    """On PostgreSQL, commits in this block do not wait for the disk
+    (``synchronous_commit`` off for this connection until the block ends).
+
+    The outcome of a send is in the database server the moment the commit returns,
+    so a killed worker loses nothing; only a crash of the database server itself
+    within a fraction of a second could forget a "sent", and that message would be
+    sent again (at least once, as after any interrupted send). It saves a disk flush
+    per message."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def smtp_connections() -> int:
@@ -500,7 +523,7 @@ class _Batch:
         lanes = max(1, min(smtp_connections(), len(prepared) // MESSAGES_PER_LANE))
 
         def lane(items: list[tuple[Delivery, Email | Sms]]) -> None:
-            with EmailTransport() as mail, SmsTransport() as sms:
+            with asynchronous_commits(), EmailTransport() as mail, SmsTransport() as sms:
                 for d, message in items:
                     try:
                         outcome = (
@@ -534,21 +557,29 @@ class _Batch:
             thread.join()
 
     def _record(self, d: Delivery, outcome: Outcome) -> None:
-        """One short commit per message, right after the server answered."""
+        """One short commit per message, right after the server answered (``_send``
+        makes these commits asynchronous on PostgreSQL)."""
         now = self.clock()
         done = {"claimed_by": "", "lease_until": None, "updated_at": now}
+        # A lone UPDATE commits by itself; with reminders to plan, both in one transaction.
+        plans_reminders = (
+            outcome.result == ACCEPTED and d.kind == MessageKind.INVITATION and self.rules
+        )
+        with transaction.atomic() if plans_reminders else contextlib.nullcontext():
+            self._write(d, outcome, now, done)
+
+    def _write(self, d: Delivery, outcome: Outcome, now: datetime, done: dict) -> None:
         if outcome.result == ACCEPTED:
-            with transaction.atomic():
-                changed = self._mine([d.pk]).update(
-                    status=DeliveryStatus.SENT,
-                    reason="",
-                    sent_at=now,
-                    provider_message_id=outcome.provider_id,
-                    last_error="",
-                    **done,
-                )
-                if changed and d.kind == MessageKind.INVITATION:
-                    self._plan_reminders(d, now)
+            changed = self._mine([d.pk]).update(
+                status=DeliveryStatus.SENT,
+                reason="",
+                sent_at=now,
+                provider_message_id=outcome.provider_id,
+                last_error="",
+                **done,
+            )
+            if changed and d.kind == MessageKind.INVITATION:
+                self._plan_reminders(d, now)
             self.report.count("sent")
         elif outcome.result == BOUNCED:
             self._mine([d.pk]).update(

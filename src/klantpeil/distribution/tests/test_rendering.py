@@ -108,7 +108,7 @@ def test_settings_and_templates_are_refused_naming_the_field(make_org):
 
     org = make_org("alpha")
     with tenant(org):
-        config = DistributionSettings(organisation=org, window_weekdays="")
+        config = DistributionSettings(organisation=org, window_weekdays="79")
         with pytest.raises(ValidationError) as caught:
             config.full_clean()
         assert caught.value.message_dict == {

@@ -83,6 +83,14 @@ PAGE_POLICY: dict[str, frozenset[str]] = {
     "app:team-invitation": MANAGE_DATA,
     "app:text:comments": READ_DATA,
     "app:text:social": READ_DATA,
+    # Everyone who reads results reads the invitation funnel; wording, sending rules and
+    # making invitations are for those who manage the organisation's data.
+    "app:distribution:funnel": READ_DATA,
+    "app:distribution:templates": MANAGE_DATA,
+    "app:distribution:template": MANAGE_DATA,
+    "app:distribution:template-preview": MANAGE_DATA,
+    "app:distribution:settings": MANAGE_DATA,
+    "app:distribution:invitations": MANAGE_DATA,
     # Shoppers' screens: any member may open their own day; an assignment is its
     # shopper's alone (another member gets 404, see below).
     "app:fieldwork:shopper-today": EVERYONE,
@@ -272,7 +280,11 @@ API_ROLES = (
     "no-token",
     "session",
 )
-PATH_SAMPLES = {"measurement_id": "measurement", "key": "alpha-only"}
+PATH_SAMPLES = {
+    "measurement_id": "measurement",
+    "key": "alpha-only",
+    "invitation_id": "invitation",
+}
 WRITE_BODIES = {
     "/api/v1/measurements": {
         "measurements": [
@@ -309,13 +321,29 @@ def _api_url(path, world):
     for name in [p.strip("{}") for p in path.split("/") if p.startswith("{")]:
         assert name in PATH_SAMPLES, f"{path}: no sample for path parameter {name!r}; add one"
         sample = PATH_SAMPLES[name]
-        value = (
-            Measurement.unscoped_all_tenants.get(external_id=ALPHA_SECRET).pk
-            if sample == "measurement"
-            else sample
-        )
+        if sample == "measurement":
+            value = Measurement.unscoped_all_tenants.get(external_id=ALPHA_SECRET).pk
+        elif sample == "invitation":
+            value = _alpha_invitation(world)
+        else:
+            value = sample
         url = url.replace("{" + name + "}", str(value))
     return url
+
+
+def _alpha_invitation(world) -> int:
+    """An invitation of alpha's (made once, through the service the API uses)."""
+    from klantpeil.collection.ingest import create_invitations
+    from klantpeil.collection.models import Invitation
+
+    found = Invitation.unscoped_all_tenants.filter(organisation=world["alpha"]).first()
+    if found is None:
+        with tenant(world["alpha"]):
+            found = create_invitations(
+                events=[{"channel": "phone", "occurred_at": timezone.now()}],
+                instrument="alpha-only",
+            )[0][0]
+    return found.pk
 
 
 def _call(world, role, method, url, body):
@@ -474,6 +502,16 @@ def unit_world(world, make_member):
     own_measurement = _unit_measurement(alpha, "front", "front-unit-external-id", 8)
     other_measurement = _unit_measurement(alpha, "back", OTHER_UNIT_SECRET, 3)
     with tenant(alpha):
+        from klantpeil.collection.ingest import create_invitations
+
+        own_invitation, other_invitation = (
+            create_invitations(
+                events=[{"channel": "phone", "occurred_at": timezone.now(), "unit": code}],
+                instrument="walk",
+            )[0][0].pk
+            for code in ("front", "back")
+        )
+
         front = [Unit.objects.get(code="front").pk]
         # As reports.services.make stores them: the limited members' files were made
         # within their unit, the analyst's for the whole organisation.
@@ -497,6 +535,8 @@ def unit_world(world, make_member):
         "limited": users,
         "own_measurement": own_measurement,
         "other_measurement": other_measurement,
+        "own_invitation": own_invitation,
+        "other_invitation": other_invitation,
         "reports": reports,
         "lead_token": lead_token,
     }
@@ -588,14 +628,13 @@ def test_every_api_operation_for_a_token_of_a_member_limited_to_a_unit(unit_worl
             assert response.status_code == 403, (path, method)  # a read-only token
             cells += 1
             continue
-        if "{measurement_id}" in path:
-            own = client.get(url.replace("{measurement_id}", str(unit_world["own_measurement"])),
-                             **bearer)  # fmt: skip
+        parameter = next((p for p in ("measurement", "invitation") if f"{{{p}_id}}" in path), None)
+        if parameter:
+            name = f"{{{parameter}_id}}"
+            own = client.get(url.replace(name, str(unit_world[f"own_{parameter}"])), **bearer)
             assert own.status_code == 200, path
-            other = client.get(
-                url.replace("{measurement_id}", str(unit_world["other_measurement"])), **bearer
-            )
-            nobody = client.get(url.replace("{measurement_id}", "999999999"), **bearer)
+            other = client.get(url.replace(name, str(unit_world[f"other_{parameter}"])), **bearer)
+            nobody = client.get(url.replace(name, "999999999"), **bearer)
             assert other.status_code == nobody.status_code == 404, path
             assert other.content == nobody.content, path
             response = own

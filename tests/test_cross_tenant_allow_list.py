@@ -64,6 +64,11 @@ ALLOWED: dict[str, str] = {
     "with their sub-units before the tenant is active; reads one organisation's units, "
     "filtered by its id",
     "demo/reset.py": "demo generator: wipes every organisation's demo rows before a rebuild",
+    "demo/distribution.py": "demo generator: writes each organisation's invitations, sends "
+    "and opt-outs (the funnel), naming the organisation on every row",
+    "distribution/services.py": "delivery dispatcher: claims every organisation's due "
+    "deliveries in one queue, then sends each inside its organisation; an opt-out link's "
+    "signed token names its delivery (the token is the capability)",
 }
 
 

@@ -69,6 +69,7 @@ NOT_PAGES = {
     "app:fieldwork:assignment-tap": "POST only: records a tap of the shopper",
     "app:fieldwork:assignment-callback": "POST only: records a callback",
     "app:team-invitation": "POST only: resends or revokes an invitation",
+    "app:distribution:template-preview": "POST only (htmx): previews the wording being typed",
 }
 # Variants worth their own baseline: the drill-downs the dashboards link to.
 VARIANTS = {
@@ -186,6 +187,9 @@ def _world(factor: int) -> dict:
             "kind": "phone",
             "member_id": Membership.objects.get(user=analyst, organisation=org).pk,
             "invitation_id": 0,
+            "channel": "email",
+            "message_kind": "invitation",
+            "language": "nl",
         },
         "secret": token.secret,
         "users": {

@@ -30,9 +30,10 @@ from klantpeil.reports.models import ReportRun
 FOREIGN_NAMESPACES = {"admin", "api-v1"}
 FOREIGN_PREFIXES = ("accounts/", "i18n/", "admin/", "api/")
 # Respondent pages are reached by an unguessable secret, not by a member: the
-# secret itself names the organisation (tested in collection/tests).
-# The logo's address is its SHA-256 (public on the respondent form and in e-mails).
-CAPABILITY_ROUTES = {"respond", "respond-done", "respond-open", "brand-logo"}
+# secret itself names the organisation (tested in collection/tests; the opt-out link's
+# signed token in distribution/tests). The logo's address is its SHA-256 (public on the
+# respondent form and in e-mails).
+CAPABILITY_ROUTES = {"respond", "respond-done", "respond-open", "brand-logo", "opt-out"}
 
 
 def _routes(resolvers=None, prefix="", namespace=None, outer=()):
@@ -52,7 +53,7 @@ def _routes(resolvers=None, prefix="", namespace=None, outer=()):
 
 
 # URL parameters that name no object of an organisation (a file format).
-NOT_OBJECTS = {"org", "fmt"}
+NOT_OBJECTS = {"org", "fmt", "channel", "message_kind", "language"}
 # Which kind of object a route's ``pk`` names, by route name prefix (default: a measurement).
 PK_KINDS = {
     "app:fieldwork:study": "study",
@@ -134,6 +135,10 @@ def _sample_objects(org, shopper) -> dict:
         "kind": kind,
         "member_id": Membership.objects.get(user=shopper, organisation=org).pk,
         "invitation_id": invitation.pk,
+        # A message template is named by what it is, not by an object id.
+        "channel": "email",
+        "message_kind": "invitation",
+        "language": "nl",
     }
 
 

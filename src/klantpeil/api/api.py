@@ -8,6 +8,8 @@ from klantpeil.api import errors
 from klantpeil.api.auth import OrganisationToken
 from klantpeil.api.errors import Api
 from klantpeil.collection.api import router as collection_router
+from klantpeil.distribution.api import router as distribution_router
+from klantpeil.distribution.funnel_api import router as funnel_router
 from klantpeil.instruments.api import router as instruments_router
 from klantpeil.organisations.api import router as organisations_router
 
@@ -31,5 +33,7 @@ errors.install(api)
 api.add_router("", instruments_router)
 api.add_router("", organisations_router)
 api.add_router("", collection_router)
+api.add_router("", distribution_router)
 api.add_router("", analytics_router)
 api.add_router("", segments_router)
+api.add_router("", funnel_router)

@@ -88,9 +88,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     if args.exit_with:
         _exit_with(args.exit_with)
+    from klantpeil.distribution.tasks import resume_after_crash as resume_distribution
     from klantpeil.rollups.tasks import resume_after_crash, worker_id
 
     resume_after_crash()
+    resume_distribution()
     # No autoreloader (on by default under DEBUG): it would run the worker in a grandchild
     # whose parent is the reloader, so --exit-with would see the server gone and stop it.
     # The worker id names host and process, so a task it leaves running can be reclaimed.
@@ -185,7 +187,7 @@ def add_commands(add: Add, data: argparse.ArgumentParser, server: argparse.Argum
     p = add(
         "worker",
         cmd_worker,
-        "run the background worker that keeps the dashboards' rollups current",
+        "run the background worker: rollups, survey invitations and reminders, reports",
         [data],
     )
     p.add_argument("--once", action="store_true", help="run what is queued, then exit")

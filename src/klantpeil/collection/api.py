@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -30,6 +31,7 @@ from klantpeil.collection.ingest import (
     ingest_measurements,
 )
 from klantpeil.collection.models import Measurement, Source
+from klantpeil.distribution.services import attach_deliveries, plan_deliveries
 from klantpeil.metrics.limits import DATE_RANGE, MAX_OFFSET, day_in_range, moment_in_range
 from klantpeil.metrics.periods import parse_period
 
@@ -170,12 +172,26 @@ class InvitationIn(Schema):
     language: str = "nl"
     external_contact_id: str = ""
     email: str = ""
-    phone: str = ""
+    phone: str = Field(
+        "", description="E.164 (+31612345678) or Dutch national (0612345678) to send by SMS"
+    )
+    deliver: Literal["email", "sms", "none"] | None = Field(
+        None, description="overrides the batch's deliver for this item"
+    )
+    send_at: Moment | None = Field(None, description="overrides the batch's send_at")
 
 
 class InvitationBatch(Schema):
     instrument: str = "customer-survey"
     valid_days: int = Field(14, ge=1, le=365)
+    deliver: Literal["email", "sms", "none"] = Field(
+        "none",
+        description="email or sms: Klantpeil sends the link (in the sending window, after "
+        "the fatigue and opt-out checks); none: you send it yourself",
+    )
+    send_at: Moment | None = Field(
+        None, description="not before this moment (default: as soon as the window allows)"
+    )
     invitations: list[InvitationIn] = Field(..., min_length=1, max_length=MAX_BATCH)
 
     _items = field_validator("invitations", mode="wrap")(_item_by_item)
@@ -318,12 +334,19 @@ def create_measurements(request: HttpRequest, payload: MeasurementBatch) -> Stat
 )
 def make_invitations(request: HttpRequest, payload: InvitationBatch) -> Status:
     events, problems = _checked(payload.invitations, InvitationIn, "invitations")
-    made = create_invitations(
-        events=events,
-        instrument=payload.instrument,
-        valid_days=payload.valid_days,
-        known_problems=problems,
-    )
+    # The invitations and their deliveries commit together: an acknowledged invitation
+    # to be sent always has its delivery.
+    with transaction.atomic():
+        plans = plan_deliveries(
+            events, deliver=payload.deliver, send_at=payload.send_at, problems=problems
+        )
+        made = create_invitations(
+            events=events,
+            instrument=payload.instrument,
+            valid_days=payload.valid_days,
+            known_problems=problems,
+        )
+        attach_deliveries(made, plans, base_url=request.build_absolute_uri("/"))
     return Status(
         201,
         [

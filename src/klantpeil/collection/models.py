@@ -197,6 +197,12 @@ class Invitation(TenantModel):
     measurement = models.OneToOneField(
         Measurement, on_delete=models.PROTECT, null=True, blank=True, related_name="invitation"
     )
+    # The funnel (distribution): "opened" = the form was first shown (a GET of the
+    # link); "started" = the respondent first submitted the form, valid or not (the
+    # form is one page, so its first submission is the first sign of answering);
+    # "completed" = ``measurement`` is set. Reminders go only to those not started.
+    opened_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -190,6 +192,24 @@ def answer_invitation(*, invitation_id: int, answers: Mapping[str, Any]) -> Subm
     )
     Invitation.objects.filter(pk=invitation.pk).update(measurement=measurement)
     return Submission(measurement, created=True)
+
+
+def mark_invitation_opened(invitation: Invitation) -> None:
+    """The funnel's "opened": the first time the form was shown (one UPDATE, only once)."""
+    if invitation.opened_at is None:
+        Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
+            opened_at=timezone.now()
+        )
+
+
+def mark_invitation_started(invitation: Invitation) -> None:
+    """The funnel's "started": the first submission of the form, valid or not (the form
+    is one page). Reminders are not sent once an invitation has started."""
+    if invitation.started_at is None:
+        now = timezone.now()
+        Invitation.objects.filter(pk=invitation.pk, started_at__isnull=True).update(
+            started_at=now, opened_at=Coalesce("opened_at", Value(now))
+        )
 
 
 class InvitationClosed(Exception):

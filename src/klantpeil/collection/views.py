@@ -19,6 +19,8 @@ from klantpeil.collection.services import (
     MeasurementError,
     answer_invitation,
     answer_open_link,
+    mark_invitation_opened,
+    mark_invitation_started,
 )
 from klantpeil.core.tenancy import tenant
 
@@ -66,6 +68,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
         questions = asked_questions(invitation.instrument_version, invitation.channel.kind)
         raw, errors = {}, {}
         if request.method == "POST":
+            mark_invitation_started(invitation)
             raw = posted_answers(request.POST, questions)
             try:
                 answer_invitation(invitation_id=invitation.pk, answers=raw)
@@ -75,6 +78,8 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 return _page(request, "respond/closed.html", context, status=410)
             else:
                 return redirect(f"{request.path}/done?lang={language}")
+        else:
+            mark_invitation_opened(invitation)
         return _page(
             request,
             "respond/form.html",

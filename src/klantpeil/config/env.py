@@ -199,6 +199,14 @@ class Environment:
     )
     email_from: str = "Klantpeil <klantpeil@localhost>"
     demo: bool = False
+    # Survey distribution (distribution/): the SMS provider's endpoint and key, the
+    # public address of the service for links in messages sent by the worker (empty:
+    # the address the invitation was made through), and the key of contact hashes.
+    sms_url: str = ""
+    sms_key: str = field(default="", repr=False)
+    public_url: str = ""
+    contact_hash_key: str = field(default="", repr=False)
+    smtp_connections: int = 4
 
     @property
     def production(self) -> bool:
@@ -263,4 +271,17 @@ def read_environment() -> Environment:
         email_from=os.environ.get("KLANTPEIL_EMAIL_FROM", "").strip()
         or "Klantpeil <klantpeil@localhost>",
         demo=_flag("KLANTPEIL_DEMO", default=False),
+        sms_url=_http_url("KLANTPEIL_SMS_URL"),
+        sms_key=os.environ.get("KLANTPEIL_SMS_KEY", "").strip(),
+        public_url=_http_url("KLANTPEIL_PUBLIC_URL").rstrip("/"),
+        contact_hash_key=os.environ.get("KLANTPEIL_CONTACT_HASH_KEY", "").strip(),
+        smtp_connections=_positive_int("KLANTPEIL_SMTP_CONNECTIONS") or 4,
     )
+
+
+def _http_url(name: str) -> str:
+    """An http(s) address from ``name``, or empty when unset."""
+    raw = os.environ.get(name, "").strip()
+    if raw and (urlsplit(raw).scheme not in ("http", "https") or not urlsplit(raw).hostname):
+        raise ConfigurationError(f"{name}={raw!r}: give an http:// or https:// address")
+    return raw

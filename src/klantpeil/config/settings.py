@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "klantpeil.reports",
     "klantpeil.privacy",
     "klantpeil.textanalysis",
+    "klantpeil.distribution",
 ]
 
 MIDDLEWARE = [
@@ -242,6 +243,14 @@ if ENV.email.file_path:
     EMAIL_FILE_PATH = ENV.email.file_path
 KLANTPEIL_EMAIL_URL = ENV.email.url  # without its password: for the operator's log
 DEFAULT_FROM_EMAIL = SERVER_EMAIL = ENV.email_from
+
+# Survey distribution: SMS provider, public address for links, contact-hash key.
+KLANTPEIL_SMS_URL = ENV.sms_url
+KLANTPEIL_SMS_KEY = ENV.sms_key
+KLANTPEIL_PUBLIC_URL = ENV.public_url
+KLANTPEIL_CONTACT_HASH_KEY = ENV.contact_hash_key
+# Connections one dispatcher opens at once to the mail server / SMS provider.
+KLANTPEIL_SMTP_CONNECTIONS = ENV.smtp_connections
 
 # `klantpeil demo` (or KLANTPEIL_DEMO=1): every page says it is a demo.
 KLANTPEIL_DEMO = ENV.demo

@@ -29,6 +29,7 @@ urlpatterns = [
     path("app/<slug:org>/privacy/", include("klantpeil.privacy.urls")),
     path("app/<slug:org>/settings/sign-in/", include("klantpeil.accounts.sso.urls")),
     path("api/v1/", api.urls),
+    path("", include("klantpeil.distribution.urls")),
     path("s/<str:token>", collection_views.respond, name="respond"),
     path("s/<str:token>/done", collection_views.thanks, name="respond-done"),
     path("o/<slug:slug>", collection_views.respond_open, name="respond-open"),

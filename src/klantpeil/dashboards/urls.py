@@ -39,6 +39,10 @@ urlpatterns = [
         include(("klantpeil.reports.urls", "reports"), namespace="reports"),
     ),
     path(
+        "<slug:org>/distribution/",
+        include(("klantpeil.distribution.app_urls", "distribution"), namespace="distribution"),
+    ),
+    path(
         "<slug:org>/fieldwork/",
         include(("klantpeil.fieldwork.urls", "fieldwork"), namespace="fieldwork"),
     ),

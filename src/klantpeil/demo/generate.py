@@ -33,6 +33,7 @@ from django.utils.text import slugify
 from klantpeil.collection.models import Answer, Measurement
 from klantpeil.collection.rows import insert_answer_rows
 from klantpeil.demo import comments
+from klantpeil.demo.distribution import generate_invitation_funnels
 from klantpeil.demo.social import generate_social_posts
 from klantpeil.demo.universe import SECTORS, SectorSpec
 from klantpeil.demo.volumes import channel_volumes as demo_volumes
@@ -690,4 +691,8 @@ def generate(
         # Sentiment and drivers of every comment, and social posts with their replies.
         annotate_comments_of_all_organisations()
         generate_social_posts(rng=np.random.default_rng(seed + 1), today=ctx.today, scale=scale)
+        # Own generator and module: invitations with their sends (the funnel).
+        generate_invitation_funnels(
+            rng=np.random.default_rng(seed + 3), today=ctx.today, scale=scale
+        )
     return DemoResult(organisations, totals[0], totals[1], time.perf_counter() - started)

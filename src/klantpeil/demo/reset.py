@@ -3,7 +3,8 @@
 from django.db import transaction
 
 from klantpeil.accounts.models import Membership, User
-from klantpeil.collection.models import Answer, Correction, Measurement
+from klantpeil.collection.models import Answer, Correction, Invitation, Measurement
+from klantpeil.distribution.models import Delivery, MessageTemplate, OptOut
 from klantpeil.organisations.models import Channel, Organisation, Unit
 from klantpeil.textanalysis.models import CommentAnnotation, SocialPost
 
@@ -17,6 +18,11 @@ def wipe_demo() -> None:
     )
     SocialPost.unscoped_all_tenants.filter(in_reply_to__isnull=False).delete()
     SocialPost.unscoped_all_tenants.all().delete()
+    # Invitations point at measurements (and their sends at them): gone first.
+    OptOut.unscoped_all_tenants.all().delete()
+    Delivery.unscoped_all_tenants.all()._raw_delete(Delivery.unscoped_all_tenants.db)
+    Invitation.unscoped_all_tenants.all()._raw_delete(Invitation.unscoped_all_tenants.db)
+    MessageTemplate.unscoped_all_tenants.all().delete()
     Answer.unscoped_all_tenants.all()._raw_delete(Answer.unscoped_all_tenants.db)
     Measurement.unscoped_all_tenants.all()._raw_delete(Measurement.unscoped_all_tenants.db)
     Membership.objects.all().delete()

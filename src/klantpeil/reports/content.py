@@ -37,6 +37,7 @@ from klantpeil.collection.selectors import MeasurementFilter, filtered_measureme
 from klantpeil.core.numbers import decimal, percent
 from klantpeil.core.tenancy import require_organisation
 from klantpeil.dashboards.filters import compare, span_words, trend_window
+from klantpeil.distribution.funnel import STEP_LABELS, invitation_funnel
 from klantpeil.fieldwork.reachability_selectors import reachability
 from klantpeil.instruments.models import Driver
 from klantpeil.metrics.disclosure import MIN_GROUP
@@ -93,6 +94,11 @@ class ReportData:
     trend_until: date | None = None
     # All channels weighted to the contact volumes (None: a report made without them).
     weighting: WeightedOverview | None = None
+    # The invitation funnel of the period: (label, count, share of made, share of the
+    # step before, on the main path); empty when no invitation was made in the period.
+    invitations: list[tuple[str, int, float | None, float | None, bool]] = field(
+        default_factory=list
+    )
 
     @property
     def calls(self) -> int:
@@ -168,6 +174,7 @@ def gather(
         step("comments")
         comments = _comment_sample(filters, seed=f"{organisation.pk}:{period.label}")
         social = social_figures(period.start, period.end)
+        funnel = invitation_funnel(period)
         which = 0 if lang == "nl" else 1
         data = ReportData(
             organisation=organisation.name,
@@ -196,6 +203,12 @@ def gather(
             trend_since=since,
             trend_until=until,
             weighting=weighting,
+            invitations=[
+                (str(STEP_LABELS[r.key]), r.count, r.of_made, r.of_previous, r.main)
+                for r in funnel.rows
+            ]
+            if funnel.counts["made"]
+            else [],
         )
         data.summary.extend(summary(data))
         data.summary.extend(weighting_summary(data))

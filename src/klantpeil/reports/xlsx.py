@@ -214,6 +214,14 @@ def render(data: ReportData) -> bytes:
                   s.answered.ci_low, s.answered.ci_high, s.median_response_hours]],
                 {1: COUNT, 2: GRADE, 3: GRADE, 4: GRADE, 5: SHARE, 6: SHARE, 7: SHARE, 8: GRADE},
             )  # fmt: skip
+        if data.invitations:
+            _sheet(
+                book,
+                _("Invitations"),
+                [_("Step"), _("Invitations"), _("Share of made"), _("Of the step before")],
+                ([label, n, share, before] for label, n, share, before, _main in data.invitations),
+                {2: COUNT, 3: SHARE, 4: SHARE},
+            )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -73,8 +73,8 @@ def test_the_pdf_report_has_its_pages_and_the_figures_in_words(demo, tmp_path, c
         ["pdftoppm", "-r", "40", "-png", str(output), str(tmp_path / "page")], check=True
     )
     pages = sorted(tmp_path.glob("page-*.png"))
-    # cover with summary, channels, drivers, reachability, sector, comments
-    assert 6 <= len(pages) <= 8
+    # cover with summary, channels, drivers, reachability, sector, comments, invitations
+    assert 6 <= len(pages) <= 9
     text = subprocess.run(
         ["pdftotext", "-layout", str(output), "-"], capture_output=True, text=True, check=True
     ).stdout

@@ -91,12 +91,13 @@ QUERIES_PER_ORGANISATION = {
 # change shows. The overview of one unit reaches the driver report's 50 responses only
 # at 3x: then it reads the driver question keys, the driver cells and tail, and the
 # sector's driver targets (sector organisations, their folds, channels, cells): seven
-# queries on SQLite, ten on PostgreSQL, the same at any size beyond. (Two more at both
-# sizes since issues 22 and 16: whether the organisation has any measurement at all,
-# and whether its figures hold answers converted from another scale.)
+# queries on SQLite, ten on PostgreSQL, the same at any size beyond. (More at both
+# sizes since issues 22 and 16, none per row: the unit's sub-units, whether the
+# organisation has any measurement at all, whether its figures hold answers converted
+# from another scale.)
 THRESHOLD_GROWTH = {
-    "sqlite": {"app:overview[unit]": (43, 50)},
-    "postgresql": {"app:overview[unit]": (58, 68)},
+    "sqlite": {"app:overview[unit]": (44, 51)},
+    "postgresql": {"app:overview[unit]": (59, 69)},
 }
 EXTRA_ORGANISATIONS = 2  # per unit of growth, all served by the portfolio's analyst
 # Pages read as the shopper (an assignment is its shopper's alone).
@@ -171,6 +172,13 @@ def _world(factor: int) -> dict:
             ).save()
         for _ in range(factor):  # and the change log its entries
             audit.record(organisation=org, actor=analyst, action="settings.norms", obj=org)
+        from klantpeil.collection.ingest import create_invitations
+
+        # A survey invitation, whose sends the API lists.
+        survey_invitation = create_invitations(
+            events=[{"channel": "phone", "occurred_at": timezone.now()}],
+            instrument="customer-survey",
+        )[0][0]
     return {
         "org": org,
         "values": {
@@ -187,6 +195,7 @@ def _world(factor: int) -> dict:
             "kind": "phone",
             "member_id": Membership.objects.get(user=analyst, organisation=org).pk,
             "invitation_id": 0,
+            "survey_invitation": survey_invitation.pk,
             "channel": "email",
             "message_kind": "invitation",
             "language": "nl",
@@ -230,8 +239,10 @@ def _pages(values: dict) -> list[tuple[str, str, str, dict]]:
         name = f"admin:{meta.app_label}_{meta.model_name}_changelist"
         pages.append((name, "operator", reverse(name), {}))
     for path in _api_reads():
-        url = path.replace("{key}", "customer-survey").replace(
-            "{measurement_id}", str(values["measurement"])
+        url = (
+            path.replace("{key}", "customer-survey")
+            .replace("{measurement_id}", str(values["measurement"]))
+            .replace("{invitation_id}", str(values["survey_invitation"]))
         )
         pages.append((f"api:GET {path}", "token", url, {}))
     return pages

@@ -35,8 +35,8 @@ DIGESTS = {
     "collection_answer": "measurement_id, question_id, number, text, moment",
     "analytics_answerrollup": "organisation_id, day, unit_key, channel_key, instrument_id, "
     "question_key, n, total, total_squares",
-    "analytics_driverrollup": "organisation_id, day, unit_key, channel_key, instrument_id, "
-    "keys, n, sums, products",
+    "analytics_driverrollup": "organisation_id, span, day, unit_key, channel_key, "
+    "instrument_id, n, masks, moments, scores",
     "textanalysis_commentannotation": "*",
     "textanalysis_socialpost": "*",
     "fieldwork_assignment": "id, study_id, target_id, scenario_id, shopper_id, block, "

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
+from django.db.models import Q
 
 from klantpeil.analytics.sector import DriverTarget, sector_driver_targets
 from klantpeil.analytics.selectors import MIN_RESPONSES, SURVEY, TARGET, units_of
@@ -24,21 +26,18 @@ from klantpeil.metrics.drivers import (
     analyse,
     answered_counts,
     complete_case_moments,
-    decode_cell,
-    pattern_vectors,
-    pattern_width,
     prca_moments,
     ranked_priorities_from_moments,
     response_scores,
+    sum_cells,
     unpack_patterns,
     wishart_share_intervals,
 )
-from klantpeil.metrics.periods import parse_period
 from klantpeil.metrics.priority import TARGET_SECTOR
 from klantpeil.organisations.models import Channel
-from klantpeil.rollups.models import DriverRollup
-from klantpeil.rollups.reader import one_snapshot, unfolded_answers
-from klantpeil.rollups.services import ALL, ALL_UNITS
+from klantpeil.rollups.models import DriverRollup, RollupFold
+from klantpeil.rollups.reader import Days, one_snapshot, unfolded_answers
+from klantpeil.rollups.services import ALL, ALL_UNITS, _month_end, driver_layout
 
 
 @dataclass(frozen=True)
@@ -124,24 +123,23 @@ def _driver_rows(
 
 def driver_cells(filters: MeasurementFilter) -> list[PatternMoments] | None:
     """The driver moments by answer pattern of the survey responses matching ``filters``:
-    the rollup cells of the days, channel and unit asked for plus the measurements not
-    folded in yet (whose outbox row is pending), read as of one moment. None when the
-    cells cannot answer (a collection-method filter, which they do not keep, or cells
-    of an older layout awaiting ``rollups.rebuild_all``); then read the rows.
+    the rollup cells of the months and days, channel and unit asked for, plus the
+    measurements not folded in yet (whose outbox row is pending), read as of one moment.
+    None when the cells cannot answer (a collection-method filter, which they do not
+    keep, or cells of an older layout awaiting a rebuild); then read the rows.
 
-    The cost follows the days shown (one all-units, all-channels cell per day by
-    default) and the worker's backlog, not the number of stored answers.
+    Whole months come from the month cells, the days of a month the period covers in
+    part from the day cells: about 12 + 30 cells for a moving year, one unit-and-channel
+    key each, so the cost follows neither the stored answers nor the days shown.
     """
     if filters.method:
         return None
-    cells = DriverRollup.objects.filter(instrument__key=SURVEY)
-    if filters.period:
-        period = parse_period(filters.period)
-        cells = cells.filter(day__gte=period.start, day__lt=period.end)
-    if filters.since:
-        cells = cells.filter(day__gte=filters.since)
-    if filters.until:
-        cells = cells.filter(day__lte=filters.until)
+    # Cells of an older layout (or none yet, after an upgrade) are not read.
+    built = RollupFold.objects.values_list("driver_layout", flat=True).first()
+    if built is not None and built != driver_layout():
+        return None
+    days = Days.of(filters.period, filters.since, filters.until)
+    cells = DriverRollup.objects.filter(instrument__key=SURVEY).filter(_spans(days))
     if filters.channel:
         kinds = Channel.objects.filter(kind=filters.channel).values("id")
         cells = cells.filter(channel_key__in=kinds)
@@ -152,24 +150,34 @@ def driver_cells(filters: MeasurementFilter) -> list[PatternMoments] | None:
     measurements = filtered_measurements(dataclasses.replace(filters, instrument=SURVEY))
     with one_snapshot():  # cells and tail as of one moment, whatever a fold commits meanwhile
         tail = _scores(unfolded_answers(measurements))
-        stored = list(cells.values_list("sums", "products"))
-    width = pattern_width(len(Driver.values))
-    totals: dict[int, np.ndarray] = {}
-    masks, packed = pattern_vectors(tail)
-    for mask in np.unique(masks):
-        totals[int(mask)] = packed[masks == mask].sum(axis=0)
-    for cell_sums, cell_products in stored:
-        if not isinstance(cell_sums, dict) or not isinstance(cell_products, str):
-            return None  # a cell of the layout before patterns
-        cell_masks, rows = decode_cell(cell_sums, cell_products)
-        if rows.shape[1:] != (width,):
-            return None  # cells of another driver list: rebuild_all lays them out anew
-        for mask, row in zip(cell_masks, rows, strict=True):
-            if mask in totals:
-                totals[mask] += row
-            else:
-                totals[mask] = row.copy()
+        stored = list(cells.values_list("masks", "moments", "scores"))
+    totals = sum_cells(stored, tail, len(Driver.values))
+    if totals is None:
+        return None  # cells of another driver list: the next refresh lays them out anew
     return unpack_patterns(totals, len(Driver.values))
+
+
+def _spans(days: Days) -> Q:
+    """The month cells of the months ``days`` covers whole, and the day cells of the
+    rest (the days of the first and last month when these are covered in part)."""
+    first, last = days.first, days.last
+    if first and last and first > last:
+        return Q(pk__in=[])
+    whole_from = first if not first or first.day == 1 else _month_end(first) + timedelta(days=1)
+    whole_to = last if not last or last == _month_end(last) else last.replace(day=1) - timedelta(1)
+    if whole_from and whole_to and whole_from > whole_to:  # no whole month: days only
+        return Q(span=DriverRollup.DAY, day__gte=first, day__lte=last)
+    months = Q(span=DriverRollup.MONTH)
+    if whole_from:
+        months &= Q(day__gte=whole_from)
+    if whole_to:
+        months &= Q(day__lte=whole_to)
+    spans = months
+    if whole_from and whole_from != first:
+        spans |= Q(span=DriverRollup.DAY, day__gte=first, day__lt=whole_from)
+    if whole_to and whole_to != last:
+        spans |= Q(span=DriverRollup.DAY, day__gt=whole_to, day__lte=last)
+    return spans
 
 
 def driver_report(

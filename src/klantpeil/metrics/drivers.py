@@ -29,7 +29,7 @@ Plain module: numpy/scipy only, no Django.
 
 from __future__ import annotations
 
-import base64
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from math import comb
@@ -557,26 +557,75 @@ def pattern_vectors(
     return masks, packed
 
 
+@functools.cache
+def _triangle(size: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(size)
+
+
 def _full(upper: np.ndarray, size: int) -> np.ndarray:
+    rows, columns = _triangle(size)
     matrix = np.zeros((size, size))
-    matrix[np.triu_indices(size)] = upper
-    return matrix + np.triu(matrix, 1).T
+    matrix[rows, columns] = upper
+    matrix[columns, rows] = upper
+    return matrix
 
 
-def encode_cell(masks: Sequence[int], totals: np.ndarray) -> tuple[dict, str]:
-    """A cell's patterns for storage in JSON: {"masks": [...]} and their packed moments
-    (one row per mask) as base64 of little-endian float64. Binary, because a page adds
-    up hundreds of cells: decoding bytes costs microseconds where parsing the same
-    numbers as JSON text costs milliseconds per cell. Lossless."""
+def encode_cell(masks: Sequence[int], totals: np.ndarray) -> tuple[bytes, bytes]:
+    """A cell's patterns for storage: the masks as little-endian int64 and their packed
+    moments (one row per mask) as little-endian float64. Binary, because a page adds
+    up many cells: reading bytes into an array costs microseconds where parsing the
+    same numbers from text costs milliseconds per cell. Lossless."""
     data = np.ascontiguousarray(totals, dtype="<f8")
-    return {"masks": [int(m) for m in masks]}, base64.b64encode(data.tobytes()).decode("ascii")
+    return np.asarray(masks, dtype="<i8").tobytes(), data.tobytes()
 
 
-def decode_cell(sums: Mapping, products: str) -> tuple[list[int], np.ndarray]:
+def decode_cell(masks: bytes, moments: bytes) -> tuple[list[int], np.ndarray]:
     """:func:`encode_cell` reversed: the masks and their packed moments (one row each)."""
-    masks = list(sums["masks"])
-    data = np.frombuffer(base64.b64decode(products), dtype="<f8")
-    return masks, data.reshape(len(masks), -1) if masks else data.reshape(0, 0)
+    kinds = np.frombuffer(masks, dtype="<i8")
+    data = np.frombuffer(moments, dtype="<f8")
+    return kinds.tolist(), data.reshape(len(kinds), -1) if len(kinds) else data.reshape(0, 0)
+
+
+def encode_scores(rows: np.ndarray) -> bytes:
+    """Score rows (:func:`response_scores`) for storage, little-endian float64: what a cell
+    of few responses keeps instead of moments (8 numbers a response against 180 a
+    pattern); the reader turns them into moments with :func:`pattern_vectors`."""
+    return np.ascontiguousarray(rows, dtype="<f8").tobytes()
+
+
+def sum_cells(
+    cells: Iterable[tuple[bytes, bytes, bytes]], tail: np.ndarray, drivers: int
+) -> dict[int, np.ndarray] | None:
+    """The packed moments by mask of stored cells (masks, moments, score rows: see
+    :func:`encode_cell` and :func:`encode_scores`) plus the score rows ``tail``, summed
+    in one vectorised pass. None when a cell is not laid out for ``drivers`` (cells of
+    another driver list)."""
+    width, columns = pattern_width(drivers), 1 + drivers
+    masks, blocks, rows = [], [], [np.asarray(tail, dtype=float).reshape(-1, columns)]
+    for cell_masks, cell_moments, cell_scores in cells:
+        kinds = np.frombuffer(cell_masks, dtype="<i8")
+        moments = np.frombuffer(cell_moments, dtype="<f8")
+        scores = np.frombuffer(cell_scores, dtype="<f8")
+        if moments.size != kinds.size * width or scores.size % columns:
+            return None
+        if kinds.size:
+            masks.append(kinds)
+            blocks.append(moments.reshape(-1, width))
+        if scores.size:
+            rows.append(scores.reshape(-1, columns))
+    scored = np.concatenate(rows)
+    if len(scored):
+        row_masks, packed = pattern_vectors(scored)
+        masks.append(row_masks)
+        blocks.append(packed)
+    if not masks:
+        return {}
+    every = np.concatenate(masks)
+    order = np.argsort(every, kind="stable")
+    every = every[order]
+    starts = np.flatnonzero(np.r_[True, every[1:] != every[:-1]])
+    totals = np.add.reduceat(np.concatenate(blocks)[order], starts, axis=0)
+    return {int(m): totals[i] for i, m in enumerate(every[starts])}
 
 
 def unpack_patterns(packed: Mapping[int, np.ndarray], drivers: int) -> list[PatternMoments]:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from klantpeil.core.admin import AllTenantsAdmin
 from klantpeil.rollups.models import RollupCheck, RollupFold
-from klantpeil.rollups.services import pending_rows
+from klantpeil.rollups.services import driver_layout, pending_rows
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -39,7 +39,8 @@ class RollupCheckAdmin(ReadOnly):
     @admin.display(description=_("differences (rollups → raw)"))
     def different_days(self, check: RollupCheck) -> str:
         shown = [
-            f"{d['organisation']} {d['day']}: {d['rollups']} → {d['raw']}"
+            f"{d['organisation']} {d['day']}{' (' + _('drivers') + ')' if d.get('cells') else ''}: "
+            f"{d['rollups']} → {d['raw']}"
             for d in check.differences[:10]
         ]
         more = len(check.differences) - len(shown)
@@ -48,7 +49,7 @@ class RollupCheckAdmin(ReadOnly):
 
 @admin.register(RollupFold)
 class RollupFoldAdmin(AllTenantsAdmin, ReadOnly):
-    list_display = ("organisation", "folded_at", "folded", "waiting")
+    list_display = ("organisation", "folded_at", "folded", "waiting", "drivers_current")
     ordering = ("organisation__name",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -61,6 +62,11 @@ class RollupFoldAdmin(AllTenantsAdmin, ReadOnly):
             .values("n")
         )
         return super().get_queryset(request).annotate(waiting=Subquery(waiting))
+
+    @admin.display(description=_("driver cells current"), boolean=True)
+    def drivers_current(self, fold: RollupFold) -> bool:
+        # False after an upgrade changed their layout, until the next refresh rebuilds them.
+        return fold.driver_layout == driver_layout()
 
     @admin.display(description=_("measurements waiting"), ordering="waiting")
     def waiting(self, fold: RollupFold) -> int:

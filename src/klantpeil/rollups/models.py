@@ -70,27 +70,42 @@ class AnswerRollup(TenantModel):
 
 
 class DriverRollup(TenantModel):
-    """Cross-products of the driver items and the overall grade over complete responses."""
+    """The driver moments of the survey responses with a grade in a cell, per answer
+    pattern (see ``rollups.services._driver_months``), for one local day or one
+    calendar month: ``day`` is the day, or the month's first day. Reads take whole
+    months from the month cells and only the days of a partly covered month from the
+    day cells, so a year costs about 12 + 30 cells, whatever the number of answers.
+
+    A cell keeps either its patterns' packed moments (``masks``, ``moments``: many
+    responses) or its responses' score rows (``scores``: a few responses, where 8
+    numbers a response are cheaper than 180 a pattern), whichever is smaller; the
+    other fields are empty. Binary, little-endian (``metrics.drivers.encode_cell``)."""
+
+    DAY, MONTH = "day", "month"
+    SPANS = [(DAY, _("day")), (MONTH, _("month"))]
 
     unit_scope = "unit_key"
 
+    span = models.CharField(max_length=5, choices=SPANS, default=DAY)
     day = models.DateField()
     unit_key = models.BigIntegerField(default=0)
     channel_key = models.BigIntegerField(default=0)
     instrument = models.ForeignKey(
         "instruments.Instrument", on_delete=models.CASCADE, related_name="+"
     )
-    keys = models.JSONField()  # the variables, in the order of sums and products
-    n = models.IntegerField()
-    sums = models.JSONField()
-    products = models.JSONField()  # the upper triangle is enough, but the full matrix is simpler
+    n = models.IntegerField()  # responses with a grade
+    masks = models.BinaryField(default=b"")
+    moments = models.BinaryField(default=b"")
+    scores = models.BinaryField(default=b"")
 
     class Meta:
         db_table = "analytics_driverrollup"  # moved from analytics; the table kept its name
         constraints = [
+            # In the order of the reads: one organisation's survey, one unit and channel
+            # key (-1: all), then the months and the edge days of a period.
             models.UniqueConstraint(
-                fields=["organisation", "day", "unit_key", "channel_key", "instrument"],
-                name="driver_rollup_cell",
+                fields=["organisation", "instrument", "unit_key", "channel_key", "span", "day"],
+                name="driver_rollup_cell_span",
             )
         ]
         verbose_name = _("driver rollup")
@@ -134,6 +149,10 @@ class RollupFold(TenantModel):
 
     folded_at = models.DateTimeField(_("last folded"), null=True)
     folded = models.BigIntegerField(_("measurements folded"), default=0)
+    # The driver cells' layout (format and driver columns) when last built in full; the
+    # driver reader takes the raw answers until it is the current one, and the next
+    # refresh rebuilds an organisation whose cells are of an older layout.
+    driver_layout = models.CharField(_("driver cell layout"), max_length=300, blank=True)
 
     class Meta:
         db_table = "analytics_rollupfold"  # moved from analytics; the table kept its name

@@ -17,11 +17,12 @@ from klantpeil.collection.services import record_measurement
 from klantpeil.collection.tests.samples import CUSTOMER_SURVEY_ANSWERS
 from klantpeil.core.tenancy import tenant
 from klantpeil.demo.generate import generate
+from klantpeil.instruments.models import Driver
 from klantpeil.instruments.selectors import latest_version
-from klantpeil.metrics.drivers import decode_cell
+from klantpeil.metrics.drivers import decode_cell, pattern_vectors
 from klantpeil.organisations.models import Channel, Organisation, Unit
 from klantpeil.rollups import services as rollups
-from klantpeil.rollups.models import DriverRollup
+from klantpeil.rollups.models import DriverRollup, RollupFold
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +31,10 @@ FILTERS = [
     MeasurementFilter(period="2026"),
     MeasurementFilter(period="2026", channel="phone"),  # the IVR menu counts
     MeasurementFilter(since=date(2026, 3, 29), until=date(2026, 10, 25)),  # clock changes
+    MeasurementFilter(since=date(2026, 6, 1), until=date(2026, 8, 31)),  # whole months only
+    MeasurementFilter(since=date(2026, 5, 3), until=date(2026, 5, 27)),  # days of one month
+    MeasurementFilter(since=date(2026, 2, 15)),  # open-ended
+    MeasurementFilter(until=date(2026, 7, 14)),
 ]
 
 
@@ -125,6 +130,16 @@ def test_driver_report_from_rollups_equals_the_raw_path():
         assert _figures(folded) == pytest.approx(_figures(fresh), rel=1e-9, nan_ok=True)
 
 
+def _cell_patterns(cell: DriverRollup) -> tuple[list[int], np.ndarray]:
+    """A cell's masks and packed moments, whichever way it is stored."""
+    if cell.masks:
+        return decode_cell(bytes(cell.masks), bytes(cell.moments))
+    scores = np.frombuffer(bytes(cell.scores), dtype="<f8").reshape(-1, 1 + len(Driver.values))
+    masks, packed = pattern_vectors(scores)
+    kinds = sorted(set(masks.tolist()))
+    return kinds, np.array([packed[masks == m].sum(axis=0) for m in kinds])
+
+
 def test_a_day_cell_holds_its_responses_by_answer_pattern():
     """The all-units, all-channels cell of one day, checked against the raw answers by hand:
     the responses with a grade, and for the complete pattern the sums of the grade and of
@@ -133,11 +148,10 @@ def test_a_day_cell_holds_its_responses_by_answer_pattern():
     rollups.rebuild_all()
     cell = max(
         DriverRollup.unscoped_all_tenants.filter(
-            unit_key=rollups.ALL_UNITS, channel_key=rollups.ALL
+            span=DriverRollup.DAY, unit_key=rollups.ALL_UNITS, channel_key=rollups.ALL
         ),
         key=lambda c: c.n,
     )
-    assert cell.keys[0] == "overall_grade"
     day = [
         m
         for m in Measurement.unscoped_all_tenants.filter(
@@ -148,7 +162,7 @@ def test_a_day_cell_holds_its_responses_by_answer_pattern():
         if m.occurred_at.astimezone(rollups.ZONE).date() == cell.day
     ]
     graded, complete = 0, []
-    drivers = cell.keys[1:]
+    drivers = list(Driver.values)
     for m in day:
         answers = Answer.unscoped_all_tenants.filter(measurement=m, number__isnull=False)
         given = dict(answers.values_list("question__key", "number"))
@@ -164,27 +178,66 @@ def test_a_day_cell_holds_its_responses_by_answer_pattern():
                 )
             ]
             scores.append(np.mean(items) if items else None)
-        if all(s is not None for s in scores):
-            complete.append([given["overall_grade"], *scores])
-    masks, rows = decode_cell(cell.sums, cell.products)
+        answered = [s for s in scores if s is not None]
+        if len(answered) == len(drivers) - 1 and scores[drivers.index("ivr_menu")] is None:
+            complete.append([given["overall_grade"], *(s or 0.0 for s in scores)])
+    masks, rows = _cell_patterns(cell)
     assert cell.n == graded == rows[:, 0].sum()
-    full = (1 << len(drivers)) - 1
-    assert (full in masks) == bool(complete)
+    no_ivr = ((1 << len(drivers)) - 1) & ~(1 << drivers.index("ivr_menu"))
+    assert (no_ivr in masks) == bool(complete)
     if complete:
-        row = rows[masks.index(full)]
+        row = rows[masks.index(no_ivr)]
         assert row[0] == len(complete)
         assert row[1 : 2 + len(drivers)].tolist() == pytest.approx(
             np.sum(complete, axis=0).tolist(), rel=1e-12
         )
 
 
-def test_cells_of_the_layout_before_patterns_fall_back_to_the_raw_answers():
+def test_a_month_cell_is_the_sum_of_its_day_cells():
     generate(seed=6, today=date(2026, 11, 23), scale=0.02)
     rollups.rebuild_all()
-    DriverRollup.unscoped_all_tenants.update(sums=[1.0], products=[[1.0]])
-    with tenant(_largest()):
+    cells = DriverRollup.unscoped_all_tenants.filter(
+        unit_key=rollups.ALL_UNITS, channel_key=rollups.ALL
+    )
+    months = list(cells.filter(span=DriverRollup.MONTH))
+    assert months and {m.day.day for m in months} == {1}
+    assert {c.span for c in cells} == {DriverRollup.DAY, DriverRollup.MONTH}
+    for month in months:
+        days = cells.filter(
+            span=DriverRollup.DAY,
+            organisation_id=month.organisation_id,
+            instrument_id=month.instrument_id,
+            day__year=month.day.year,
+            day__month=month.day.month,
+        )
+        summed: dict[int, np.ndarray] = {}
+        for day in days:
+            for mask, row in zip(*_cell_patterns(day), strict=True):
+                summed[mask] = summed.get(mask, 0) + row
+        masks, rows = _cell_patterns(month)
+        assert month.n == sum(d.n for d in days)
+        assert sorted(masks) == sorted(summed)
+        for mask, row in zip(masks, rows, strict=True):
+            assert row.tolist() == pytest.approx(summed[mask].tolist(), rel=1e-12, abs=1e-12)
+
+
+def test_cells_of_an_older_layout_are_not_read_until_the_next_refresh_rebuilds_them():
+    generate(seed=6, today=date(2026, 11, 23), scale=0.02)
+    rollups.rebuild_all()
+    organisation = _largest()
+    RollupFold.unscoped_all_tenants.update(driver_layout="1:overall_grade")
+    DriverRollup.unscoped_all_tenants.update(n=0, masks=b"", moments=b"", scores=b"")
+    with tenant(organisation):
         assert driver_cells(MeasurementFilter()) is None
         report = driver_report(MeasurementFilter())
         assert report is not None
         raw = driver_report(MeasurementFilter(), from_rollups=False)
         assert _figures(report) == _figures(raw)
+        assert rollups.stale_organisations()
+        done = rollups.refresh()
+        assert done["organisations"] == Organisation.objects.count()
+        assert rollups.stale_organisations() == []
+        assert driver_cells(MeasurementFilter()) is not None
+        assert _figures(driver_report(MeasurementFilter())) == pytest.approx(
+            _figures(raw), rel=1e-9, abs=1e-12, nan_ok=True
+        )

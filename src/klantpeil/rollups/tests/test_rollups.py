@@ -332,3 +332,39 @@ def test_a_fold_claims_its_backlog_in_several_batches(make_org, monkeypatch):
         question_key=rollups.MEASUREMENTS, unit_key=rollups.ALL_UNITS
     )
     assert sorted(cells.values_list("day__day", "n")) == [(2, 1), (3, 2), (5, 1), (9, 1)]
+
+
+def test_the_self_check_finds_and_repairs_driver_cells_that_differ(make_org):
+    from klantpeil.rollups.models import DriverRollup
+
+    alpha = make_org("alpha")
+    with tenant(alpha):
+        for day in (2, 3):
+            record_measurement(
+                version=latest_version(key="customer-survey"),
+                answers=CUSTOMER_SURVEY_ANSWERS,
+                source="api",
+                channel=Channel.objects.get(kind="email"),
+                occurred_at=datetime(2026, 11, day, 9, tzinfo=UTC),
+            )
+    rollups.refresh()
+    assert rollups.check(trigger="test").days_different == 0
+    cells = DriverRollup.unscoped_all_tenants.filter(
+        organisation=alpha, unit_key=rollups.ALL_UNITS, channel_key=rollups.ALL
+    )
+    cells.filter(span=DriverRollup.DAY, day=date(2026, 11, 3)).update(n=7)
+    found = rollups.check(repair=False, trigger="test")
+    # The day against the raw answers, and so its month against the sum of its days.
+    assert found.differences == [
+        {"organisation": "alpha", "day": "2026-11-01", "rollups": 2, "raw": 8, "cells": "drivers"},
+        {"organisation": "alpha", "day": "2026-11-03", "rollups": 7, "raw": 1, "cells": "drivers"},
+    ]
+    cells.filter(span=DriverRollup.DAY, day=date(2026, 11, 3)).update(n=1)
+    cells.filter(span=DriverRollup.MONTH).update(n=5)  # the month no longer its days' sum
+    found = rollups.check(trigger="test")
+    assert found.differences == [
+        {"organisation": "alpha", "day": "2026-11-01", "rollups": 5, "raw": 2, "cells": "drivers"}
+    ]
+    assert found.days_repaired == 1
+    assert rollups.check(repair=False, trigger="test").days_different == 0
+    assert cells.get(span=DriverRollup.MONTH).n == 2

@@ -54,6 +54,10 @@ KLANTPEIL_ENV=test "$VENV/bin/python" -m django makemigrations --check --dry-run
   --settings=klantpeil.config.test_settings >/dev/null
 KLANTPEIL_ENV=test "$VENV/bin/python" -m django check --settings=klantpeil.config.test_settings
 
+# The PostgreSQL pass runs the tests that reach a database (the django_db mark, a db
+# fixture, live_server, module data) and those that hand the pass's database to a child
+# process; a test pytest-django keeps away from every database proves the same on both,
+# so it runs in the SQLite pass only (conftest.py; KLANTPEIL_TEST_ALL_ON_PG=1: in both).
 # The two databases' runs go side by side: much of each run waits on servers, browsers
 # and subprocesses, so on two cores the pair takes little longer than one. Each writes
 # its own log, printed whole when both are done.

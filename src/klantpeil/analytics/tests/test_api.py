@@ -8,9 +8,15 @@ from klantpeil.demo.generate import generate
 from klantpeil.organisations.models import Organisation
 
 
+@pytest.fixture(scope="module")
+def _demo_data(module_transaction, django_db_blocker):
+    """Generated once for the module (conftest.py: module_transaction), not per test."""
+    with django_db_blocker.unblock():
+        generate(seed=4, today=timezone.localdate(), scale=0.12)
+
+
 @pytest.fixture
-def call(db, client):
-    generate(seed=4, today=timezone.localdate(), scale=0.12)
+def call(_demo_data, db, client):
     org = Organisation.objects.get(slug="gemeente-wadderveen")
     secret = issue_api_token(organisation=org, name="bi").secret
 

@@ -20,9 +20,15 @@ from klantpeil.metrics import disclosure
 from klantpeil.organisations.models import Organisation
 
 
+@pytest.fixture(scope="module")
+def _demo_data(module_transaction, django_db_blocker):
+    """Generated once for the module (conftest.py: module_transaction), not per test."""
+    with django_db_blocker.unblock():
+        generate(seed=4, today=timezone.localdate(), scale=0.12)
+
+
 @pytest.fixture
-def wadderveen(db):
-    generate(seed=4, today=timezone.localdate(), scale=0.12)
+def wadderveen(_demo_data, db):
     return Organisation.objects.get(slug="gemeente-wadderveen")
 
 

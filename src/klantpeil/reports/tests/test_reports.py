@@ -32,10 +32,16 @@ PERIOD = "2026-Q3"
 SLUG = "gemeente-wadderveen"
 
 
+@pytest.fixture(scope="module")
+def _demo_data(module_transaction, django_db_blocker):
+    """Generated once for the module (conftest.py: module_transaction), not per test."""
+    with django_db_blocker.unblock():
+        generate(seed=2, today=TODAY, scale=0.12)
+        rebuild_all()
+
+
 @pytest.fixture
-def demo(db):
-    generate(seed=2, today=TODAY, scale=0.12)
-    rebuild_all()
+def demo(_demo_data, db):
     return Organisation.objects.get(slug=SLUG)
 
 

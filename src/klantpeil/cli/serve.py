@@ -129,18 +129,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "use --reset to generate it again."
         )
     else:
-        total = sum(len(s.organisations) for s in SECTORS)
-        with tqdm(total=total, desc="Generating demo data", unit="org", file=sys.stderr) as bar:
-            result = generate(seed=args.seed, scale=args.scale, progress=bar.update)
-        print(
-            f"Generated {result.measurements:,} measurements with {result.answers:,} answers "
-            f"for {result.organisations} organisations in {result.seconds:.1f} s "
-            f"(seed {args.seed})."
-        )
+        from klantpeil.core.sqlite import bulk_load
         from klantpeil.rollups import services as rollups
 
-        with tqdm(total=total, desc="Building rollups", unit="org", file=sys.stderr) as bar:
-            rollups.rebuild_all(progress=bar.update)
+        total = sum(len(s.organisations) for s in SECTORS)
+        with bulk_load():
+            with tqdm(total=total, desc="Generating demo data", unit="org", file=sys.stderr) as bar:
+                result = generate(seed=args.seed, scale=args.scale, progress=bar.update)
+            print(
+                f"Generated {result.measurements:,} measurements with {result.answers:,} "
+                f"answers for {result.organisations} organisations in {result.seconds:.1f} s "
+                f"(seed {args.seed})."
+            )
+            with tqdm(total=total, desc="Building rollups", unit="org", file=sys.stderr) as bar:
+                rollups.rebuild_all(progress=bar.update)
     logins = create_logins()
     survey = ensure_demo_survey_link()
     from klantpeil.demo.fieldwork import ensure_demo_studies

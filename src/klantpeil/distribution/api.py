@@ -40,7 +40,7 @@ class InvitationDeliveries(Schema):
 
 @router.get(
     "/invitations/{invitation_id}/deliveries",
-    response={200: InvitationDeliveries, 401: Error, 404: Error},
+    response={200: InvitationDeliveries, 401: Error, 404: Error, 422: Error},
     summary="The sends of one invitation (invitation and reminders) and the funnel steps",
     description=(
         "status is one of scheduled, sending, sent, delivered, failed, bounced, "

@@ -129,11 +129,11 @@ def test_viewers_and_unit_members_may_not_edit(make_org, make_member, client):
 
 def test_template_preview_and_errors_beside_the_field(manager):
     client, org = manager
-    url = _url(org, "template", channel="email", kind="invitation", language="nl")
+    url = _url(org, "template", channel="email", message_kind="invitation", language="nl")
     page = client.get(url).content.decode()
     assert "Hoe was uw contact met Alpha?" in page  # the default, rendered with the org's name
     preview = client.post(
-        _url(org, "template-preview", channel="email", kind="invitation", language="nl"),
+        _url(org, "template-preview", channel="email", message_kind="invitation", language="nl"),
         {
             "subject": "Uw mening over {{ organisation }}",
             "text_body": "Beste {{ naam }}, {{ link }} {{ organisation }} {{ opt_out_link }}",
@@ -154,7 +154,7 @@ def test_sms_preview_counts_characters_and_parts(manager):
     client, org = manager
     text = "{{ organisation }}: " + "x" * 120 + " {{ link }} {{ opt_out_link }}"
     preview = client.post(
-        _url(org, "template-preview", channel="sms", kind="reminder", language="en"),
+        _url(org, "template-preview", channel="sms", message_kind="reminder", language="en"),
         {"text_body": text},
     ).content.decode()
     rendered = re.search(r'id="preview-text">(.*?)</p>', preview, re.DOTALL).group(1)
@@ -165,7 +165,7 @@ def test_sms_preview_counts_characters_and_parts(manager):
 
 def test_a_template_is_saved_only_when_valid_and_can_be_reset(manager):
     client, org = manager
-    url = _url(org, "template", channel="sms", kind="invitation", language="en")
+    url = _url(org, "template", channel="sms", message_kind="invitation", language="en")
     bad = client.post(url, {"action": "save", "text_body": "Hi {{ link }}"})
     assert bad.status_code == 422
     assert "Plain text: must contain {{ organisation }}" in bad.content.decode()
@@ -183,7 +183,7 @@ def test_a_template_is_saved_only_when_valid_and_can_be_reset(manager):
     assert client.post(url, {"action": "reset"}).status_code == 302
     with tenant(org):
         assert not MessageTemplate.objects.exists()
-    unknown = _url(org, "template", channel="fax", kind="x", language="nl")
+    unknown = _url(org, "template", channel="fax", message_kind="x", language="nl")
     assert client.get(unknown).status_code == 404
 
 

@@ -46,6 +46,7 @@ def test_a_burst_of_submissions_queues_one_refresh_that_the_worker_runs(make_org
     done = sorted(
         p.rsplit(".", 1)[1]
         for p in DBTaskResult.objects.successful().values_list("task_path", flat=True)
+        if p.startswith("klantpeil.rollups.")  # a starting worker queues other apps' work too
     )
     assert done == ["check_rollups", "refresh_rollups"]
     assert not pending_rows().exists()

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from klantpeil.accounts.models import ApiToken, Invitation, Membership, Role, User
 from klantpeil.accounts.roles import ROLE_NAMES
+from klantpeil.core.errors import FieldErrors
 from klantpeil.core.tenancy import tenant
 from klantpeil.organisations.models import Organisation, Unit
 from klantpeil.privacy import audit
@@ -47,13 +48,9 @@ TEAM_ADMINS = frozenset({Role.OPERATOR, Role.ANALYST, Role.MANAGER})
 INVITABLE = tuple(r for r in ROLE_NAMES if r != Role.OPERATOR)
 
 
-class TeamError(ValueError):
+class TeamError(FieldErrors):
     """Input that cannot be saved: ``errors`` maps each field to its problem; nothing
     was written."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
-        self.errors = errors
 
 
 def rank(role: str) -> int:

@@ -21,6 +21,7 @@ from klantpeil.collection.models import (
     Source,
 )
 from klantpeil.collection.rows import insert_answer_rows
+from klantpeil.core.errors import FieldErrors
 from klantpeil.core.events import (
     ZONE,
     MeasurementsRecorded,
@@ -39,12 +40,8 @@ from klantpeil.instruments.models import InstrumentVersion
 from klantpeil.organisations.models import Channel, Unit
 
 
-class MeasurementError(ValueError):
+class MeasurementError(FieldErrors):
     """The answers do not fit the instrument; ``errors`` maps question key to reason."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{key}: {reason}" for key, reason in errors.items()))
-        self.errors = errors
 
 
 def build_answers(

@@ -14,6 +14,16 @@ from django.views import defaults
 API_PREFIX = "/api/"
 
 
+class FieldErrors(ValueError):
+    """Input that cannot be saved: ``errors`` maps each field (or question key) to its
+    problem, so a page shows each beside its field and an API names it. Nothing was
+    written. Each domain raises its own subclass."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {reason}" for field, reason in errors.items()))
+        self.errors = errors
+
+
 def _api_error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse(
         {"status": status, "code": code, "message": message, "field": None, "errors": []},

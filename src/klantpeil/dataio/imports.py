@@ -559,13 +559,7 @@ def import_measurements(
             results = _validate_only(items, progress)
         else:
             with transaction.atomic():
-                results = ingest_measurements(
-                    items=items,
-                    source=Source.IMPORT,
-                    existing_is_error=True,
-                    max_batch=None,
-                    progress=progress,
-                )
+                results = _ingest(items, progress)
                 report.batch_id = _record_batch(
                     name, source.format.key, instrument, targets, conversions, items, results
                 )
@@ -678,18 +672,23 @@ class _DryRun(Exception):
     pass
 
 
+def _ingest(items: list[dict[str, Any]], progress: Callable[[int], None] | None) -> list:
+    """The import's one write path, for the real run and the dry run alike."""
+    return ingest_measurements(
+        items=items,
+        source=Source.IMPORT,
+        existing_is_error=True,
+        max_batch=None,
+        progress=progress,
+    )
+
+
 def _validate_only(items: list[dict[str, Any]], progress: Callable[[int], None] | None) -> list:
     """Run the whole import in a transaction that is always rolled back."""
     results: list = []
     try:
         with transaction.atomic():
-            results = ingest_measurements(
-                items=items,
-                source=Source.IMPORT,
-                existing_is_error=True,
-                max_batch=None,
-                progress=progress,
-            )
+            results = _ingest(items, progress)
             raise _DryRun
     except _DryRun:
         pass

@@ -25,6 +25,8 @@ from html import escape
 
 from django.utils.translation import gettext as _
 
+from klantpeil.core.errors import FieldErrors
+
 VARIABLES = ("link", "organisation", "opt_out_link", "expires_at")
 REQUIRED = ("link", "organisation", "opt_out_link")
 PLACEHOLDER = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.DOTALL)
@@ -32,12 +34,8 @@ TAG = re.compile(r"\{%|%\}|\{#|#\}")
 SMS_MAX_LENGTH = 640  # four concatenated SMS parts with link and opt-out link
 
 
-class TemplateError(ValueError):
+class TemplateError(FieldErrors):
     """``errors`` maps a field (subject, text_body, html_body) to its reason."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{field}: {reason}" for field, reason in errors.items()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from klantpeil.accounts.models import Membership, Role, User
+from klantpeil.core.errors import FieldErrors
 from klantpeil.metrics.colour import HEX_COLOUR, MIN_CONTRAST, WHITE, contrast_ratio
 from klantpeil.metrics.disclosure import MIN_GROUP
 from klantpeil.organisations.models import Organisation, OrganisationLogo, Sector
@@ -32,13 +33,9 @@ LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 MAX_LOGO_PIXELS = 4000  # per side: a logo, not a poster (and no decompression bomb)
 
 
-class SetupError(ValueError):
+class SetupError(FieldErrors):
     """Input that cannot be saved: ``errors`` maps each field to its problem. Nothing
     was written."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
-        self.errors = errors
 
 
 def may_create_organisations(user: User) -> bool:

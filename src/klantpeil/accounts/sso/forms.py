@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from klantpeil.accounts.sso.models import OrganisationIdentityProvider, Protocol
-from klantpeil.accounts.sso.services import grantable_roles
+from klantpeil.accounts.sso.services import FIELDS, grantable_roles
 
 LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -98,18 +98,7 @@ class IdentityProviderForm(forms.ModelForm):
 
     class Meta:
         model = OrganisationIdentityProvider
-        fields = [
-            "protocol",
-            "display_name",
-            "enabled",
-            "default_role",
-            "oidc_issuer",
-            "oidc_client_id",
-            "saml_entity_id",
-            "saml_sso_url",
-            "saml_x509_cert",
-            "saml_metadata_url",
-        ]
+        fields = list(FIELDS)
         widgets = {"saml_x509_cert": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args: object, by_role: str, **kwargs: object) -> None:

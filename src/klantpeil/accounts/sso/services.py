@@ -12,13 +12,9 @@ from django.utils.translation import gettext as _
 from klantpeil.accounts.models import User
 from klantpeil.accounts.sso import selectors
 from klantpeil.accounts.sso.models import IdentityProviderDomain, OrganisationIdentityProvider
+from klantpeil.accounts.team import grantable_roles
 from klantpeil.core.tenancy import tenant
 from klantpeil.organisations.models import Organisation
-
-# Who outranks whom, to keep a manager from handing new members a role above their
-# own. Operators run the service and are never made by a sign-in.
-ROLE_RANK = {"shopper": 0, "viewer": 1, "manager": 2, "analyst": 3, "operator": 4}
-GRANTABLE = ("analyst", "manager", "viewer", "shopper")
 
 FIELDS = (
     "protocol",
@@ -32,12 +28,6 @@ FIELDS = (
     "saml_x509_cert",
     "saml_metadata_url",
 )
-
-
-def grantable_roles(role: str) -> list[str]:
-    """The roles a member with ``role`` may give people who sign in for the first time."""
-    rank = ROLE_RANK.get(role, -1)
-    return [r for r in GRANTABLE if ROLE_RANK[r] <= rank]
 
 
 def domains_error(taken: Iterable[str]) -> ValidationError:
@@ -62,6 +52,7 @@ def configure_identity_provider(
     nothing. ``client_secret`` None keeps the stored one. A domain another
     organisation claimed, or a default role above ``by_role``, is refused naming
     the field."""
+    # The roles an invitation could carry: never above the member's own, never operator.
     if values["default_role"] not in grantable_roles(by_role):
         raise ValidationError(
             {"default_role": _("You cannot give new members a role above your own.")}
